@@ -1,0 +1,2 @@
+// Placeholder: the faiss-node build against Debian's libfaiss (filled by the faiss work).
+export async function buildFaiss() {}

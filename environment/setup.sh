@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Idempotent machine + project set-up for carp-kit (Debian 12, Node 20).
+# Each step checks whether it is needed first, so running this again is cheap.
+#   1. Debian packages (faiss, OpenBLAS, Fashion-MNIST, Jupyter for headless notebooks)
+#   2. npm ci (its postinstall builds faiss-node against Debian's libfaiss, offline)
+#   3. the library build that notebooks and the CLI import (dist/)
+#   4. the Jupyter kernel "carp-kit (TypeScript)" registered inside the project (.jupyter/)
+# Set CARP_SETUP_EXTRA=1 to also install the optional peers used by `npm run bench`
+# and the checkpoint-parity fixtures (PyTorch, Python faiss, scikit-learn, Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
+
+APT_PACKAGES=(libfaiss-dev libopenblas-dev liblapack-dev dataset-fashion-mnist
+  jupyter-nbconvert python3-nbclient jupyter-client python3-nbformat python3-ipykernel
+  jupyter-notebook chromium)
+if [ "${CARP_SETUP_EXTRA:-0}" = 1 ]; then
+  APT_PACKAGES+=(python3-torch python3-torchvision python3-faiss python3-sklearn)
+fi
+
+# --- 1. Debian packages ------------------------------------------------------
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  if ! { $SUDO apt-get update -q >/dev/null && \
+         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    die "could not install Debian packages; run: apt-get install ${missing[*]}"
+  fi
+fi
+
+# --- 2. npm dependencies (+ faiss-node build in postinstall) -----------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund || die "npm ci failed (see the lines above)"
+fi
+node -e "require('faiss-node')" 2>/dev/null || node environment/postinstall.mjs \
+  || die "faiss-node build failed; run: apt-get install libfaiss-dev libopenblas-dev liblapack-dev g++ make"
+
+# --- 3. library build ------------------------------------------------------------
+say "building dist/ (tsc)"
+npx tsc -p tsconfig.build.json || die "TypeScript build failed"
+
+# --- 4. Jupyter kernel ---------------------------------------------------------
+bash environment/register-kernel.sh >/dev/null || die "kernel registration failed (is jupyter-client installed?)"
+say "ready (backend chosen at run time; CARP_BACKEND forces one)"

@@ -1,0 +1,128 @@
+/**
+ * Backend selection (DESIGN.md §4): tfjs-node-gpu → tfjs-node → wasm → cpu.
+ *
+ * `@tensorflow/tfjs-node(-gpu)` are optional dependencies: they only install where
+ * libtensorflow can be downloaded (and the GPU build needs CUDA 11.2 + cuDNN 8.1), so
+ * each is tried with `require` and skipped with its reason. `CARP_BACKEND` forces one.
+ * The choice and the skip reasons are logged once per process.
+ */
+import { tf } from './tf';
+import { registerWasmKernels } from './wasmKernels';
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** User-facing aliases accepted in `CARP_BACKEND`. */
+const ALIASES: Record<string, BackendName> = {
+  'tfjs-node-gpu': 'tensorflow-gpu',
+  gpu: 'tensorflow-gpu',
+  'tensorflow-gpu': 'tensorflow-gpu',
+  'tfjs-node': 'tensorflow',
+  node: 'tensorflow',
+  tensorflow: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+export interface BackendChoice {
+  /** The tfjs backend name now active (`tensorflow`, `wasm`, `cpu`). */
+  backend: string;
+  /** Which candidate of the chain was chosen. */
+  candidate: BackendName;
+  /** Whether `CARP_BACKEND` forced it. */
+  forced: boolean;
+  /** Why each earlier candidate was skipped. */
+  skipped: { candidate: BackendName; reason: string }[];
+}
+
+let chosen: BackendChoice | undefined;
+let pending: Promise<BackendChoice> | undefined;
+
+/** Parses a `CARP_BACKEND` value; throws listing the valid values when unknown. */
+export function parseBackendName(value: string): BackendName {
+  const name = ALIASES[value.trim().toLowerCase()];
+  if (name === undefined) {
+    throw new Error(
+      `CARP_BACKEND=${JSON.stringify(value)} is not a backend; valid values: ${Object.keys(ALIASES).join(', ')}`,
+    );
+  }
+  return name;
+}
+
+async function tryCandidate(candidate: BackendName): Promise<string> {
+  switch (candidate) {
+    case 'tensorflow-gpu':
+    case 'tensorflow': {
+      const pkg = candidate === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(pkg);
+      } catch (e) {
+        const msg = (e as Error).message.split('\n')[0];
+        throw new Error(`${pkg} not loadable (${msg})`);
+      }
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but backend failed to initialise`);
+      return 'tensorflow';
+    }
+    case 'wasm': {
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmKernels();
+      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
+      return 'wasm';
+    }
+    case 'cpu': {
+      await import('@tensorflow/tfjs-backend-cpu');
+      if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
+      return 'cpu';
+    }
+  }
+}
+
+async function select(env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<BackendChoice> {
+  const forcedValue = env.CARP_BACKEND;
+  const forced = forcedValue !== undefined && forcedValue.trim() !== '';
+  const chain: BackendName[] = forced ? [parseBackendName(forcedValue)] : [...BACKEND_NAMES];
+  const skipped: BackendChoice['skipped'] = [];
+  for (const candidate of chain) {
+    try {
+      const backend = await tryCandidate(candidate);
+      const choice: BackendChoice = { backend, candidate, forced, skipped };
+      const why = skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ');
+      log(
+        `[carp-kit] backend ${backend}${forced ? ' (forced by CARP_BACKEND)' : ''}` +
+          (why ? ` — skipped ${why}` : ''),
+      );
+      return choice;
+    } catch (e) {
+      skipped.push({ candidate, reason: (e as Error).message });
+    }
+  }
+  throw new Error(
+    `no TensorFlow.js backend could be started: ${skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ')}`,
+  );
+}
+
+/**
+ * Selects and initialises the backend once per process; later calls return the
+ * same choice. Pass `{ log }` to capture the one-line log (default: stderr).
+ */
+export function selectBackend(
+  options: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
+): Promise<BackendChoice> {
+  if (chosen) return Promise.resolve(chosen);
+  if (!pending) {
+    pending = select(options.env ?? process.env, options.log ?? ((l) => process.stderr.write(l + '\n'))).then(
+      (c) => (chosen = c),
+      (e) => {
+        pending = undefined;
+        throw e;
+      },
+    );
+  }
+  return pending;
+}
+
+/** The current choice, or undefined before `selectBackend()` resolved. */
+export function currentBackend(): BackendChoice | undefined {
+  return chosen;
+}
