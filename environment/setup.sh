@@ -38,7 +38,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "npm ci"
   npm ci --no-audit --no-fund || die "npm ci failed (see the lines above)"
 fi
-node -e "require('faiss-node')" 2>/dev/null || node environment/postinstall.mjs \
+# postinstall is idempotent (re-links carp-kit, which `npm install X` prunes; rebuilds
+# faiss-node only when its binary is missing or stale).
+node environment/postinstall.mjs \
   || die "faiss-node build failed; run: apt-get install libfaiss-dev libopenblas-dev liblapack-dev g++ make"
 
 # --- 3. library build ------------------------------------------------------------
