@@ -3,5 +3,10 @@
  * users import from here (`import { … } from 'carp-kit'`).
  */
 export { tf } from './backend/tf';
-export { selectBackend, currentBackend, parseBackendName, BACKEND_NAMES } from './backend/selectBackend';
+export {
+  selectBackend,
+  currentBackend,
+  parseBackendName,
+  BACKEND_NAMES,
+} from './backend/selectBackend';
 export type { BackendChoice, BackendName } from './backend/selectBackend';

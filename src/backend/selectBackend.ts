@@ -53,7 +53,8 @@ async function tryCandidate(candidate: BackendName): Promise<string> {
   switch (candidate) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
-      const pkg = candidate === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+      const pkg =
+        candidate === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require(pkg);
@@ -61,7 +62,8 @@ async function tryCandidate(candidate: BackendName): Promise<string> {
         const msg = (e as Error).message.split('\n')[0];
         throw new Error(`${pkg} not loadable (${msg})`);
       }
-      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but backend failed to initialise`);
+      if (!(await tf.setBackend('tensorflow')))
+        throw new Error(`${pkg} loaded but backend failed to initialise`);
       return 'tensorflow';
     }
     case 'wasm': {
@@ -111,7 +113,10 @@ export function selectBackend(
 ): Promise<BackendChoice> {
   if (chosen) return Promise.resolve(chosen);
   if (!pending) {
-    pending = select(options.env ?? process.env, options.log ?? ((l) => process.stderr.write(l + '\n'))).then(
+    pending = select(
+      options.env ?? process.env,
+      options.log ?? ((l) => process.stderr.write(l + '\n')),
+    ).then(
       (c) => (chosen = c),
       (e) => {
         pending = undefined;

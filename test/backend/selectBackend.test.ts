@@ -9,6 +9,8 @@ describe('parseBackendName', () => {
     expect(parseBackendName('tfjs-node')).toBe('tensorflow');
   });
   it('rejects an unknown value and lists the valid ones', () => {
-    expect(() => parseBackendName('cuda')).toThrow(/CARP_BACKEND="cuda" is not a backend; valid values: .*wasm.*cpu/);
+    expect(() => parseBackendName('cuda')).toThrow(
+      /CARP_BACKEND="cuda" is not a backend; valid values: .*wasm.*cpu/,
+    );
   });
 });

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
-export const GOLDEN_DIR = process.env.CARP_GOLDEN_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'golden');
+export const GOLDEN_DIR =
+  process.env.CARP_GOLDEN_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'golden');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function loadGolden<T = any>(file: string): { cases: T[] } {

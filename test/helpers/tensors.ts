@@ -5,7 +5,10 @@ import { selectBackend } from '../../src/backend/selectBackend';
 
 /** Initialises the kit's backend for a test file (wasm on this machine unless CARP_BACKEND says otherwise). */
 export async function initTestBackend(name?: 'wasm' | 'cpu'): Promise<string> {
-  const choice = await selectBackend({ env: name ? { CARP_BACKEND: name } : process.env, log: () => {} });
+  const choice = await selectBackend({
+    env: name ? { CARP_BACKEND: name } : process.env,
+    log: () => {},
+  });
   return choice.backend;
 }
 
