@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite: typecheck, lint, formatting, unit tests, notebook execution.
+# Prints one closing summary line "N passed, N failed, N skipped" (vitest's counts).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-output
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+export CARP_PRESET="${CARP_PRESET:-fmnist-tiny}"
+status=0
+step() { printf '\n== %s\n' "$1"; }
+
+step "typecheck"; npx tsc -p tsconfig.json --noEmit || status=1
+step "lint"; npx eslint . || status=1
+step "format"; npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; status=1; }
+step "unit + notebook tests (vitest)"
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json || status=1
+
+summary=$(node -e '
+  const fs = require("fs");
+  try {
+    const r = JSON.parse(fs.readFileSync("test-output/vitest.json", "utf8"));
+    const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+  } catch (e) { console.log("0 passed, 1 failed"); }
+')
+[ "$status" = 0 ] || echo "checks failed (typecheck, lint, format or tests: see above)"
+echo "$summary"
+exit $status
