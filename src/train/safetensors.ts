@@ -7,15 +7,8 @@
  * Writes are atomic: a temp file in the same folder, fsync, then rename, so a crash
  * never leaves a half-written checkpoint under the final name.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../data/atomic';
 
 export type SafeDtype = 'F32' | 'I32' | 'I64' | 'U8' | 'F64';
 
@@ -128,24 +121,6 @@ export function decodeSafetensors(
     tensors.set(name, { dtype, shape, data: viewFor(dtype, data.buffer, begin, count) });
   }
   return { tensors, metadata };
-}
-
-/** Writes `bytes` to `path` atomically (temp file in the same folder, fsync, rename). */
-export function writeFileAtomic(path: string, bytes: Buffer | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }
 
 export function saveSafetensors(
