@@ -1,0 +1,76 @@
+/**
+ * Image sources: what the loader reads batches from. An in-memory `ImageDataset` and a
+ * prepared folder on disk (`openPrepared`, read with positioned async reads so a batch
+ * can be fetched while the training step runs) offer the same interface.
+ */
+import type { ImageDataset } from './dataset';
+import { imageBytes } from './dataset';
+
+export interface ImageSource {
+  readonly name: string;
+  readonly split: string;
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly classes: string[];
+  /** Labels per image (1 unless multi-label). */
+  readonly labelDim: number;
+  /** All labels, [count, labelDim] (small enough to keep in memory for every dataset). */
+  readonly labels: Int32Array;
+  /**
+   * Copies the images at `indices` into `out` ([indices.length, H, W, C], uint8) in the
+   * order given. Resolves when done.
+   */
+  readImages(indices: ArrayLike<number>, out: Uint8Array): Promise<void>;
+  /** Releases file handles (no-op for memory sources). */
+  close(): Promise<void>;
+}
+
+/** Synchronous gather of images `indices` from a dataset into `out`. */
+export function gatherImages(
+  d: Pick<ImageDataset, 'images' | 'height' | 'width' | 'channels' | 'count' | 'name'>,
+  indices: ArrayLike<number>,
+  out: Uint8Array,
+): void {
+  const per = imageBytes(d);
+  if (out.length < indices.length * per) {
+    throw new Error(
+      `gatherImages(${d.name}): output has ${out.length} bytes, needs ${indices.length * per}`,
+    );
+  }
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (!(i >= 0 && i < d.count)) {
+      throw new Error(`gatherImages(${d.name}): index ${i} outside [0, ${d.count})`);
+    }
+    out.set(d.images.subarray(i * per, (i + 1) * per), k * per);
+  }
+}
+
+/** An `ImageSource` over an in-memory dataset. */
+export function memorySource(d: ImageDataset): ImageSource {
+  return {
+    name: d.name,
+    split: d.split,
+    count: d.count,
+    height: d.height,
+    width: d.width,
+    channels: d.channels,
+    classes: d.classes,
+    labelDim: d.labelDim ?? 1,
+    labels: d.labels,
+    readImages(indices, out) {
+      gatherImages(d, indices, out);
+      return Promise.resolve();
+    },
+    close() {
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Whether a value is an `ImageSource` (as opposed to an `ImageDataset`). */
+export function isImageSource(x: ImageDataset | ImageSource): x is ImageSource {
+  return typeof (x as ImageSource).readImages === 'function';
+}
