@@ -129,7 +129,7 @@ for (const backend of TEST_BACKENDS) {
       ];
       for (const [v, u, dots, pairLoss] of pairs) {
         const s = tf.tidy(() => tf.sum(tf.mul(p[v], q[u]), -1));
-        const sv = s.dataSync();
+        const sv = Array.from(s.dataSync());
         expectClose(sv, dots, { label: `s(${v},${u})` });
         expectClose([-sv.reduce((a, x) => a + Math.log(x), 0) / 4], [pairLoss], {
           label: `pair (${v},${u})`,
