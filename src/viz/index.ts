@@ -1,0 +1,37 @@
+/**
+ * Figures, notebook display and run reports (DESIGN.md §2 `viz/`), re-exported by
+ * `src/index.ts`. Figure builders return plain plotly `{ data, layout }` objects;
+ * `showFigure`/`LiveFigure` draw them in a tslab notebook, `writeReport` in a
+ * standalone HTML file.
+ */
+export { PALETTE, categoryColor } from './figure';
+export type { PlotlyFigure, PlotlyLayout, PlotlyTrace, FigureOptions } from './figure';
+export {
+  lossCurvesFigure,
+  scheduleFigure,
+  metricSeries,
+  LOSS_SERIES,
+  SCHEDULE_SERIES,
+} from './trainingCurves';
+export type { MetricsRow, SeriesSpec, LossCurvesOptions } from './trainingCurves';
+export { prototypeCounts, prototypeUsageStats, prototypeUsageFigure } from './prototypeUsage';
+export type { PrototypeUsageStats, PrototypeUsageOptions } from './prototypeUsage';
+export { encodePng, pngDataUri } from './png';
+export { imageGridFigure, tileImages } from './imageGrid';
+export type { ImageGridOptions, Mosaic } from './imageGrid';
+export { umapEmbedding, embeddingScatterFigure } from './embeddingScatter';
+export type { UmapOptions, EmbeddingScatterOptions } from './embeddingScatter';
+export { confusionCounts, confusionMatrixFigure } from './confusionMatrix';
+export type { ConfusionMatrixOptions } from './confusionMatrix';
+export { knnCurveFigure, knnPoints } from './knnCurve';
+export type { KnnByK, KnnSeries, KnnCurveOptions } from './knnCurve';
+export { precisionRecallCurve, precisionRecallFigure } from './precisionRecall';
+export type { PrCurve, NamedPrCurve } from './precisionRecall';
+export { resultsTableFigure, resultRowsFromJson } from './resultsTable';
+export type { ResultRow } from './resultsTable';
+export { showFigure, loadPlotly, LiveFigure, LiveTrainingCurves } from './display';
+export type { DisplayHost, HtmlSink, ShowOptions, LiveFigureOptions } from './display';
+export { readRunDir, parseMetricsJsonl } from './runDir';
+export type { RunRecord, EvalFile } from './runDir';
+export { writeReport, reportHtml } from './report';
+export type { ReportOptions, ReportResult } from './report';
