@@ -1,0 +1,480 @@
+/**
+ * A restricted unpickler: reads the data-only subset of Python's pickle format that
+ * `torch.save` writes (spec §8: "a pickle plus raw tensor storages"), and nothing more.
+ *
+ * Why our own: a pickle is a program for a stack machine whose GLOBAL + REDUCE opcodes
+ * call arbitrary Python callables (`os.system`, `builtins.eval` …). This machine calls
+ * only what the caller's `resolveGlobal` hands back, and that resolver is an allow-list
+ * (see torchPickle.ts). A global that is not allowed is refused at the GLOBAL opcode
+ * itself, before any REDUCE could use it; opcodes that construct arbitrary classes
+ * (INST, OBJ, NEWOBJ_EX, EXT1/2/4) or need out-of-band buffers are refused outright.
+ *
+ * Values: None → null, bool, int → number (bigint beyond 2^53), float → number,
+ * str → string, bytes → Uint8Array, list → array, tuple → frozen array, dict → Map.
+ * Opcode reference: CPython Lib/pickletools.py.
+ */
+
+/** Raised for malformed input (truncated data, bad memo index, stack underflow). */
+export class PickleError extends Error {
+  override name = 'PickleError';
+}
+
+/** Raised when the pickle asks for something outside the allow-list. */
+export class UnsafePickleError extends PickleError {
+  override name = 'UnsafePickleError';
+}
+
+/** An allow-listed callable or class, as handed out by `resolveGlobal`. */
+export interface PyGlobal {
+  readonly pyGlobal: string;
+  /** REDUCE: `callable(*args)`. */
+  call?(args: readonly unknown[]): unknown;
+  /** NEWOBJ: `cls.__new__(cls, *args)`. */
+  construct?(args: readonly unknown[]): unknown;
+}
+
+/** Objects made by allowed globals that accept BUILD (`__setstate__`). */
+export interface PyBuildable {
+  pySetState(state: unknown): void;
+}
+
+export interface UnpickleOptions {
+  /** Returns the allowed global `module.name`, or throws (an UnsafePickleError). */
+  resolveGlobal(module: string, name: string): PyGlobal;
+  /** BINPERSID: turns a persistent id (torch: a storage descriptor tuple) into a value. */
+  persistentLoad?(pid: unknown): unknown;
+  /** Names the source in error messages (e.g. `checkpoint.pth:archive/data.pkl`). */
+  source?: string;
+}
+
+/** Attributes set by BUILD on dicts (e.g. a state_dict's `_metadata`), kept aside. */
+const dictAttributes = new WeakMap<Map<unknown, unknown>, Map<unknown, unknown>>();
+
+/** The attributes that BUILD attached to a dict, if any. */
+export function attributesOf(dict: Map<unknown, unknown>): Map<unknown, unknown> | undefined {
+  return dictAttributes.get(dict);
+}
+
+export function isPyGlobal(v: unknown): v is PyGlobal {
+  return typeof v === 'object' && v !== null && typeof (v as PyGlobal).pyGlobal === 'string';
+}
+
+/** Opcodes that exist in pickle but are refused here (they build arbitrary objects). */
+const REFUSED: Record<number, string> = {
+  0x69: 'INST',
+  0x6f: 'OBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x92: 'NEWOBJ_EX',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
+  0x50: 'PERSID (text protocol)',
+  0x53: 'STRING (text protocol)',
+  0x56: 'UNICODE (text protocol)',
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const latin1 = new TextDecoder('latin1');
+
+/** Runs the restricted machine over `bytes` and returns the pickled value (STOP). */
+export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
+  const src = opts.source ?? 'pickle';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stack: unknown[] = [];
+  const marks: number[] = [];
+  const memo = new Map<number, unknown>();
+  let pos = 0;
+  let opPos = 0;
+
+  const fail = (msg: string): never => {
+    throw new PickleError(`${src}: ${msg} (opcode at byte ${opPos})`);
+  };
+  const need = (n: number): void => {
+    if (n < 0 || pos + n > bytes.length) {
+      fail(`truncated: needs ${n} more bytes, ${bytes.length - pos} left`);
+    }
+  };
+  const u8 = (): number => (need(1), bytes[pos++]);
+  const u16 = (): number => (need(2), (pos += 2), view.getUint16(pos - 2, true));
+  const u32 = (): number => (need(4), (pos += 4), view.getUint32(pos - 4, true));
+  const u64 = (): number => {
+    need(8);
+    const v = view.getBigUint64(pos, true);
+    pos += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`length ${v} too large`);
+    return Number(v);
+  };
+  const take = (n: number): Uint8Array => {
+    need(n);
+    pos += n;
+    return bytes.subarray(pos - n, pos);
+  };
+  const line = (): string => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) fail('truncated: missing newline');
+    const s = latin1.decode(bytes.subarray(pos, end));
+    pos = end + 1;
+    return s;
+  };
+  const str = (n: number): string => {
+    try {
+      return utf8.decode(take(n));
+    } catch {
+      return fail('invalid UTF-8 in a string');
+    }
+  };
+  const pop = (): unknown => {
+    const floor = marks.length ? marks[marks.length - 1] : 0;
+    if (stack.length <= floor) fail('stack underflow');
+    return stack.pop();
+  };
+  const top = (): unknown => {
+    const floor = marks.length ? marks[marks.length - 1] : 0;
+    if (stack.length <= floor) fail('stack underflow');
+    return stack[stack.length - 1];
+  };
+  const popMark = (): unknown[] => {
+    const m = marks.pop();
+    if (m === undefined) return fail('no MARK on the stack');
+    return stack.splice(m);
+  };
+  const memoGet = (i: number): unknown => {
+    if (!memo.has(i)) fail(`memo index ${i} was never stored`);
+    return memo.get(i);
+  };
+  const longFromBytes = (b: Uint8Array): number | bigint => {
+    if (b.length === 0) return 0;
+    let v = 0n;
+    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+    return toInt(v);
+  };
+  const asList = (target: unknown): unknown[] => {
+    if (!Array.isArray(target) || Object.isFrozen(target)) {
+      return fail(`APPEND onto a ${describe(target)}, expected a list`);
+    }
+    return target;
+  };
+  const asDict = (target: unknown): Map<unknown, unknown> => {
+    if (!(target instanceof Map))
+      return fail(`SETITEM onto a ${describe(target)}, expected a dict`);
+    return target;
+  };
+  const asSet = (target: unknown): Set<unknown> => {
+    if (!(target instanceof Set))
+      return fail(`ADDITEMS onto a ${describe(target)}, expected a set`);
+    return target;
+  };
+  const global = (module: string, name: string): PyGlobal => {
+    const g = opts.resolveGlobal(module, name);
+    if (!isPyGlobal(g)) fail(`resolver returned no global for ${module}.${name}`);
+    return g;
+  };
+
+  for (;;) {
+    opPos = pos;
+    const op = u8();
+    switch (op) {
+      case 0x80: // PROTO
+        if (u8() > 5) fail('unsupported pickle protocol');
+        break;
+      case 0x95: // FRAME (protocol 4 framing; frames are just a hint)
+        u64();
+        break;
+      case 0x2e: // STOP
+        if (stack.length !== 1 || marks.length) fail('STOP with an unbalanced stack');
+        return stack[0];
+      case 0x28: // MARK
+        marks.push(stack.length);
+        break;
+      case 0x30: // POP
+        if (stack.length > (marks.length ? marks[marks.length - 1] : 0)) stack.pop();
+        else popMark();
+        break;
+      case 0x31: // POP_MARK
+        popMark();
+        break;
+      case 0x32: // DUP
+        stack.push(top());
+        break;
+      case 0x4e: // NONE
+        stack.push(null);
+        break;
+      case 0x88: // NEWTRUE
+        stack.push(true);
+        break;
+      case 0x89: // NEWFALSE
+        stack.push(false);
+        break;
+      case 0x4a: // BININT
+        need(4);
+        stack.push(view.getInt32(pos, true));
+        pos += 4;
+        break;
+      case 0x4b: // BININT1
+        stack.push(u8());
+        break;
+      case 0x4d: // BININT2
+        stack.push(u16());
+        break;
+      case 0x8a: // LONG1
+        stack.push(longFromBytes(take(u8())));
+        break;
+      case 0x8b: // LONG4
+        stack.push(longFromBytes(take(u32())));
+        break;
+      case 0x49: {
+        // INT (text): "I01\n"/"I00\n" are protocol-0 booleans
+        const s = line();
+        if (s === '01' || s === '00') stack.push(s === '01');
+        else stack.push(parseIntText(s, fail));
+        break;
+      }
+      case 0x4c: // LONG (text)
+        stack.push(parseIntText(line().replace(/L$/, ''), fail));
+        break;
+      case 0x46: // FLOAT (text)
+        stack.push(Number(line()));
+        break;
+      case 0x47: // BINFLOAT: big-endian float64
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x58: // BINUNICODE
+        stack.push(str(u32()));
+        break;
+      case 0x8c: // SHORT_BINUNICODE
+        stack.push(str(u8()));
+        break;
+      case 0x8d: // BINUNICODE8
+        stack.push(str(u64()));
+        break;
+      case 0x54: // BINSTRING (Python 2 str)
+        stack.push(latin1.decode(take(u32())));
+        break;
+      case 0x55: // SHORT_BINSTRING
+        stack.push(latin1.decode(take(u8())));
+        break;
+      case 0x42: // BINBYTES
+        stack.push(take(u32()).slice());
+        break;
+      case 0x43: // SHORT_BINBYTES
+        stack.push(take(u8()).slice());
+        break;
+      case 0x8e: // BINBYTES8
+        stack.push(take(u64()).slice());
+        break;
+      case 0x96: // BYTEARRAY8
+        stack.push(take(u64()).slice());
+        break;
+      case 0x7d: // EMPTY_DICT
+        stack.push(new Map());
+        break;
+      case 0x5d: // EMPTY_LIST
+        stack.push([]);
+        break;
+      case 0x29: // EMPTY_TUPLE
+        stack.push(Object.freeze([]));
+        break;
+      case 0x8f: // EMPTY_SET
+        stack.push(new Set());
+        break;
+      case 0x85: // TUPLE1
+        stack.push(Object.freeze([pop()]));
+        break;
+      case 0x86: {
+        // TUPLE2
+        const b = pop();
+        stack.push(Object.freeze([pop(), b]));
+        break;
+      }
+      case 0x87: {
+        // TUPLE3
+        const c = pop();
+        const b = pop();
+        stack.push(Object.freeze([pop(), b, c]));
+        break;
+      }
+      case 0x74: // TUPLE
+        stack.push(Object.freeze(popMark()));
+        break;
+      case 0x6c: // LIST
+        stack.push(popMark());
+        break;
+      case 0x91: // FROZENSET
+        stack.push(new Set(popMark()));
+        break;
+      case 0x64: // DICT
+        stack.push(pairsToMap(popMark(), fail, new Map()));
+        break;
+      case 0x61: {
+        // APPEND
+        const v = pop();
+        asList(top()).push(v);
+        break;
+      }
+      case 0x65: {
+        // APPENDS
+        const items = popMark();
+        asList(top()).push(...items);
+        break;
+      }
+      case 0x73: {
+        // SETITEM
+        const v = pop();
+        const k = pop();
+        asDict(top()).set(k, v);
+        break;
+      }
+      case 0x75: {
+        // SETITEMS
+        const items = popMark();
+        pairsToMap(items, fail, asDict(top()));
+        break;
+      }
+      case 0x90: {
+        // ADDITEMS
+        const items = popMark();
+        const set = asSet(top());
+        for (const it of items) set.add(it);
+        break;
+      }
+      case 0x71: // BINPUT
+        memo.set(u8(), top());
+        break;
+      case 0x72: // LONG_BINPUT
+        memo.set(u32(), top());
+        break;
+      case 0x94: // MEMOIZE
+        memo.set(memo.size, top());
+        break;
+      case 0x70: // PUT (text)
+        memo.set(parseIntText(line(), fail) as number, top());
+        break;
+      case 0x68: // BINGET
+        stack.push(memoGet(u8()));
+        break;
+      case 0x6a: // LONG_BINGET
+        stack.push(memoGet(u32()));
+        break;
+      case 0x67: // GET (text)
+        stack.push(memoGet(parseIntText(line(), fail) as number));
+        break;
+      case 0x63: {
+        // GLOBAL "module\nname\n": resolved (or refused) right here
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      }
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') {
+          fail('STACK_GLOBAL needs two strings');
+        }
+        stack.push(global(module as string, name as string));
+        break;
+      }
+      case 0x52: {
+        // REDUCE: callable(*args), callable from the allow-list only
+        const args = pop();
+        const fn = pop();
+        if (!isPyGlobal(fn) || !fn.call) {
+          throw new UnsafePickleError(
+            `${src}: REDUCE on ${describe(fn)} is not allowed (opcode at byte ${opPos})`,
+          );
+        }
+        if (!Array.isArray(args))
+          fail(`REDUCE arguments are a ${describe(args)}, expected a tuple`);
+        stack.push(fn.call(args as unknown[]));
+        break;
+      }
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args), for allow-listed classes only
+        const args = pop();
+        const cls = pop();
+        if (!isPyGlobal(cls) || !cls.construct) {
+          throw new UnsafePickleError(
+            `${src}: NEWOBJ on ${describe(cls)} is not allowed (opcode at byte ${opPos})`,
+          );
+        }
+        if (!Array.isArray(args))
+          fail(`NEWOBJ arguments are a ${describe(args)}, expected a tuple`);
+        stack.push(cls.construct(args as unknown[]));
+        break;
+      }
+      case 0x62: {
+        // BUILD: obj.__setstate__(state), or a dict's attributes
+        const state = pop();
+        const obj = top();
+        build(obj, state, fail);
+        break;
+      }
+      case 0x51: {
+        // BINPERSID
+        const pid = pop();
+        if (!opts.persistentLoad) fail('persistent id found but no persistentLoad given');
+        stack.push(opts.persistentLoad!(pid));
+        break;
+      }
+      default: {
+        const name = REFUSED[op];
+        if (name !== undefined) {
+          throw new UnsafePickleError(
+            `${src}: opcode ${name} (0x${op.toString(16)}) is not allowed (at byte ${opPos})`,
+          );
+        }
+        fail(`unknown or unsupported opcode 0x${op.toString(16)}`);
+      }
+    }
+  }
+}
+
+function build(obj: unknown, state: unknown, fail: (m: string) => never): void {
+  if (typeof obj === 'object' && obj !== null && 'pySetState' in obj) {
+    (obj as PyBuildable).pySetState(state);
+  } else if (obj instanceof Map && state instanceof Map) {
+    // An OrderedDict subclass instance's __dict__ (a state_dict's `_metadata`).
+    const attrs = dictAttributes.get(obj) ?? new Map();
+    for (const [k, v] of state) attrs.set(k, v);
+    dictAttributes.set(obj, attrs);
+  } else {
+    fail(`BUILD on a ${describe(obj)} with a ${describe(state)} state is not supported`);
+  }
+}
+
+function pairsToMap(
+  items: unknown[],
+  fail: (m: string) => never,
+  into: Map<unknown, unknown>,
+): Map<unknown, unknown> {
+  if (items.length % 2) fail('odd number of items for a dict');
+  for (let i = 0; i < items.length; i += 2) into.set(items[i], items[i + 1]);
+  return into;
+}
+
+function parseIntText(s: string, fail: (m: string) => never): number | bigint {
+  if (!/^[-+]?\d+$/.test(s)) fail(`bad integer literal '${s}'`);
+  return toInt(BigInt(s));
+}
+
+function toInt(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(v)
+    : v;
+}
+
+/** A short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'None';
+  if (isPyGlobal(v)) return `global ${v.pyGlobal}`;
+  if (Array.isArray(v)) return Object.isFrozen(v) ? `tuple(${v.length})` : `list(${v.length})`;
+  if (v instanceof Map) return 'dict';
+  if (v instanceof Set) return 'set';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}

@@ -1,0 +1,161 @@
+/**
+ * The allow-list of Python globals a checkpoint may name (spec §8), and what each one
+ * becomes here. Everything else is refused with an `UnsafePickleError` naming the
+ * global — that includes `os.system`, `builtins.eval`, `subprocess.Popen`, `posix.system`,
+ * `builtins.getattr` and any class whose construction could run code.
+ *
+ * Allowed, with the reason each is harmless:
+ * - `collections.OrderedDict`: a dict (state_dicts are OrderedDicts);
+ * - `torch._utils._rebuild_tensor_v2` / `_rebuild_tensor` / `_rebuild_parameter`
+ *   (`_with_state`) and `torch._tensor._rebuild_from_type_v2`: describe a view of a
+ *   storage; here they only build a `TorchTensorRef` (no bytes are read yet);
+ * - `torch.<Name>Storage`, `torch.Tensor`, `torch.nn.parameter.Parameter`: type tokens,
+ *   not callable here;
+ * - `argparse.Namespace` (the `args` entry): an object that only receives attributes;
+ * - `_codecs.encode(str, 'latin1')`: how protocol 2 pickles `bytes`.
+ */
+import { PyBuildable, PyGlobal, UnsafePickleError, describe, isPyGlobal } from './pickle';
+import { STORAGE_TYPES, StorageRef, TorchTensorRef } from './torchTensor';
+
+/** `argparse.Namespace`, read as a plain attribute bag. */
+export class PyNamespace implements PyBuildable {
+  readonly attributes = new Map<string, unknown>();
+
+  pySetState(state: unknown): void {
+    if (!(state instanceof Map)) {
+      throw new Error(`argparse.Namespace: BUILD state is a ${describe(state)}, expected a dict`);
+    }
+    for (const [k, v] of state) {
+      if (typeof k !== 'string')
+        throw new Error('argparse.Namespace: attribute name is not a string');
+      this.attributes.set(k, v);
+    }
+  }
+}
+
+/** A type token from the allow-list (storage types, tensor classes). */
+export interface TypeToken extends PyGlobal {
+  readonly tokenOf: string;
+}
+
+function token(name: string): TypeToken {
+  return { pyGlobal: name, tokenOf: name };
+}
+
+/** The storage dtype named by a storage-type token, if it is one. */
+export function storageTypeOf(v: unknown): string | undefined {
+  if (!isPyGlobal(v) || !v.pyGlobal.startsWith('torch.')) return undefined;
+  const name = v.pyGlobal.slice('torch.'.length);
+  return name in STORAGE_TYPES ? name : undefined;
+}
+
+function ints(v: unknown, what: string): number[] {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x))) {
+    throw new Error(`${what} is a ${describe(v)}, expected a tuple of ints`);
+  }
+  return v as number[];
+}
+
+function rebuildTensor(fn: string, args: readonly unknown[]): TorchTensorRef {
+  const [storage, offset, size, stride, requiresGrad] = args;
+  if (typeof storage !== 'object' || storage === null || !('key' in storage)) {
+    throw new Error(`${fn}: first argument is a ${describe(storage)}, expected a storage`);
+  }
+  if (typeof offset !== 'number') throw new Error(`${fn}: storage offset is not an int`);
+  const shape = ints(size, `${fn} size`);
+  const strides = ints(stride, `${fn} stride`);
+  if (shape.length !== strides.length) {
+    throw new Error(`${fn}: size [${shape}] and stride [${strides}] differ in rank`);
+  }
+  return new TorchTensorRef(storage as StorageRef, offset, shape, strides, requiresGrad === true);
+}
+
+function asTensor(fn: string, v: unknown): TorchTensorRef {
+  if (!(v instanceof TorchTensorRef))
+    throw new Error(`${fn}: data is a ${describe(v)}, not a tensor`);
+  return v;
+}
+
+const TENSOR_TYPES = new Set(['torch.Tensor', 'torch.nn.parameter.Parameter']);
+
+const ALLOWED: Record<string, PyGlobal> = {
+  'collections.OrderedDict': {
+    pyGlobal: 'collections.OrderedDict',
+    call(args) {
+      const out = new Map<unknown, unknown>();
+      // OrderedDict() or OrderedDict([(k, v), …]).
+      if (args.length > 0 && Array.isArray(args[0])) {
+        for (const pair of args[0] as unknown[]) {
+          if (!Array.isArray(pair) || pair.length !== 2) throw new Error('OrderedDict: bad item');
+          out.set(pair[0], pair[1]);
+        }
+      }
+      return out;
+    },
+  },
+  'torch._utils._rebuild_tensor_v2': {
+    pyGlobal: 'torch._utils._rebuild_tensor_v2',
+    call: (args) => rebuildTensor('_rebuild_tensor_v2', args),
+  },
+  'torch._utils._rebuild_tensor': {
+    pyGlobal: 'torch._utils._rebuild_tensor',
+    call: (args) => rebuildTensor('_rebuild_tensor', args),
+  },
+  'torch._utils._rebuild_parameter': {
+    pyGlobal: 'torch._utils._rebuild_parameter',
+    call: (args) => asTensor('_rebuild_parameter', args[0]),
+  },
+  'torch._utils._rebuild_parameter_with_state': {
+    pyGlobal: 'torch._utils._rebuild_parameter_with_state',
+    call: (args) => asTensor('_rebuild_parameter_with_state', args[0]),
+  },
+  'torch._tensor._rebuild_from_type_v2': {
+    pyGlobal: 'torch._tensor._rebuild_from_type_v2',
+    call(args) {
+      const [fn, type, inner] = args;
+      if (!isPyGlobal(type) || !TENSOR_TYPES.has(type.pyGlobal)) {
+        throw new UnsafePickleError(
+          `_rebuild_from_type_v2: tensor type ${describe(type)} is not allowed`,
+        );
+      }
+      if (!isPyGlobal(fn) || !fn.call || !Array.isArray(inner)) {
+        throw new UnsafePickleError(
+          `_rebuild_from_type_v2: rebuild function ${describe(fn)} is not allowed`,
+        );
+      }
+      return fn.call(inner);
+    },
+  },
+  'argparse.Namespace': {
+    pyGlobal: 'argparse.Namespace',
+    construct: () => new PyNamespace(),
+  },
+  '_codecs.encode': {
+    pyGlobal: '_codecs.encode',
+    call([text, encoding]) {
+      if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
+        throw new UnsafePickleError(`_codecs.encode: only (str, 'latin1') is allowed`);
+      }
+      return Uint8Array.from(text, (c) => c.charCodeAt(0));
+    },
+  },
+  'torch.Tensor': token('torch.Tensor'),
+  'torch.nn.parameter.Parameter': token('torch.nn.parameter.Parameter'),
+};
+for (const name of Object.keys(STORAGE_TYPES)) ALLOWED[`torch.${name}`] = token(`torch.${name}`);
+
+/** The resolver handed to `unpickle`: allow-list lookup, refusal otherwise. */
+export function resolveTorchGlobal(module: string, name: string, source = 'pickle'): PyGlobal {
+  const full = `${module}.${name}`;
+  const g = Object.prototype.hasOwnProperty.call(ALLOWED, full) ? ALLOWED[full] : undefined;
+  if (!g) {
+    throw new UnsafePickleError(
+      `${source}: refusing global '${full}': not on the allow-list of tensor/container types ` +
+        `(a checkpoint that names it could run code when loaded by Python)`,
+    );
+  }
+  return g;
+}
+
+/** The globals this reader accepts (for documentation and tests). */
+export const ALLOWED_GLOBALS: readonly string[] = Object.freeze(Object.keys(ALLOWED));
