@@ -244,7 +244,7 @@ export async function buildFaiss(root) {
     return;
   }
 
-  say('building faiss-node against the system libfaiss (about 15 s)');
+  say('building faiss-node against the system libfaiss (about 10 s)');
   mkdirSync(buildDir, { recursive: true });
   writeFileSync(join(buildDir, 'faiss.cc'), source);
   writeFileSync(header, IDX_HEADER);
