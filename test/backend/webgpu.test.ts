@@ -134,7 +134,7 @@ function trainStepCase(): tf.Tensor[] {
   ];
   const loss = (...p: tf.Tensor[]) => {
     const [w1, gamma, beta, w2, wd, bd] = p;
-    let h = tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same');
+    let h: tf.Tensor = tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same');
     const { mean, variance } = tf.moments(h, [0, 1, 2]);
     h = tf.relu(
       tf.add(tf.mul(tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta),
