@@ -1,11 +1,97 @@
 /**
- * Our gradient kernels for the wasm backend (ENVIRONMENT.md §4). Placeholder:
- * filled by the wasm-kernels work (Conv2DBackpropFilter, UnsortedSegmentSum, MaxPoolGrad).
+ * Our kernels for the wasm backend (ENVIRONMENT.md §4, DESIGN.md §4): the wasm backend
+ * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong and one
+ * that is very slow. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
+ *
+ * | kernel                 | built-in          | ours                                        |
+ * |------------------------|-------------------|---------------------------------------------|
+ * | `Conv2DBackpropFilter` | missing           | one forward conv on transposed tensors      |
+ * | `Conv2DBackpropInput`  | scalar loop, slow | one forward conv in sub-pixel (phase) form  |
+ * | `UnsortedSegmentSum`   | missing           | `ScatterNd` (gather's gradient)             |
+ * | `MaxPoolGrad`          | drops windows     | first-max composite matching the cpu backend|
+ *
+ * Every other kernel a ResNet + CARP head touches in training (batch norm as moments,
+ * ReLU, GELU via Erf, softmax, gather, mean/avg-pool, matMul, L2-normalise) was compared
+ * with the cpu backend and is correct on wasm: test/backend/gradients.test.ts.
+ *
+ * Call after `@tensorflow/tfjs-backend-wasm` is imported (its import registers the
+ * built-ins, which would otherwise overwrite ours); `selectBackend()` does.
  */
-let registered = false;
+import { tf } from './tf';
+import { conv2dBackpropFilterConfig } from './kernels/conv2dBackpropFilter';
+import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
+import { maxPoolGradConfig } from './kernels/maxPoolGrad';
+import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 
-/** Registers (once) the kernels that convnet training needs on wasm. */
+const BACKEND = 'wasm';
+
+/** Names of the kernels `registerWasmKernels()` installs on wasm. */
+export const WASM_KERNEL_NAMES = [
+  tf.Conv2DBackpropFilter,
+  tf.Conv2DBackpropInput,
+  tf.UnsortedSegmentSum,
+  tf.MaxPoolGrad,
+] as const;
+export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
+
+const ours = new Map<string, tf.KernelConfig>();
+/** The built-in configs we replaced (absent where wasm has none), kept for benchmarks. */
+const builtins = new Map<string, tf.KernelConfig>();
+
+function install(config: tf.KernelConfig): void {
+  if (tf.getKernel(config.kernelName, BACKEND) !== undefined) {
+    tf.unregisterKernel(config.kernelName, BACKEND);
+  }
+  tf.registerKernel(config);
+}
+
+/**
+ * Registers our wasm kernels; idempotent (a second call changes nothing unless a kernel
+ * was swapped with {@link useWasmKernel}, which it swaps back to ours).
+ */
 export function registerWasmKernels(): void {
-  if (registered) return;
-  registered = true;
+  if (ours.size === 0) {
+    tf.util.assert(
+      tf.getKernel(tf.Conv2D, BACKEND) !== undefined,
+      () => 'registerWasmKernels: import @tensorflow/tfjs-backend-wasm first',
+    );
+    for (const config of [
+      conv2dBackpropFilterConfig(BACKEND),
+      conv2dBackpropInputConfig(BACKEND),
+      unsortedSegmentSumConfig(BACKEND),
+      maxPoolGradConfig(BACKEND),
+    ]) {
+      const builtin = tf.getKernel(config.kernelName, BACKEND);
+      if (builtin !== undefined) builtins.set(config.kernelName, builtin);
+      ours.set(config.kernelName, config);
+    }
+  }
+  for (const config of ours.values()) {
+    if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc !== config.kernelFunc) install(config);
+  }
+}
+
+/** Whether wasm has a built-in kernel of that name (before ours replaced it). */
+export function hasBuiltinWasmKernel(kernelName: WasmKernelName): boolean {
+  registerWasmKernels();
+  return builtins.has(kernelName);
+}
+
+/**
+ * Switches one kernel between ours and wasm's built-in, for benchmarks and regression
+ * tests (e.g. `Conv2DBackpropInput` built-in vs ours). Throws when wasm has no built-in.
+ * The built-in's one-time set-up (binding its C function) is re-run when the wasm backend
+ * is already initialised, since it was skipped while ours was registered.
+ */
+export function useWasmKernel(kernelName: WasmKernelName, which: 'ours' | 'builtin'): void {
+  registerWasmKernels();
+  const config = which === 'ours' ? ours.get(kernelName) : builtins.get(kernelName);
+  if (config === undefined) {
+    throw new Error(`useWasmKernel: wasm has no built-in ${kernelName}`);
+  }
+  install(config);
+  if (which === 'builtin' && config.setupFunc !== undefined) {
+    const backend = tf.engine().registry[BACKEND];
+    if (backend !== undefined) config.setupFunc(backend);
+  }
 }

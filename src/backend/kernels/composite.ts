@@ -1,0 +1,109 @@
+/**
+ * Shared plumbing for our wasm gradient kernels: a kernel built from other tfjs ops
+ * ("composite"), and the crop/zero-pad window that every convolution-style kernel needs.
+ *
+ * Why a helper: a kernel receives `TensorInfo`s, not tensors, and must return a
+ * `TensorInfo` the engine will own. Wrapping an input with
+ * `engine.makeTensorFromTensorInfo` adds no backend reference but disposing the wrapper
+ * removes one, so we `incRef` each input first; the result's data gets one extra
+ * reference before its wrapper is disposed, so the engine's own output tensor holds the
+ * only one. With this, `tf.memory().numTensors` stays flat across training steps
+ * (ENVIRONMENT.md §4, "Memory pitfall in composite kernels").
+ *
+ * Ops called inside a kernel are not recorded on the gradient tape (the engine records
+ * only at kernel depth 0), so composites need no gradients of their own.
+ */
+import { tf } from '../tf';
+
+/** The tfjs kernel-function signature (inputs and result as `TensorInfo`). */
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+/**
+ * Builds a `KernelConfig` for `backendName` from a function of real tensors.
+ * `fn` runs inside `tf.tidy`; every intermediate is released, the result is handed over.
+ */
+export function compositeKernel<A>(
+  kernelName: string,
+  backendName: string,
+  fn: (inputs: Record<string, tf.Tensor>, attrs: A) => tf.Tensor,
+): tf.KernelConfig {
+  const kernelFunc: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+    // Typed `{}` in tfjs-core (backends differ); every backend implements incRef.
+    const backend = anyBackend as tf.KernelBackend;
+    const engine = tf.engine();
+    const out = tf.tidy(() => {
+      const wrapped: Record<string, tf.Tensor> = {};
+      for (const [name, info] of Object.entries(inputs)) {
+        if (info === undefined || info === null) continue;
+        backend.incRef(info.dataId);
+        wrapped[name] = engine.makeTensorFromTensorInfo(info, backend);
+      }
+      return fn(wrapped, attrs as unknown as A);
+    });
+    backend.incRef(out.dataId);
+    const result: tf.TensorInfo = { dataId: out.dataId, shape: out.shape, dtype: out.dtype };
+    out.dispose();
+    return result;
+  };
+  return { kernelName, backendName, kernelFunc };
+}
+
+/**
+ * Rows `[h0, h1)` and columns `[w0, w1)` of an NHWC tensor, where indices outside the
+ * tensor read as `fill` (a crop where inside, a pad where outside, both in one).
+ * Returns `x` itself when the window is exactly the tensor.
+ */
+export function window2d(
+  x: tf.Tensor4D,
+  h0: number,
+  h1: number,
+  w0: number,
+  w1: number,
+  fill = 0,
+): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (h0 === 0 && w0 === 0 && h1 === h && w1 === w) return x;
+  const pt = Math.max(0, -h0);
+  const pb = Math.max(0, h1 - h);
+  const pl = Math.max(0, -w0);
+  const pr = Math.max(0, w1 - w);
+  let y = x;
+  if (pt + pb + pl + pr > 0) {
+    y = tf.pad(
+      x,
+      [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ],
+      fill,
+    );
+  }
+  const [, hp, wp] = y.shape;
+  const top = h0 + pt;
+  const left = w0 + pl;
+  if (top === 0 && left === 0 && h1 - h0 === hp && w1 - w0 === wp) return y;
+  return tf.slice(y, [0, top, left, 0], [n, h1 - h0, w1 - w0, c]);
+}
+
+/** NCHW ↔ NHWC for kernels that compute in NHWC (the tfjs default and XNNPACK's layout). */
+export function toNhwc(x: tf.Tensor4D, dataFormat: string | undefined): tf.Tensor4D {
+  return dataFormat === 'NCHW' ? tf.transpose(x, [0, 2, 3, 1]) : x;
+}
+
+/** Inverse of {@link toNhwc}. */
+export function fromNhwc(x: tf.Tensor4D, dataFormat: string | undefined): tf.Tensor4D {
+  return dataFormat === 'NCHW' ? tf.transpose(x, [0, 3, 1, 2]) : x;
+}
+
+/** computeConv2DInfo's name for a tfjs `dataFormat`. */
+export function convDataFormat(dataFormat: string | undefined): 'channelsFirst' | 'channelsLast' {
+  return dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast';
+}
+
+/** A 4-tuple shape as computeConv2DInfo expects. */
+export function shape4(s: readonly number[]): [number, number, number, number] {
+  tf.util.assert(s.length === 4, () => `expected a rank-4 shape, got [${s.join(',')}]`);
+  return [s[0], s[1], s[2], s[3]];
+}
