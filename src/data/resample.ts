@@ -201,7 +201,7 @@ export function resampleBatch(
       () =>
         `resampleBatch: per-image Ry must be [${b}, *, ${h}] and Rx [${b}, *, ${w}], got [${ry.shape}] and [${rx.shape}]`,
     );
-    const [oh, ow] = [ry.shape[1], rx.shape[1]];
+    const [oh, ow] = [ry.shape[1] as number, rx.shape[1] as number];
     // Columns: [B, W, H·C] → [B, ow, H·C]; rows: [B, H, ow·C] → [B, oh, ow·C].
     const xw = tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, w, h * c]);
     const cols = clip(tf.matMul(rx as tf.Tensor3D, xw));
