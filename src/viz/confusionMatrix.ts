@@ -76,13 +76,14 @@ export function confusionMatrixFigure(
     zmin: 0,
     zmax: 1,
     colorscale: 'Blues',
+    reversescale: true, // plotly.js's Blues runs dark → light; high shares should be dark
     hovertemplate: 'true %{y}, predicted %{x}: %{customdata} (%{z:.1%})<extra></extra>',
     ...(showValues ? { texttemplate: '%{z:.0%}', textfont: { size: 10 } } : {}),
   };
   const accuracy = total > 0 ? correct / total : 0;
   const layout = baseLayout(`Confusion matrix (accuracy ${(100 * accuracy).toFixed(1)}%)`, {
     ...o,
-    height: o.height ?? Math.min(900, 200 + 30 * numClasses),
+    height: o.height ?? Math.min(900, Math.max(420, 160 + 36 * numClasses)),
   });
   layout.xaxis = { title: { text: 'predicted' }, type: 'category', constrain: 'domain' };
   layout.yaxis = {

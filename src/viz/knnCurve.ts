@@ -54,11 +54,13 @@ export function knnCurveFigure(
   const data: PlotlyTrace[] = [];
   let kMin = Infinity;
   let kMax = -Infinity;
+  const allK = new Set<number>();
   series.forEach((s, i) => {
     const p = knnPoints(s.results);
     if (p.k.length === 0) return;
     kMin = Math.min(kMin, p.k[0]);
     kMax = Math.max(kMax, p.k[p.k.length - 1]);
+    p.k.forEach((k) => allK.add(k));
     const color = categoryColor(i);
     data.push({
       type: 'scatter',
@@ -81,7 +83,12 @@ export function knnCurveFigure(
   });
   const logK = o.logK ?? (kMin > 0 && kMax / kMin >= 20);
   const layout = baseLayout('Weighted k-NN accuracy', o);
-  layout.xaxis = { title: { text: 'k (neighbours)' }, type: logK ? 'log' : 'linear' };
+  // Ticks at the evaluated k only: plotly's log-axis minor labels (2, 3, … 9) read as k values.
+  layout.xaxis = {
+    title: { text: 'k (neighbours)' },
+    type: logK ? 'log' : 'linear',
+    tickvals: [...allK].sort((a, b) => a - b),
+  };
   layout.yaxis = { title: { text: 'accuracy' }, tickformat: '.0%' };
   layout.legend = { orientation: 'h', y: -0.2 };
   return { data, layout };
