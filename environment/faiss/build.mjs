@@ -13,7 +13,8 @@
 //     labels (faiss's int64 ids narrowed; the bank must hold < 2^31 vectors, which the
 //     binding checks), optionally written into caller-provided output views;
 //   - adds `kmeans` (faiss::Clustering, the engine behind Python's faiss.Kmeans),
-//     `setNumThreads`/`getNumThreads` (OpenMP) and `release` (frees an index's storage).
+//     `setNumThreads`/`getNumThreads` (OpenMP), `release` (frees an index's storage) and
+//     `reserve` (pre-sizes a flat index's storage).
 //
 // Every step is idempotent: a stamp (hash of the patched source, binding.gyp, flags and
 // the libfaiss archive's size/mtime) next to the binary skips the build when unchanged.
@@ -127,7 +128,9 @@ export function patchSource(src) {
     out = replaceOnce(
       out,
       `      InstanceMethod("toBuffer", &${cls}::toBuffer),\n`,
-      `      InstanceMethod("toBuffer", &${cls}::toBuffer),\n      InstanceMethod("release", &${cls}::release),\n`,
+      `      InstanceMethod("toBuffer", &${cls}::toBuffer),\n` +
+        `      InstanceMethod("release", &${cls}::release),\n` +
+        `      InstanceMethod("reserve", &${cls}::reserve),\n`,
       `${cls} release`,
     );
   }

@@ -14,12 +14,13 @@
  *     inflates top-5 for small k).
  * One faiss inner-product search with k_max = min(max k, N_train) serves every k.
  *
- * Memory: the bank is normalised in blocks straight into faiss, so besides the caller's
- * arrays we hold faiss's copy of the normalised bank (N_train·dim·4 bytes: 10.5 GB for a
- * 1.28M×2048 ImageNet bank, the same again as the caller's features), one normalised
- * query chunk (chunk·dim·4), and per chunk chunk·k_max·8 bytes of neighbours (6.6 MB for
- * 4096 queries at k = 200); faiss's own search scratch is bounded by its 4096×1024 block.
- * Peak ≈ 2 × 10.5 GB + ~50 MB for ImageNet; the outputs are N_test int32 per k.
+ * Memory: the bank is normalised block by block straight into faiss's storage (reserved
+ * once), so besides the caller's arrays we hold faiss's copy of the normalised bank
+ * (N_train·dim·4 bytes: 10.5 GB for a 1.28M×2048 ImageNet bank, as much again as the
+ * caller's features), one normalised block of chunk rows (chunk·dim·4: 34 MB), per query
+ * chunk chunk·k_max·16 bytes of neighbours (13 MB for 4096 queries at k 200) and faiss's
+ * search scratch (one 4096×1024 float similarity block, 16 MB). Peak for ImageNet
+ * ≈ 2 × 10.5 GB + ~70 MB; the outputs are N_test int32 per k.
  */
 import { FlatIndex } from '../search/faiss';
 
@@ -127,6 +128,7 @@ export function weightedKnn(o: WeightedKnnOptions): Record<number, KnnResult> {
 
   const index = new FlatIndex(dim, 'ip');
   try {
+    index.reserve(nTrain); // one allocation of exactly N_train·dim floats (see Memory)
     const block = new Float32Array(Math.min(nTrain, chunk) * dim);
     for (let s = 0; s < nTrain; s += chunk) {
       const e = Math.min(nTrain, s + chunk);

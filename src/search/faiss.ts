@@ -38,6 +38,7 @@ interface NativeIndex {
   ntotal(): number;
   getDimension(): number;
   release(): void;
+  reserve(n: number): void;
 }
 
 interface NativeKmeans {
@@ -176,6 +177,18 @@ export class FlatIndex {
       );
     }
     return { distances, labels, nq, k };
+  }
+
+  /**
+   * Pre-sizes the storage for `n` vectors in total, so that adding a large bank in
+   * blocks allocates exactly once (std::vector's doubling would transiently hold old and
+   * new buffers and may keep up to twice the needed capacity).
+   */
+  reserve(n: number): void {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new Error(`FlatIndex.reserve: n must be a non-negative integer, got ${n}`);
+    }
+    this.index.reserve(n);
   }
 
   /** Frees the stored vectors now (rather than at garbage collection); the index is unusable after. */

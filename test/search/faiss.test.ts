@@ -162,3 +162,16 @@ describe('kmeansFaiss', () => {
     );
   });
 });
+
+describe('FlatIndex.reserve', () => {
+  it('pre-sizing keeps add/search results unchanged', () => {
+    const dim = 3;
+    const index = new FlatIndex(dim, 'l2');
+    index.reserve(4);
+    index.add(new Float32Array([0, 0, 0, 1, 1, 1]));
+    index.add(new Float32Array([5, 5, 5, 2, 2, 2]));
+    expect(index.ntotal).toBe(4);
+    expect(Array.from(index.search(new Float32Array([1.9, 2, 2]), 2).labels)).toEqual([3, 1]);
+    expect(() => index.reserve(-1)).toThrow(/non-negative integer/);
+  });
+});
