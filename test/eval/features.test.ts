@@ -1,0 +1,104 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/backend/tf';
+import type { Tensor4D } from '../../src/backend/tf';
+import { memorySource } from '../../src/data/source';
+import {
+  cachedFeatures,
+  extractFeatures,
+  featureCacheName,
+  readCachedFeatures,
+} from '../../src/eval/features';
+import { backboneFeatures, carpNetworkSpec, createCarpParams } from '../../src/models/multiCrop';
+import { resnetSpec } from '../../src/models/resnet';
+import { createRng } from '../../src/random';
+import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+
+function tinyDataset(count: number) {
+  const rng = createRng(1);
+  const images = new Uint8Array(count * 8 * 8 * 1).map(() => rng.int(256));
+  return {
+    name: 'toy',
+    split: 'test',
+    count,
+    height: 8,
+    width: 8,
+    channels: 1,
+    images,
+    labels: Int32Array.from({ length: count }, (_, i) => i % 3),
+    classes: ['a', 'b', 'c'],
+  };
+}
+
+describe('extractFeatures / cachedFeatures (spec §9.0)', () => {
+  beforeAll(async () => {
+    await initTestBackend('wasm');
+  });
+
+  const spec = carpNetworkSpec(
+    resnetSpec('resnet18', { width: 2, cifarStem: true, inChannels: 1 }),
+    {
+      hiddenDim: 8,
+      bottleneckDim: 4,
+      numPrototypes: 6,
+      batchNorm: true,
+      numLayers: 3,
+    },
+  );
+  const transform = (x: Tensor4D) => tf.div(x, 255) as Tensor4D;
+
+  it('equals one eval-mode forward over the whole set, in batches, without leaking', async () => {
+    const params = createCarpParams(spec, createRng(0), 'feat-test');
+    const data = tinyDataset(10);
+    const set = await expectNoLeak(() =>
+      extractFeatures({ params, spec, source: memorySource(data), transform, batchSize: 4 }),
+    );
+    expect(set.count).toBe(10);
+    expect(set.dim).toBe(16);
+    const whole = tf.tidy(() =>
+      backboneFeatures(
+        params,
+        spec,
+        transform(tf.tensor4d(data.images, [10, 8, 8, 1], 'float32')),
+        {
+          training: false,
+        },
+      ),
+    );
+    expectClose(set.features, (await whole.data()) as Float32Array, {
+      atol: 1e-5,
+      label: 'features',
+    });
+    whole.dispose();
+    params.dispose();
+  });
+
+  it('caches by key and re-extracts when the key changes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'feat-'));
+    const key = { checkpointId: 'ck1', dataset: 'toy', split: 'test', transform: 't/255' };
+    let calls = 0;
+    const make = async () => {
+      calls++;
+      return {
+        features: Float32Array.from([1, 2, 3, 4]),
+        labels: Int32Array.from([0, 1]),
+        count: 2,
+        dim: 2,
+        labelDim: 1,
+      };
+    };
+    const a = await cachedFeatures(root, key, make);
+    const b = await cachedFeatures(root, key, make);
+    expect(a.cached).toBe(false);
+    expect(b.cached).toBe(true);
+    expect(Array.from(b.features)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(b.labels)).toEqual([0, 1]);
+    expect(calls).toBe(1);
+    await cachedFeatures(root, { ...key, checkpointId: 'ck2' }, make);
+    expect(calls).toBe(2);
+    expect(readdirSync(root)).toEqual([featureCacheName(key)]);
+    expect(readCachedFeatures(join(root, featureCacheName(key)), key)).toBeUndefined(); // now holds ck2
+  });
+});
