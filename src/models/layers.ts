@@ -1,0 +1,184 @@
+/**
+ * The few layers the CARP network needs, as pure functions of their parameters
+ * (spec §2.1, §2.2). Activations are NHWC (`[N, H, W, C]`) or `[N, C]`.
+ *
+ * Batch normalisation follows PyTorch exactly (spec §2.1: eps 1e-5, momentum 0.1):
+ * - training mode normalises with the batch mean and the *biased* batch variance and
+ *   updates the running statistics with the *unbiased* variance:
+ *   `running ← (1 − 0.1)·running + 0.1·batch_stat`, `num_batches_tracked += 1`;
+ * - evaluation mode normalises with the running statistics.
+ * Running-stat updates are not applied during the forward: they are recorded in a
+ * `BatchNormUpdates` collector and applied by the caller after the gradient tape
+ * (`apply()`), in recording order — the order PyTorch applies them in.
+ */
+import { tf } from '../backend/tf';
+import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/tf';
+import type { ParamScope } from './params';
+
+/** PyTorch BatchNorm defaults (spec §2.1). */
+export const BN_EPS = 1e-5;
+export const BN_MOMENTUM = 0.1;
+
+/** Options of every forward function. */
+export interface ForwardOptions {
+  /** BN uses batch statistics (true) or running statistics (false). */
+  training: boolean;
+  /**
+   * Where training-mode BN layers record their running-stat updates. Without one, the
+   * updates are dropped (useful for gradient checks); the trainer always passes one.
+   */
+  bnUpdates?: BatchNormUpdates;
+}
+
+interface PendingUpdate {
+  runningMean: Variable;
+  runningVar: Variable;
+  count: Variable;
+  mean: Tensor1D;
+  varUnbiased: Tensor1D;
+}
+
+/** Owner of the running-stat updates recorded by training-mode forwards. */
+export class BatchNormUpdates {
+  private pending: PendingUpdate[] = [];
+
+  /** Number of recorded (not yet applied) layer updates. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Records one layer's batch statistics; keeps them alive past any enclosing tidy. */
+  record(p: ParamScope, prefix: string, mean: Tensor1D, varUnbiased: Tensor1D): void {
+    this.pending.push({
+      runningMean: p.get(`${prefix}.running_mean`),
+      runningVar: p.get(`${prefix}.running_var`),
+      count: p.get(`${prefix}.num_batches_tracked`),
+      mean: tf.keep(mean),
+      varUnbiased: tf.keep(varUnbiased),
+    });
+  }
+
+  /** Applies every recorded update in order (running ← (1−m)·running + m·batch), then clears. */
+  apply(momentum = BN_MOMENTUM): void {
+    for (const u of this.pending) {
+      tf.tidy(() => {
+        u.runningMean.assign(tf.add(tf.mul(u.runningMean, 1 - momentum), tf.mul(u.mean, momentum)));
+        u.runningVar.assign(
+          tf.add(tf.mul(u.runningVar, 1 - momentum), tf.mul(u.varUnbiased, momentum)),
+        );
+        u.count.assign(tf.add(u.count, tf.scalar(1, 'int32')));
+      });
+    }
+    this.dispose();
+  }
+
+  /** Drops the recorded updates without applying them. */
+  dispose(): void {
+    for (const u of this.pending) tf.dispose([u.mean, u.varUnbiased]);
+    this.pending = [];
+  }
+}
+
+/** Registers a BN layer's entries in PyTorch's order: weight, bias, running_mean, running_var, num_batches_tracked. */
+export function initBatchNorm(p: ParamScope, prefix: string, channels: number, gamma = 1): void {
+  p.add(`${prefix}.weight`, tf.fill([channels], gamma), 'trainable');
+  p.add(`${prefix}.bias`, tf.zeros([channels]), 'trainable');
+  p.add(`${prefix}.running_mean`, tf.zeros([channels]), 'buffer');
+  p.add(`${prefix}.running_var`, tf.ones([channels]), 'buffer');
+  p.add(`${prefix}.num_batches_tracked`, tf.scalar(0, 'int32'), 'buffer');
+}
+
+/**
+ * Training-mode normalisation with a closed-form gradient (the textbook BN backward):
+ * dβ = Σdy, dγ = Σdy·x̂, dx = γ·σ⁻¹·(dy − dβ/N − x̂·dγ/N). One fused op instead of
+ * autodiff through the moments saves several full-size kernels per layer. The batch
+ * mean and biased variance are computed inside the op (off the tape) and handed out
+ * through `onStats`.
+ */
+function bnTrainOp(
+  axes: number[],
+  onStats: (mean: Tensor1D, variance: Tensor1D, n: number) => void,
+): (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor {
+  return tf.customGrad((x, gamma, beta, save) => {
+    const xt = x as Tensor;
+    const n = axes.reduce((s, a) => s * xt.shape[a], 1);
+    const { mean, variance } = tf.moments(xt, axes);
+    onStats(mean as Tensor1D, variance as Tensor1D, n);
+    const inv = tf.rsqrt(tf.add(variance, BN_EPS));
+    const xhat = tf.sub(tf.mul(xt, inv), tf.mul(mean, inv));
+    const y = tf.add(tf.mul(xhat, gamma as Tensor), beta as Tensor);
+    save([xhat, inv, gamma as Tensor]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sinv, sgamma] = saved;
+        const dbeta = tf.sum(dy, axes);
+        const dgamma = tf.sum(tf.mul(dy, sx), axes);
+        const centred = tf.sub(tf.sub(dy, tf.div(dbeta, n)), tf.mul(sx, tf.div(dgamma, n)));
+        const dx = tf.mul(centred, tf.mul(sgamma, sinv));
+        return [dx, dgamma, dbeta];
+      },
+    };
+  }) as (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor;
+}
+
+/**
+ * BatchNorm over the last (channel) axis of `[N, C]` or `[N, H, W, C]` input.
+ * Statistics are over all other axes (BatchNorm1d / BatchNorm2d semantics).
+ */
+export function batchNorm<T extends Tensor2D | Tensor4D>(
+  p: ParamScope,
+  prefix: string,
+  x: T,
+  opts: ForwardOptions,
+): T {
+  const gamma = p.get(`${prefix}.weight`);
+  const beta = p.get(`${prefix}.bias`);
+  const axes = x.rank === 4 ? [0, 1, 2] : [0];
+  if (!opts.training) {
+    // y = x·scale + shift with per-channel scale/shift: two full-size ops.
+    const rm = p.get(`${prefix}.running_mean`);
+    const rv = p.get(`${prefix}.running_var`);
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(rv, BN_EPS)));
+    return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(rm, scale))) as T;
+  }
+  const onStats = (mean: Tensor1D, variance: Tensor1D, n: number): void => {
+    if (n < 2) {
+      throw new Error(
+        `batchNorm(${p.prefix}${prefix}): training mode needs more than 1 value per channel, got ${n}`,
+      );
+    }
+    if (opts.bnUpdates) {
+      // PyTorch updates running_var with the unbiased estimate (factor n / (n − 1)).
+      opts.bnUpdates.record(p, prefix, mean.clone(), tf.mul(variance, n / (n - 1)));
+    }
+  };
+  return bnTrainOp(axes, onStats)(x, gamma, beta) as T;
+}
+
+/** Bias-free convolution with PyTorch's symmetric zero padding; kernel `[kh, kw, in, out]`. */
+export function conv2d(x: Tensor4D, kernel: Tensor, stride: number, pad: number): Tensor4D {
+  const padding: [[number, number], [number, number], [number, number], [number, number]] = [
+    [0, 0],
+    [pad, pad],
+    [pad, pad],
+    [0, 0],
+  ];
+  return tf.conv2d(x, kernel as Tensor4D, stride, pad === 0 ? 'valid' : padding);
+}
+
+/** PyTorch's `nn.Linear`: `x·Wᵀ + b` with W stored `[out, in]`. */
+export function linear(x: Tensor2D, weight: Tensor, bias?: Tensor): Tensor2D {
+  const y = tf.matMul(x, weight as Tensor2D, false, true);
+  return bias ? tf.add(y, bias) : y;
+}
+
+/** Exact (erf-based) GELU, PyTorch's default (spec §2.2). */
+export function gelu<T extends Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), 0.5) as T;
+}
+
+/** 3×3 max-pool, stride 2, padding 1 (the ImageNet stem); padded cells never win. */
+export function maxPoolStem(x: Tensor4D): Tensor4D {
+  return tf.maxPool(x, 3, 2, 1);
+}
