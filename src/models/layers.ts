@@ -99,15 +99,16 @@ function bnTrainOp(
   axes: number[],
   onStats: (mean: Tensor1D, variance: Tensor1D, n: number) => void,
 ): (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor {
-  return tf.customGrad((x, gamma, beta, save) => {
-    const xt = x as Tensor;
-    const n = axes.reduce((s, a) => s * xt.shape[a], 1);
-    const { mean, variance } = tf.moments(xt, axes);
+  const f = (...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta] = args as Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const n = axes.reduce((s, a) => s * x.shape[a], 1);
+    const { mean, variance } = tf.moments(x, axes);
     onStats(mean as Tensor1D, variance as Tensor1D, n);
     const inv = tf.rsqrt(tf.add(variance, BN_EPS));
-    const xhat = tf.sub(tf.mul(xt, inv), tf.mul(mean, inv));
-    const y = tf.add(tf.mul(xhat, gamma as Tensor), beta as Tensor);
-    save([xhat, inv, gamma as Tensor]);
+    const xhat = tf.sub(tf.mul(x, inv), tf.mul(mean, inv));
+    const y = tf.add(tf.mul(xhat, gamma), beta);
+    save([xhat, inv, gamma]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
@@ -119,7 +120,8 @@ function bnTrainOp(
         return [dx, dgamma, dbeta];
       },
     };
-  }) as (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor;
+  };
+  return tf.customGrad(f);
 }
 
 /**
@@ -169,8 +171,8 @@ export function conv2d(x: Tensor4D, kernel: Tensor, stride: number, pad: number)
 
 /** PyTorch's `nn.Linear`: `x·Wᵀ + b` with W stored `[out, in]`. */
 export function linear(x: Tensor2D, weight: Tensor, bias?: Tensor): Tensor2D {
-  const y = tf.matMul(x, weight as Tensor2D, false, true);
-  return bias ? tf.add(y, bias) : y;
+  const y: Tensor2D = tf.matMul(x, weight as Tensor2D, false, true);
+  return bias ? tf.add<Tensor2D>(y, bias) : y;
 }
 
 /** Exact (erf-based) GELU, PyTorch's default (spec §2.2). */

@@ -141,7 +141,13 @@ export function initResNet(p: ParamScope, spec: ResNetSpec, rng: Rng): void {
   }
 }
 
-function block(p: ParamScope, spec: ResNetSpec, b: BlockPlan, x: Tensor4D, o: ForwardOptions) {
+function block(
+  p: ParamScope,
+  spec: ResNetSpec,
+  b: BlockPlan,
+  x: Tensor4D,
+  o: ForwardOptions,
+): Tensor4D {
   const n = b.name;
   let y: Tensor4D;
   if (spec.block === 'basic') {
@@ -165,7 +171,7 @@ function block(p: ParamScope, spec: ResNetSpec, b: BlockPlan, x: Tensor4D, o: Fo
         o,
       )
     : x;
-  return tf.relu(tf.add(y, shortcut));
+  return tf.relu(tf.add<Tensor4D>(y, shortcut));
 }
 
 /** Backbone forward: `[N, H, W, inChannels]` → pooled features `[N, D]`. */
