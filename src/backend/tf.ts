@@ -4,6 +4,8 @@
  * Backends register themselves with this engine in `selectBackend()`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients (the @tensorflow/tfjs umbrella does this import).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
 export { tf };
 export type {
