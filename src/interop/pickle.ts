@@ -118,8 +118,9 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
     return s;
   };
   const str = (n: number): string => {
+    const raw = take(n);
     try {
-      return utf8.decode(take(n));
+      return utf8.decode(raw);
     } catch {
       return fail('invalid UTF-8 in a string');
     }

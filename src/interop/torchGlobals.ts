@@ -70,10 +70,13 @@ function rebuildTensor(fn: string, args: readonly unknown[]): TorchTensorRef {
   return new TorchTensorRef(storage as StorageRef, offset, shape, strides, requiresGrad === true);
 }
 
-function asTensor(fn: string, v: unknown): TorchTensorRef {
-  if (!(v instanceof TorchTensorRef))
+/** `_rebuild_parameter(data, requires_grad, hooks)`: the same view, flagged as a parameter's. */
+function asParameter(fn: string, args: readonly unknown[]): TorchTensorRef {
+  const v = args[0];
+  if (!(v instanceof TorchTensorRef)) {
     throw new Error(`${fn}: data is a ${describe(v)}, not a tensor`);
-  return v;
+  }
+  return new TorchTensorRef(v.storage, v.offset, v.shape, v.stride, args[1] === true);
 }
 
 const TENSOR_TYPES = new Set(['torch.Tensor', 'torch.nn.parameter.Parameter']);
@@ -103,11 +106,11 @@ const ALLOWED: Record<string, PyGlobal> = {
   },
   'torch._utils._rebuild_parameter': {
     pyGlobal: 'torch._utils._rebuild_parameter',
-    call: (args) => asTensor('_rebuild_parameter', args[0]),
+    call: (args) => asParameter('_rebuild_parameter', args),
   },
   'torch._utils._rebuild_parameter_with_state': {
     pyGlobal: 'torch._utils._rebuild_parameter_with_state',
-    call: (args) => asTensor('_rebuild_parameter_with_state', args[0]),
+    call: (args) => asParameter('_rebuild_parameter_with_state', args),
   },
   'torch._tensor._rebuild_from_type_v2': {
     pyGlobal: 'torch._tensor._rebuild_from_type_v2',
