@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts Jupyter for the carp-kit notebooks (interactive use), from the project root.
 #   bash environment/jupyter.sh [extra jupyter options, e.g. --no-browser --port 8899]
+# Opens notebooks/ unless --notebook-dir is given.
 # - JUPYTER_PATH points at the project's own kernel "carp-kit (TypeScript)"
 #   (.jupyter/share/jupyter; registered here when missing);
 # - the library is built when dist/ is missing (notebooks import `carp-kit`, i.e. dist/);
@@ -25,5 +26,12 @@ else
   echo "jupyter.sh: no Jupyter server; run: apt-get install jupyter-notebook" >&2
   exit 1
 fi
-echo "jupyter.sh: jupyter $app in $root/notebooks (kernel: carp-kit (TypeScript))" >&2
-exec /usr/bin/python3 -m "$app" --notebook-dir="$root/notebooks" "$@"
+# notebooks/ unless the caller chose a folder (Jupyter rejects the option twice).
+dir_args=(--notebook-dir="$root/notebooks")
+for a in "$@"; do
+  case "$a" in --notebook-dir* | --ServerApp.root_dir* | --NotebookApp.notebook_dir*) dir_args=() ;; esac
+done
+# Containers often run as root, which Jupyter refuses without this flag.
+[ "$(id -u)" != 0 ] || dir_args+=(--allow-root)
+echo "jupyter.sh: jupyter $app from $root (kernel: carp-kit (TypeScript))" >&2
+exec /usr/bin/python3 -m "$app" "${dir_args[@]}" "$@"

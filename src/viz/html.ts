@@ -15,11 +15,18 @@ export function plotlyBundle(): string {
   return bundle;
 }
 
-/** `<script>` that defines `window.Plotly` (the bundle ends with `window.Plotly = Plotly`). */
+/**
+ * `<script>`s that define `window.Plotly` (the bundle ends with `window.Plotly = Plotly`)
+ * and then draw any figures of the page that were waiting for it.
+ */
 export function plotlyScriptTag(): string {
   // A literal "</script" inside would end the element early; plotly 4.1 has none,
   // but escaping keeps a future bundle safe ("<\/" is the same string in JS).
-  return `<script type="text/javascript">${plotlyBundle().replace(/<\/(script)/gi, '<\\/$1')}</script>`;
+  return (
+    `<script type="text/javascript">${plotlyBundle().replace(/<\/(script)/gi, '<\\/$1')}</script>\n` +
+    // draw the figures that were waiting for plotly.js (see figureDivHtml)
+    `<script type="text/javascript">(window.carpPending || []).splice(0).forEach(function (d) { d(); });</script>`
+  );
 }
 
 /**
@@ -50,10 +57,13 @@ export const DEFAULT_CONFIG: Record<string, unknown> = { responsive: true, displ
 
 /**
  * A `<div>` plus the script that draws `fig` into it with `Plotly.newPlot`.
- * The script expects `window.Plotly` (from `plotlyScriptTag()` earlier in the page);
- * when it is missing it says so in the div instead of failing silently. `onDrawn`
- * is a JS expression evaluated with the newPlot promise as `p` (the report uses it
- * to count finished plots).
+ * The script expects `window.Plotly` (from `plotlyScriptTag()` earlier in the page).
+ * When it is missing — a notebook page reloaded or its outputs cleared while the
+ * kernel, which inlines the bundle only once, lives on — the div says so and the
+ * draw is queued in `window.carpPending`; `plotlyScriptTag()` drains that queue, so
+ * running `loadPlotly()` once brings every waiting figure of the page to life.
+ * `onDrawn` is a JS expression evaluated with the newPlot promise as `p` (the report
+ * uses it to count finished plots).
  */
 export function figureDivHtml(fig: PlotlyFigure, divId: string, onDrawn?: string): string {
   if (!/^[A-Za-z][\w-]*$/.test(divId)) throw new Error(`bad div id ${JSON.stringify(divId)}`);
@@ -63,12 +73,18 @@ export function figureDivHtml(fig: PlotlyFigure, divId: string, onDrawn?: string
     `<div id="${divId}" class="carp-figure" style="min-height:${height}"></div>\n` +
     `<script type="text/javascript">(function () {\n` +
     `  var el = document.getElementById(${scriptJson(divId)});\n` +
-    `  if (!window.Plotly) {\n` +
-    `    el.textContent = 'plotly.js is not loaded in this page: run loadPlotly() from carp-kit, then show the figure again.';\n` +
-    `    return;\n` +
+    `  function draw() {\n` +
+    `    el.textContent = '';\n` +
+    `    var p = window.Plotly.newPlot(el, ${scriptJson(fig.data)}, ${scriptJson(fig.layout)}, ${scriptJson(config)});\n` +
+    (onDrawn ? `    ${onDrawn};\n` : '') +
     `  }\n` +
-    `  var p = window.Plotly.newPlot(el, ${scriptJson(fig.data)}, ${scriptJson(fig.layout)}, ${scriptJson(config)});\n` +
-    (onDrawn ? `  ${onDrawn};\n` : '') +
+    `  if (window.Plotly) return draw();\n` +
+    `  el.textContent = ${scriptJson(MISSING_PLOTLY)};\n` +
+    `  (window.carpPending = window.carpPending || []).push(draw);\n` +
     `})();</script>`
   );
 }
+
+/** Shown in a figure's div while plotly.js is missing from the page. */
+export const MISSING_PLOTLY =
+  'plotly.js is not loaded in this page (reloaded or cleared outputs): run loadPlotly() from carp-kit to draw this figure.';

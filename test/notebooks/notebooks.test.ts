@@ -1,0 +1,95 @@
+/**
+ * Executes every notebooks/*.ipynb headless in the carp-kit kernel through
+ * environment/run-notebooks.py (nbclient, Debian's /usr/bin/python3), so walkthroughs
+ * never rot (DESIGN.md §1). CARP_PRESET is passed through (default here `fmnist-tiny`,
+ * as in CI). Executed copies and per-cell times land in test-output/notebooks/.
+ * dist/ is rebuilt first, because notebooks import the compiled package.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(__dirname, '..', '..');
+const OUT = join(ROOT, 'test-output', 'notebooks');
+const PYTHON = process.env.CARP_JUPYTER_PYTHON ?? '/usr/bin/python3';
+const files = readdirSync(join(ROOT, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
+
+interface Summary {
+  results: { notebook: string; seconds: number; error: { cell: number; message: string } | null }[];
+}
+
+function runNotebook(file: string): Promise<{ code: number; log: string; summary?: Summary }> {
+  const summaryPath = join(OUT, file.replace(/\.ipynb$/, '.summary.json'));
+  const args = [
+    join(ROOT, 'environment', 'run-notebooks.py'),
+    '--out',
+    OUT,
+    '--summary',
+    summaryPath,
+    join(ROOT, 'notebooks', file),
+  ];
+  const env = { ...process.env, CARP_PRESET: process.env.CARP_PRESET ?? 'fmnist-tiny' };
+  return new Promise((res) => {
+    execFile(PYTHON, args, { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      const summary = existsSync(summaryPath)
+        ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as Summary)
+        : undefined;
+      res({ code: typeof code === 'number' ? code : 1, log: `${stdout}${stderr}`, summary });
+    });
+  });
+}
+
+beforeAll(() => {
+  if (process.env.CARP_SKIP_BUILD === '1') return;
+  try {
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
+  } catch {
+    // tsc still emits on type errors; the notebooks themselves will show what breaks
+  }
+  expect(existsSync(join(ROOT, 'dist', 'index.js')), 'dist/index.js missing after build').toBe(
+    true,
+  );
+}, 300_000);
+
+describe('notebooks execute headless', () => {
+  it.each(files)('%s runs without errors', { timeout: 1_800_000 }, async (file) => {
+    const r = await runNotebook(file);
+    expect(r.code, r.log).toBe(0);
+    expect(r.summary?.results[0]?.error ?? null, r.log).toBeNull();
+    console.log(
+      `${file}: ${r.summary?.results[0]?.seconds} s (CARP_PRESET=${process.env.CARP_PRESET ?? 'fmnist-tiny'})`,
+    );
+  });
+
+  it('00-quickstart shows the backend and a plotly figure', { timeout: 60_000 }, () => {
+    const executed = join(OUT, '00-quickstart.ipynb');
+    expect(existsSync(executed), 'run the quickstart first (same file)').toBe(true);
+    const nb = JSON.parse(readFileSync(executed, 'utf8')) as {
+      cells: {
+        outputs?: {
+          output_type: string;
+          text?: string | string[];
+          data?: Record<string, string | string[]>;
+        }[];
+      }[];
+    };
+    const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+    const text = (v: string | string[] | undefined): string =>
+      Array.isArray(v) ? v.join('') : (v ?? '');
+    expect(outputs.some((o) => /backend in use: \w+/.test(text(o.text)))).toBe(true);
+    const html = outputs.map((o) => text(o.data?.['text/html']));
+    expect(html.filter((h) => h.includes('window.Plotly = Plotly'))).toHaveLength(1); // bundle once
+    expect(html.filter((h) => h.includes('Plotly.newPlot')).length).toBeGreaterThanOrEqual(1);
+  });
+});
