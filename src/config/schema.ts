@@ -1,0 +1,199 @@
+/**
+ * The one typed configuration of a CARP run, with the paper's defaults in ONE place
+ * (spec §5.5 table; DESIGN.md §5, §6.5).
+ *
+ * Source tags (spec §0): [CODE] official repository behaviour, [README]/[PAPER-Q]/[BRIEF]
+ * paper-side values (unverified where marked), [JUDGEMENT] our decision. Derived values
+ * (crop count, scaled learning rate, block count …) are functions in `derived.ts` and are
+ * never stored here. Validation rules live in `validate.ts`; presets in `presets.ts`.
+ */
+import type { ResNetArch } from '../models/resnet';
+
+export interface ModelConfig {
+  /** Backbone. [CODE] ResNet-50 (the only one evaluated, spec §2.1). */
+  arch: ResNetArch;
+  /** Base width (stem channels); 64 is torchvision's. Smaller for CPU presets. [CODE] 64 */
+  width: number;
+  /** 3×3 stride-1 stem without max-pool for small images. [CODE] false (ImageNet stem) */
+  cifarStem: boolean;
+  /** Image channels (3 RGB, 1 Fashion-MNIST). [CODE] 3 */
+  inChannels: number;
+  /** K, prototypes (head output width). [CODE]+[BRIEF] 65 536 */
+  numPrototypes: number;
+  /** P, prototypes per random block. [CODE]+[BRIEF] 512 (N_p = 128) */
+  partitionSize: number;
+  /** Hidden width of the projection MLP. [CODE] 2048 */
+  hiddenDim: number;
+  /** Embedding width d before the prototypes. [CODE] 256 */
+  bottleneckDim: number;
+  /** BatchNorm in the head's hidden layers. [CODE] on */
+  headBatchNorm: boolean;
+  /** Linear layers in the projection MLP. [CODE] 3 */
+  headLayers: number;
+}
+
+export interface CropConfig {
+  /** Global views per image; the teacher sees exactly these two. [CODE] 2 (fixed) */
+  globalCount: number;
+  /** Global crop side in px. [CODE] 224 */
+  globalSize: number;
+  /** Area fraction range of global crops. [CODE] (0.2, 1.0) */
+  globalScale: [number, number];
+  /** Local views per image. [CODE]+[README] 6 ("2x224 + 6x96") */
+  localCount: number;
+  /** Local crop side in px. [CODE] 96 */
+  localSize: number;
+  /** Area fraction range of local crops. [CODE] (0.05, 0.2) */
+  localScale: [number, number];
+  /** Gaussian blur probability, global view A. [CODE] 1.0 */
+  blurProbGlobalA: number;
+  /** Gaussian blur probability, global view B. [CODE] 0.1 */
+  blurProbGlobalB: number;
+  /** Gaussian blur probability, local views. [CODE] 0.5 */
+  blurProbLocal: number;
+  /** Blur σ range in px (PIL radius). [CODE] (0.1, 2.0) */
+  blurSigma: [number, number];
+  /** Solarisation probability, global view B only. [CODE] 0.2 */
+  solarizeProbGlobalB: number;
+  /** Horizontal flip probability. [CODE] 0.5 */
+  flipProb: number;
+  /** Colour-jitter probability. [CODE] 0.8 */
+  colorJitterProb: number;
+  /** Brightness jitter strength (factor ∈ [1−s, 1+s]). [CODE] 0.4 */
+  brightness: number;
+  /** Contrast jitter strength. [CODE] 0.4 */
+  contrast: number;
+  /** Saturation jitter strength. [CODE] 0.2 */
+  saturation: number;
+  /** Hue shift range (fraction of the circle). [CODE] 0.1 */
+  hue: number;
+  /** Greyscale probability. [CODE] 0.2 */
+  grayscaleProb: number;
+  /** Per-channel normalisation mean (length = inChannels). [CODE] ImageNet's */
+  mean: number[];
+  /** Per-channel normalisation std (length = inChannels). [CODE] ImageNet's */
+  std: number[];
+}
+
+export interface OptimConfig {
+  /**
+   * Peak learning rate per 256 images; the peak is lrRef·A·B/256 (`scaledLr`).
+   * [CODE] 0.45 (→ 7.2 at 4096). [BRIEF, unverified] 0.6 for ≤ 200 epochs, 0.3 for 400 (§11.1).
+   */
+  lrRef: number;
+  /** Final learning rate of the cosine, NOT scaled. [CODE] 0.0048 ([BRIEF] 0.006 / 0.003) */
+  minLr: number;
+  /** Weight decay, constant (regularised group only, §5.1). [CODE]+[BRIEF] 1e-6 */
+  weightDecay: number;
+  /** LARS heavy-ball momentum μ. [CODE] 0.9 */
+  momentum: number;
+  /** LARS trust coefficient η. [CODE] 0.001 */
+  eta: number;
+  /** Linear warm-up epochs of the learning rate. [CODE] 0 */
+  warmupEpochs: number;
+}
+
+export interface TeacherConfig {
+  /** EMA momentum at the first micro-step (cosine to `momentumEnd`). [CODE] 0.99 */
+  momentumStart: number;
+  /** EMA momentum at the end of training. [CODE] 1 */
+  momentumEnd: number;
+}
+
+export interface TrainConfig {
+  /**
+   * Images per micro-batch B (what BN and the loss see at once). [JUDGEMENT] 128 = the
+   * code's 32 per GPU × the paper's 4 GPUs ([CODE] + [PAPER-Q]; §11.2).
+   */
+  batchSize: number;
+  /** Gradient-accumulation micro-steps A per optimiser step. [JUDGEMENT] 32 → 4096 ([BRIEF]) */
+  accumulation: number;
+  /** Training epochs. [CODE] 100 ([README] 100/200/400 released) */
+  epochs: number;
+  /** Seed of every random draw (init, data order, partitions, augmentation). [CODE] 0 */
+  seed: number;
+  /** Keep a numbered checkpoint every N epochs (latest is always written). [CODE] 25 */
+  checkpointEvery: number;
+  /** Log metrics every N micro-steps. [CODE] 100 */
+  logEvery: number;
+}
+
+export interface DataConfig {
+  /** Dataset name as the data readers know it. [CODE] ImageNet-1k train */
+  dataset: string;
+  /** Use only the first N training images (null: all). [JUDGEMENT] null */
+  limit: number | null;
+}
+
+export interface CarpConfig {
+  /** Name of the preset this configuration started from (`custom` when none). */
+  preset: string;
+  model: ModelConfig;
+  crops: CropConfig;
+  optim: OptimConfig;
+  teacher: TeacherConfig;
+  train: TrainConfig;
+  data: DataConfig;
+}
+
+/** The paper's configuration (spec §5.5); every preset is a partial override of it. */
+export const PAPER_DEFAULTS: CarpConfig = {
+  preset: 'paper-imagenet-r50',
+  model: {
+    arch: 'resnet50',
+    width: 64,
+    cifarStem: false,
+    inChannels: 3,
+    numPrototypes: 65536,
+    partitionSize: 512,
+    hiddenDim: 2048,
+    bottleneckDim: 256,
+    headBatchNorm: true,
+    headLayers: 3,
+  },
+  crops: {
+    globalCount: 2,
+    globalSize: 224,
+    globalScale: [0.2, 1.0],
+    localCount: 6,
+    localSize: 96,
+    localScale: [0.05, 0.2],
+    blurProbGlobalA: 1.0,
+    blurProbGlobalB: 0.1,
+    blurProbLocal: 0.5,
+    blurSigma: [0.1, 2.0],
+    solarizeProbGlobalB: 0.2,
+    flipProb: 0.5,
+    colorJitterProb: 0.8,
+    brightness: 0.4,
+    contrast: 0.4,
+    saturation: 0.2,
+    hue: 0.1,
+    grayscaleProb: 0.2,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
+  optim: {
+    lrRef: 0.45,
+    minLr: 0.0048,
+    weightDecay: 1e-6,
+    momentum: 0.9,
+    eta: 0.001,
+    warmupEpochs: 0,
+  },
+  teacher: { momentumStart: 0.99, momentumEnd: 1 },
+  train: {
+    batchSize: 128,
+    accumulation: 32,
+    epochs: 100,
+    seed: 0,
+    checkpointEvery: 25,
+    logEvery: 100,
+  },
+  data: { dataset: 'imagenet', limit: null },
+};
+
+/** Recursive partial, for presets and user overrides. */
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};

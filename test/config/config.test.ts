@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import {
+  effectiveBatch,
+  itersPerEpoch,
+  networkSpec,
+  numBlocks,
+  numCrops,
+  optimizerStepsPerEpoch,
+  scaledLr,
+} from '../../src/config/derived';
+import { PRESETS, presetNames } from '../../src/config/presets';
+import { resolveConfig } from '../../src/config/resolve';
+import { PAPER_DEFAULTS } from '../../src/config/schema';
+import { ConfigError, RULES, validateConfig } from '../../src/config/validate';
+
+function leafPaths(v: unknown, prefix = ''): string[] {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+    return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
+  }
+  return [prefix];
+}
+
+const snapshot = JSON.stringify({ PAPER_DEFAULTS, PRESETS });
+
+describe('config schema', () => {
+  it('has exactly one rule per default leaf', () => {
+    expect(Object.keys(RULES).sort()).toEqual(leafPaths(PAPER_DEFAULTS).sort());
+  });
+
+  it('paper preset = spec §5.5, with derived values computed', () => {
+    const c = resolveConfig('paper-imagenet-r50');
+    expect(c).toEqual(PAPER_DEFAULTS);
+    expect(c.model).toMatchObject({
+      arch: 'resnet50',
+      numPrototypes: 65536,
+      partitionSize: 512,
+      hiddenDim: 2048,
+      bottleneckDim: 256,
+    });
+    expect(numBlocks(c.model)).toBe(128);
+    expect(numCrops(c.crops)).toBe(8);
+    expect(effectiveBatch(c.train)).toBe(4096);
+    expect(scaledLr(c.optim, c.train)).toBeCloseTo(7.2, 12);
+    expect(c.optim).toMatchObject({
+      minLr: 0.0048,
+      weightDecay: 1e-6,
+      momentum: 0.9,
+      eta: 0.001,
+      warmupEpochs: 0,
+    });
+    expect(c.teacher).toEqual({ momentumStart: 0.99, momentumEnd: 1 });
+    expect(networkSpec(c.model).head.inDim).toBe(2048);
+  });
+
+  it('every preset resolves, validates and round-trips through JSON', () => {
+    expect(presetNames()).toEqual([
+      'paper-imagenet-r50',
+      'cifar10-r18',
+      'fmnist-small',
+      'fmnist-tiny',
+    ]);
+    for (const name of presetNames()) {
+      const c = resolveConfig(name);
+      expect(c.preset).toBe(name);
+      expect(resolveConfig(JSON.parse(JSON.stringify(c)))).toEqual(c);
+      expect(numBlocks(c.model)).toBeGreaterThan(1);
+    }
+    const tiny = resolveConfig('fmnist-tiny');
+    expect(networkSpec(tiny.model)).toMatchObject({
+      backbone: { width: 8, inChannels: 1, cifarStem: true },
+      head: { inDim: 64, numPrototypes: 64 },
+    });
+    expect(tiny.crops.mean).toHaveLength(1);
+  });
+
+  it('applies key=value overrides by type (numbers, pairs, bools, null, enums)', () => {
+    const c = resolveConfig('fmnist-tiny', [
+      'optim.lrRef=0.3',
+      'crops.globalScale=0.3,1',
+      'crops.localScale=[0.05, 0.2]',
+      'data.limit=null',
+      'model.headBatchNorm=false',
+      'model.arch=resnet34',
+      'preset=my-run',
+    ]);
+    expect(c.optim.lrRef).toBe(0.3);
+    expect(c.crops.globalScale).toEqual([0.3, 1]);
+    expect(c.crops.localScale).toEqual([0.05, 0.2]);
+    expect(c.data.limit).toBeNull();
+    expect(c.model.headBatchNorm).toBe(false);
+    expect(c.model.arch).toBe('resnet34');
+    expect(c.preset).toBe('my-run');
+    // An object is merged over the preset it names.
+    const o = resolveConfig({ preset: 'fmnist-tiny', train: { epochs: 1 } }, ['train.seed=3']);
+    expect(o.train).toMatchObject({ epochs: 1, seed: 3, batchSize: 32 });
+    expect(resolveConfig({ train: { epochs: 1 } }).preset).toBe('custom');
+    expect(JSON.stringify({ PAPER_DEFAULTS, PRESETS })).toBe(snapshot);
+  });
+
+  it('rejects unknown keys, naming them', () => {
+    expect(() => resolveConfig('fmnist-tiny', ['optim.lrr=1'])).toThrow(/unknown key 'optim\.lrr'/);
+    expect(() => resolveConfig('fmnist-tiny', ['optim.lr_ref=1'])).toThrow(ConfigError);
+    expect(() => resolveConfig('fmnist-tiny', ['epochs=1'])).toThrow(
+      /unknown key 'epochs' \(did you mean 'train\.epochs'\?\)/,
+    );
+    expect(() => resolveConfig({ optim: { foo: 1 } })).toThrow(/unknown key 'optim\.foo'/);
+    expect(() => resolveConfig({ extra: {} })).toThrow(/unknown key 'extra'/);
+    expect(() => resolveConfig('fmnist-huge')).toThrow(
+      /unknown preset 'fmnist-huge' \(known: paper-imagenet-r50/,
+    );
+    expect(() => resolveConfig('fmnist-tiny', ['train.epochs'])).toThrow(
+      /not of the form key=value/,
+    );
+  });
+
+  it('rejects wrong types and ranges, naming the key', () => {
+    const bad: [string, RegExp][] = [
+      ['train.epochs=1.5', /'train\.epochs' must be an integer/],
+      ['train.epochs=abc', /'train\.epochs' must be an integer/],
+      ['model.arch=resnet101', /'model\.arch' must be one of resnet18, resnet34, resnet50/],
+      ['model.cifarStem=yes', /'model\.cifarStem' must be true or false/],
+      ['crops.flipProb=1.5', /'crops\.flipProb' must be ≤ 1/],
+      ['crops.globalScale=1,0.2', /'crops\.globalScale' must have lo ≤ hi/],
+      ['crops.globalScale=0.2', /'crops\.globalScale' must be a pair/],
+      ['crops.globalCount=3', /'crops\.globalCount' must be ≤ 2/],
+      ['optim.lrRef=0', /'optim\.lrRef' must be > 0/],
+      ['data.limit=0', /'data\.limit' must be ≥ 1/],
+    ];
+    for (const [o, re] of bad) expect(() => resolveConfig('fmnist-tiny', [o]), o).toThrow(re);
+    expect(() => resolveConfig({ train: { batchSize: '32' } })).toThrow(
+      /'train\.batchSize' must be an integer, got "32"/,
+    );
+    expect(() => resolveConfig({ model: 3 })).toThrow(/'model' is a section/);
+    expect(() =>
+      validateConfig({ ...PAPER_DEFAULTS, train: { ...PAPER_DEFAULTS.train, seed: undefined } }),
+    ).toThrow(/'train\.seed'/);
+    const { data: _d, ...noData } = PAPER_DEFAULTS;
+    expect(() => validateConfig(noData)).toThrow(/missing key 'data'/);
+  });
+
+  it('cross-field rules', () => {
+    expect(() => resolveConfig('fmnist-tiny', ['model.partitionSize=128'])).toThrow(
+      /'model\.partitionSize' \(128\) must be ≤ 'model\.numPrototypes' \(64\)/,
+    );
+    expect(() => resolveConfig('cifar10-r18', ['model.inChannels=1'])).toThrow(
+      /'crops\.mean' needs one value per input channel \(1\), got 3/,
+    );
+    expect(() =>
+      resolveConfig('fmnist-tiny', ['teacher.momentumStart=1', 'teacher.momentumEnd=0.99']),
+    ).toThrow(/momentumStart/);
+    expect(() => resolveConfig('fmnist-tiny', ['optim.warmupEpochs=2'])).toThrow(/warmupEpochs/);
+    // Every problem is reported at once.
+    try {
+      resolveConfig('fmnist-tiny', ['train.epochs=0', 'model.width=-1']);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigError).issues).toHaveLength(2);
+    }
+  });
+
+  it('derived iteration counts follow drop-last loading and §5.4 accumulation', () => {
+    const t = { batchSize: 32, accumulation: 3 };
+    expect(itersPerEpoch(330, t)).toBe(10);
+    expect(optimizerStepsPerEpoch(330, t)).toBe(4); // groups of 3,3,3 and a trailing 1
+  });
+});
