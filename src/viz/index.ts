@@ -14,8 +14,8 @@ export {
   SCHEDULE_SERIES,
 } from './trainingCurves';
 export type { MetricsRow, SeriesSpec, LossCurvesOptions } from './trainingCurves';
-export { prototypeCounts, prototypeUsageStats, prototypeUsageFigure } from './prototypeUsage';
-export type { PrototypeUsageStats, PrototypeUsageOptions } from './prototypeUsage';
+export { prototypeUsageFigure } from './prototypeUsage';
+export type { PrototypeUsageOptions } from './prototypeUsage';
 export { encodePng, pngDataUri } from './png';
 export { imageGridFigure, tileImages } from './imageGrid';
 export type { ImageGridOptions, Mosaic } from './imageGrid';
@@ -32,6 +32,6 @@ export type { ResultRow } from './resultsTable';
 export { showFigure, loadPlotly, LiveFigure, LiveTrainingCurves } from './display';
 export type { DisplayHost, HtmlSink, ShowOptions, LiveFigureOptions } from './display';
 export { readRunDir, parseMetricsJsonl } from './runDir';
-export type { RunRecord, EvalFile } from './runDir';
+export type { RunDirContents, EvalFile } from './runDir';
 export { writeReport, reportHtml } from './report';
 export type { ReportOptions, ReportResult } from './report';

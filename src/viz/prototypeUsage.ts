@@ -6,36 +6,25 @@
  */
 import { baseLayout, type FigureOptions, type PlotlyFigure } from './figure';
 
-/** Summary of a usage histogram. */
-export interface PrototypeUsageStats {
+/** What the figure's subtitle says about a usage histogram. */
+export interface UsageSummary {
   numPrototypes: number;
   /** Samples counted. */
   total: number;
   /** Prototypes chosen at least once. */
   used: number;
-  /** exp(entropy) of the usage distribution: the "effective" number of prototypes (K when uniform, 1 when collapsed). */
+  /** exp(entropy): the "effective" number of prototypes (K when uniform, 1 when collapsed). */
   perplexity: number;
   /** Share of the most used prototype (1/K when uniform, 1 when collapsed). */
   maxShare: number;
 }
 
-/** Counts argmax assignments per prototype (`assignments[i]` in [0, numPrototypes)). */
-export function prototypeCounts(assignments: ArrayLike<number>, numPrototypes: number): Int32Array {
-  const counts = new Int32Array(numPrototypes);
-  for (let i = 0; i < assignments.length; i++) {
-    const a = assignments[i];
-    if (!Number.isInteger(a) || a < 0 || a >= numPrototypes) {
-      throw new RangeError(
-        `assignment ${a} at index ${i} is not a prototype index in [0, ${numPrototypes})`,
-      );
-    }
-    counts[a]++;
-  }
-  return counts;
-}
-
-/** Usage statistics of a per-prototype count vector. */
-export function prototypeUsageStats(counts: ArrayLike<number>): PrototypeUsageStats {
+/**
+ * Summary of per-prototype counts for the figure's subtitle. (The evaluation's own
+ * statistics are `prototypeUsage` in src/eval/prototypeClusters.ts; its result can be
+ * passed to `prototypeUsageFigure` directly.)
+ */
+export function usageSummary(counts: ArrayLike<number>): UsageSummary {
   let total = 0;
   let used = 0;
   let max = 0;
@@ -72,14 +61,16 @@ export interface PrototypeUsageOptions extends FigureOptions {
 }
 
 /**
- * Bar chart of samples per prototype (bars up to 512 prototypes, a filled line
- * beyond, which stays light for K = 65 536) with the usage statistics in the title.
+ * Bar chart of samples per prototype, from per-prototype counts or the `prototypeUsage`
+ * result of the prototype-cluster evaluation: bars up to 512 prototypes, a filled line
+ * beyond (stays light for K = 65 536); the usage summary goes in the title.
  */
 export function prototypeUsageFigure(
-  counts: ArrayLike<number>,
+  usage: ArrayLike<number> | { counts: ArrayLike<number> },
   o: PrototypeUsageOptions = {},
 ): PlotlyFigure {
-  const stats = prototypeUsageStats(counts);
+  const counts = 'counts' in usage ? usage.counts : usage;
+  const stats = usageSummary(counts);
   const sorted = o.sorted ?? true;
   const values = Array.from(counts);
   const order = values.map((_, k) => k);

@@ -24,7 +24,7 @@ import { knnCurveFigure, type KnnByK } from './knnCurve';
 import { precisionRecallFigure } from './precisionRecall';
 import { prototypeUsageFigure } from './prototypeUsage';
 import { resultRowsFromJson, resultsTableFigure } from './resultsTable';
-import { readRunDir, type RunRecord } from './runDir';
+import { readRunDir, type RunDirContents } from './runDir';
 import {
   hasAnySeries,
   LOSS_SERIES,
@@ -126,7 +126,7 @@ function evalFigures(name: string, json: unknown): PlotlyFigure[] {
 }
 
 /** The figures of a run, in page order. */
-export function reportFigures(record: RunRecord): PlotlyFigure[] {
+export function reportFigures(record: RunDirContents): PlotlyFigure[] {
   const figs: PlotlyFigure[] = [];
   if (hasAnySeries(record.metrics, LOSS_SERIES)) figs.push(lossCurvesFigure(record.metrics));
   if (hasAnySeries(record.metrics, SCHEDULE_SERIES)) figs.push(scheduleFigure(record.metrics));
@@ -151,7 +151,10 @@ function runFactsHtml(run: Json | undefined): string {
 }
 
 /** The report page as a string and its figure count (`writeReport` writes it). */
-export function reportHtml(record: RunRecord, title: string): { html: string; figures: number } {
+export function reportHtml(
+  record: RunDirContents,
+  title: string,
+): { html: string; figures: number } {
   const figs = reportFigures(record);
   // Each newPlot promise reports to carpDrawn; <body data-plots> is the "done" marker.
   const prelude = `<script type="text/javascript">

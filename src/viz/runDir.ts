@@ -16,7 +16,7 @@ export interface EvalFile {
 }
 
 /** What could be read from a run directory. */
-export interface RunRecord {
+export interface RunDirContents {
   dir: string;
   /** `config.json` (the resolved config), when readable. */
   config?: unknown;
@@ -71,11 +71,11 @@ async function readJson(path: string, label: string, problems: string[]): Promis
 }
 
 /** Reads `config.json`, `run.json`, `metrics.jsonl` and `eval/*.json` of `dir`. */
-export async function readRunDir(dir: string): Promise<RunRecord> {
+export async function readRunDir(dir: string): Promise<RunDirContents> {
   const problems: string[] = [];
   const config = await readJson(join(dir, 'config.json'), 'config.json', problems);
   const run = await readJson(join(dir, 'run.json'), 'run.json', problems);
-  const record: RunRecord = { dir, config, metrics: [], evals: [], problems };
+  const record: RunDirContents = { dir, config, metrics: [], evals: [], problems };
   if (run !== null && typeof run === 'object' && !Array.isArray(run))
     record.run = run as Record<string, unknown>;
 

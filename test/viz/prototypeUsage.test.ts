@@ -1,27 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import {
-  prototypeCounts,
-  prototypeUsageFigure,
-  prototypeUsageStats,
-} from '../../src/viz/prototypeUsage';
+import { prototypeUsage } from '../../src/eval/prototypeClusters';
+import { prototypeUsageFigure, usageSummary } from '../../src/viz/prototypeUsage';
 
-describe('prototypeCounts', () => {
-  it('counts argmax assignments and rejects out-of-range ids', () => {
-    expect(Array.from(prototypeCounts([0, 2, 2, 3], 4))).toEqual([1, 0, 2, 1]);
-    expect(() => prototypeCounts([4], 4)).toThrow(/index 0/);
-    expect(() => prototypeCounts([1.5], 4)).toThrow(RangeError);
-  });
-});
-
-describe('prototypeUsageStats', () => {
+describe('usageSummary', () => {
   it('uniform usage: perplexity K, max share 1/K', () => {
-    const s = prototypeUsageStats([5, 5, 5, 5]);
+    const s = usageSummary([5, 5, 5, 5]);
     expect(s).toMatchObject({ numPrototypes: 4, total: 20, used: 4, maxShare: 0.25 });
     expect(s.perplexity).toBeCloseTo(4, 12);
   });
 
   it('collapse: perplexity 1, max share 1', () => {
-    expect(prototypeUsageStats([0, 9, 0])).toEqual({
+    expect(usageSummary([0, 9, 0])).toEqual({
       numPrototypes: 3,
       total: 9,
       used: 1,
@@ -31,16 +20,11 @@ describe('prototypeUsageStats', () => {
   });
 
   it('hand-worked mix: counts [2, 1, 1] → exp(H) with H = 1.5 ln 2', () => {
-    expect(prototypeUsageStats([2, 1, 1]).perplexity).toBeCloseTo(Math.exp(1.5 * Math.log(2)), 12);
+    expect(usageSummary([2, 1, 1]).perplexity).toBeCloseTo(Math.exp(1.5 * Math.log(2)), 12);
   });
 
   it('empty counts do not divide by zero', () => {
-    expect(prototypeUsageStats([0, 0])).toMatchObject({
-      total: 0,
-      used: 0,
-      perplexity: 0,
-      maxShare: 0,
-    });
+    expect(usageSummary([0, 0])).toMatchObject({ total: 0, used: 0, perplexity: 0, maxShare: 0 });
   });
 });
 
@@ -54,6 +38,11 @@ describe('prototypeUsageFigure', () => {
       customdata: [1, 3, 0, 2],
     });
     expect(fig.layout.title?.text).toContain('3/4 used');
+  });
+
+  it("takes the evaluation's prototypeUsage result as is", () => {
+    const usage = prototypeUsage([0, 2, 2, 3], 4);
+    expect(prototypeUsageFigure(usage).data[0]).toMatchObject({ y: [2, 1, 1, 0] });
   });
 
   it('keeps index order when unsorted, and switches to a line for large K', () => {
