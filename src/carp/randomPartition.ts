@@ -48,20 +48,21 @@ export function samplePartition(
 
 /** Number of blocks N_p of a partition, with its consistency checked against K. */
 function checkPartition(
+  who: string,
   partition: Int32Array,
   partitionSize: number,
   numPrototypes: number,
 ): number {
-  assertPositiveInteger(partitionSize, 'partitionProbabilities: partitionSize');
+  assertPositiveInteger(partitionSize, `${who}: partitionSize`);
   const n = partition.length;
   if (n === 0 || n % partitionSize !== 0) {
     throw new Error(
-      `partitionProbabilities: partition length ${n} is not a positive multiple of partitionSize ${partitionSize}`,
+      `${who}: partition length ${n} is not a positive multiple of partitionSize ${partitionSize}`,
     );
   }
   if (n > numPrototypes) {
     throw new Error(
-      `partitionProbabilities: partition has ${n} entries but the logits have only ${numPrototypes} prototypes`,
+      `${who}: partition has ${n} entries but the logits have only ${numPrototypes} prototypes`,
     );
   }
   // Distinctness is part of the contract and the custom gradient below relies on it.
@@ -69,40 +70,147 @@ function checkPartition(
   for (let i = 0; i < n; i++) {
     const k = partition[i];
     if (!(k >= 0 && k < numPrototypes)) {
-      throw new Error(
-        `partitionProbabilities: partition[${i}] = ${k} is outside [0, ${numPrototypes})`,
-      );
+      throw new Error(`${who}: partition[${i}] = ${k} is outside [0, ${numPrototypes})`);
     }
-    if (seen[k])
-      throw new Error(`partitionProbabilities: prototype ${k} appears twice in the partition`);
+    if (seen[k]) throw new Error(`${who}: prototype ${k} appears twice in the partition`);
     seen[k] = 1;
   }
   return n / partitionSize;
 }
 
+/** Backends whose tensors live in host memory: reading them back is a cheap copy. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm']);
+
+/** Host path, forward: out[b, n, c] = x[n, partition[bP + c]]. */
+function permuteToBlocks(
+  x: Float32Array,
+  partition: Int32Array,
+  batch: number,
+  k: number,
+  p: number,
+): Float32Array {
+  const numBlocks = partition.length / p;
+  const out = new Float32Array(numBlocks * batch * p);
+  for (let b = 0; b < numBlocks; b++) {
+    for (let n = 0; n < batch; n++) {
+      const row = n * k;
+      const o = (b * batch + n) * p;
+      for (let c = 0; c < p; c++) out[o + c] = x[row + partition[b * p + c]];
+    }
+  }
+  return out;
+}
+
+/** Host path, backward: the transpose of `permuteToBlocks` (zeros for unused prototypes). */
+function blocksToLogits(
+  dy: Float32Array,
+  partition: Int32Array,
+  batch: number,
+  k: number,
+  p: number,
+): Float32Array {
+  const numBlocks = partition.length / p;
+  const grad = new Float32Array(batch * k);
+  for (let b = 0; b < numBlocks; b++) {
+    for (let n = 0; n < batch; n++) {
+      const row = n * k;
+      const o = (b * batch + n) * p;
+      for (let c = 0; c < p; c++) grad[row + partition[b * p + c]] = dy[o + c];
+    }
+  }
+  return grad;
+}
+
 /**
- * Column gather `logits[:, partition]` whose gradient is a gather too.
+ * The logits of each block, [B, K] → [N_p, B, P]: logits[n, partition[bP + c]] at [b, n, c].
  *
- * Why not plain `tf.gather`: its gradient is UnsortedSegmentSum, which the wasm backend
- * lacks, and for K = 65 536 a one-hot matMul would be K×K. Because partition indices are
- * distinct, the scatter-add back to [B, K] is a permutation: column k of the gradient is
- * column j of dy where partition[j] = k, or zero for the leftover prototypes. We append one
- * zero column to dy and gather with that inverse index — O(B·K), every backend.
+ * Why a custom gradient: `tf.gather`'s gradient is UnsortedSegmentSum, which the wasm
+ * backend lacks, and a one-hot matMul would be K×K for K = 65 536. Partition indices are
+ * distinct, so the scatter back to [B, K] is a permutation (zeros for leftover
+ * prototypes) and needs no summation.
+ *
+ * Why a host path: on cpu/wasm, tfjs' generic Gather and Transpose kernels cost
+ * ~100–250 ns per element (measured on this machine: ~0.3–0.5 s per [32, 65 536] view);
+ * the same permutation as a plain JS loop over the host copy takes a few ms. On other
+ * backends (tfjs-node, GPU) the data stays on the device: gather + transpose there, and
+ * the backward is a gather with the inverse index over `dy` padded by one zero column.
+ * `path` overrides the choice (tests run both on every backend).
+ *
+ * @param logits [B, K]. @param partition distinct indices, length N_p·P. @param partitionSize P.
+ * @returns [N_blocks, B, P], same values as logits (no softmax).
  */
-function gatherDistinctColumns(logits: Tensor2D, partition: Int32Array): Tensor2D {
-  const numPrototypes = logits.shape[1];
-  const used = partition.length;
-  const gather = tf.customGrad((...inputs) => {
-    const value = tf.gather(inputs[0] as Tensor2D, tf.tensor1d(partition, 'int32'), 1) as Tensor2D;
+export function blockLogits(
+  logits: Tensor2D,
+  partition: Int32Array,
+  partitionSize: number,
+  path: 'host' | 'device' = HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'device',
+): Tensor3D {
+  tf.util.assert(
+    logits.rank === 2,
+    () => `blockLogits: logits must be [B, K], got shape [${logits.shape}]`,
+  );
+  checkPartition('blockLogits', partition, partitionSize, logits.shape[1]);
+  return tf.tidy(() => permuteBlocks(logits, partition, partitionSize, path === 'host'));
+}
+
+/** `blockLogits` without the checks. */
+function permuteBlocks(
+  logits: Tensor2D,
+  partition: Int32Array,
+  partitionSize: number,
+  host: boolean,
+): Tensor3D {
+  const [batch, numPrototypes] = logits.shape;
+  const numBlocks = partition.length / partitionSize;
+  const shape: [number, number, number] = [numBlocks, batch, partitionSize];
+  const permute = tf.customGrad((...inputs) => {
+    const x = inputs[0] as Tensor2D;
+    const value = host
+      ? tf.tensor3d(
+          permuteToBlocks(
+            x.dataSync() as Float32Array,
+            partition,
+            batch,
+            numPrototypes,
+            partitionSize,
+          ),
+          shape,
+        )
+      : (tf.transpose(
+          tf.reshape(tf.gather(x, tf.tensor1d(partition, 'int32'), 1), [
+            batch,
+            numBlocks,
+            partitionSize,
+          ]),
+          [1, 0, 2],
+        ) as Tensor3D);
     const gradFunc = (dy: tf.Tensor) => {
+      if (host) {
+        const g = blocksToLogits(
+          dy.dataSync() as Float32Array,
+          partition,
+          batch,
+          numPrototypes,
+          partitionSize,
+        );
+        return tf.tensor2d(g, [batch, numPrototypes]);
+      }
+      const used = partition.length;
       const inverse = new Int32Array(numPrototypes).fill(used); // `used` = the zero column
       for (let j = 0; j < used; j++) inverse[partition[j]] = j;
-      const padded = tf.concat([dy, tf.zeros([dy.shape[0], 1])], 1);
+      const columns = tf.reshape(tf.transpose(dy, [1, 0, 2]), [batch, used]);
+      const padded =
+        used < numPrototypes
+          ? tf.pad(columns, [
+              [0, 0],
+              [0, 1],
+            ])
+          : columns;
       return tf.gather(padded, tf.tensor1d(inverse, 'int32'), 1);
     };
     return { value, gradFunc };
   });
-  return gather(logits) as Tensor2D;
+  return permute(logits) as Tensor3D;
 }
 
 /**
@@ -114,7 +222,7 @@ function gatherDistinctColumns(logits: Tensor2D, partition: Int32Array): Tensor2
  * @param partition distinct prototype indices, length N_p·P (from `samplePartition`).
  * @param partitionSize P.
  * @returns [N_blocks, B, P] float32, each row summing to 1. Differentiable w.r.t. `logits`
- *   on every backend (see `gatherDistinctColumns`).
+ *   on every backend (see `blockLogits`).
  */
 export function partitionProbabilities(
   logits: Tensor2D,
@@ -125,12 +233,10 @@ export function partitionProbabilities(
     logits.rank === 2,
     () => `partitionProbabilities: logits must be [B, K], got shape [${logits.shape}]`,
   );
-  const [batch, numPrototypes] = logits.shape;
-  const numBlocks = checkPartition(partition, partitionSize, numPrototypes);
+  checkPartition('partitionProbabilities', partition, partitionSize, logits.shape[1]);
+  const host = HOST_BACKENDS.has(tf.getBackend());
   return tf.tidy(() => {
     const x = logits.dtype === 'float32' ? logits : tf.cast(logits, 'float32');
-    const gathered = gatherDistinctColumns(x, partition); // [B, N_p·P]
-    const blocks = tf.reshape(gathered, [batch, numBlocks, partitionSize]);
-    return tf.transpose(tf.softmax(blocks, -1), [1, 0, 2]) as Tensor3D; // [N_p, B, P]
+    return tf.softmax(permuteBlocks(x, partition, partitionSize, host), -1) as Tensor3D;
   });
 }

@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import type { Tensor2D } from '../../src/backend/tf';
-import { partitionProbabilities, samplePartition } from '../../src/carp/randomPartition';
+import {
+  blockLogits,
+  partitionProbabilities,
+  samplePartition,
+} from '../../src/carp/randomPartition';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak } from '../helpers/tensors';
 import { TEST_BACKENDS, useBackend } from './backends';
@@ -118,6 +122,45 @@ for (const backend of TEST_BACKENDS) {
       expectClose(g.dataSync(), gRef.dataSync(), { atol: 1e-7, label: 'grad' });
       expect([g.dataSync()[2], g.dataSync()[7]]).toEqual([0, 0]);
       tf.dispose([logits, weights, select, g, gRef]);
+    });
+
+    it('blockLogits gives the same values and gradients on the host and device paths', async () => {
+      const rng = createRng(4);
+      const logits = tf.tensor2d(
+        Array.from({ length: 3 * 11 }, () => rng.normal()),
+        [3, 11],
+      );
+      const weights = tf.tensor3d(
+        Array.from({ length: 3 * 3 * 3 }, () => rng.normal()),
+        [3, 3, 3],
+      );
+      for (const partition of [samplePartition(11, 3, rng), samplePartition(9, 3, rng)]) {
+        const results = (['host', 'device'] as const).map((path) => {
+          const f = (x: tf.Tensor) =>
+            tf.sum(tf.mul(tf.square(blockLogits(x as Tensor2D, partition, 3, path)), weights));
+          const value = blockLogits(logits, partition, 3, path);
+          const grad = tf.grad(f)(logits);
+          const out = { value: Array.from(value.dataSync()), grad: Array.from(grad.dataSync()) };
+          tf.dispose([value, grad]);
+          return out;
+        });
+        const rows = logits.arraySync();
+        const expected: number[] = [];
+        for (let b = 0; b < 3; b++)
+          for (let n = 0; n < 3; n++)
+            for (let c = 0; c < 3; c++) expected.push(rows[n][partition[3 * b + c]]);
+        expect(results[0].value).toEqual(expected);
+        expect(results[1].value).toEqual(expected);
+        expectClose(results[0].grad, results[1].grad, { atol: 1e-7, label: 'grad' });
+        await expectNoLeak(() => {
+          for (const path of ['host', 'device'] as const) {
+            tf.grad((x: tf.Tensor) => tf.sum(blockLogits(x as Tensor2D, partition, 3, path)))(
+              logits,
+            ).dispose();
+          }
+        });
+      }
+      tf.dispose([logits, weights]);
     });
 
     it('leaks no tensors and rejects bad partitions with clear messages', async () => {
