@@ -14,8 +14,9 @@ Usage (from anywhere; run with Debian's /usr/bin/python3, which has nbclient):
   CARP_BACKEND, ... reach the notebook as process.env.*.
 - Executed copies (with outputs, also of a failed run up to the failing cell) go to
   --out (default test-output/notebooks/, git-ignored; CI keeps it as an artefact).
-- Exit status 1 naming notebook, cell index and error when any cell fails; 2 on
-  bad arguments or a missing Jupyter/kernel set-up.
+- Exit status 1 naming notebook, cell index (0-based, markdown cells counted, as
+  nbformat indexes cells) and error when any cell fails; 2 on bad arguments or a
+  missing Jupyter/kernel set-up. --summary also records per-cell seconds.
 
 Cells run one by one through nbclient (rather than `jupyter nbconvert --execute`)
 so that the failing cell's index is known exactly and per-cell times are recorded.
@@ -157,7 +158,7 @@ def main(argv):
         r = run_one(path, args)
         results.append(r)
         if r["error"]:
-            print(f"FAIL {r['notebook']} cell {r['error']['cell']} ({r['seconds']:.1f} s):\n"
+            print(f"FAIL {r['notebook']} cell index {r['error']['cell']} ({r['seconds']:.1f} s):\n"
                   f"{r['error']['message']}", flush=True)
         else:
             print(f"ok   {r['notebook']} ({r['seconds']:.1f} s) -> {os.path.relpath(r['output'])}", flush=True)
@@ -169,7 +170,7 @@ def main(argv):
         os.replace(tmp, args.summary)
     failed = [r for r in results if r["error"]]
     if failed:
-        names = ", ".join(f"{r['notebook']} (cell {r['error']['cell']})" for r in failed)
+        names = ", ".join(f"{r['notebook']} (cell index {r['error']['cell']})" for r in failed)
         print(f"run-notebooks: {len(failed)} of {len(results)} failed: {names}", file=sys.stderr)
         return 1
     return 0
