@@ -4,12 +4,6 @@
  * is checked against cpu).
  */
 import { tf } from '../../src/backend/tf';
-// tfjs-core's CommonJS bundle registers no gradients (the @tensorflow/tfjs union package
-// does that); vitest inlines this ESM file so the gradient tests can run. The library
-// itself still needs a runtime registration (reported to the lead). Order matters: the
-// CommonJS tfjs-core must create the global engine first, else tensors are instances of
-// the inlined copy's Tensor class, whose chained-op handler is never set.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initTestBackend } from '../helpers/tensors';
 import { registerWasmKernels } from '../../src/backend/wasmKernels';
 
