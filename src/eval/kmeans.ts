@@ -12,10 +12,11 @@
  *      seed 1234 (the reference script);
  *   3. prediction for an evaluation point = arg-max inner product with the kept centroids
  *      (the point itself is not normalised).
- * Metrics against labels (NMI, AMI, ARI, …) are computed from the assignments by
- * `clusteringMetrics` (src/eval/clusteringMetrics.ts).
+ * With evaluation labels, the metrics of §9.3 (NMI, AMI, ARI, FMS, homogeneity,
+ * completeness, V-measure, + Hungarian accuracy) come from `clusteringMetrics`.
  */
 import { FlatIndex, kmeansFaiss, rowsOf } from '../search/faiss';
+import { type ClusteringMetrics, clusteringMetrics } from './clusteringMetrics';
 
 /** Per-dimension mean and population standard deviation, fitted on training features. */
 export interface Standardizer {
@@ -138,6 +139,8 @@ export interface KmeansEvaluationOptions extends SphericalKmeansOptions {
   /** Evaluation features [N_test, dim]. */
   testFeatures: Float32Array;
   dim: number;
+  /** Ground-truth classes of the evaluation points; when given, `metrics` is filled. */
+  testLabels?: ArrayLike<number>;
 }
 
 export interface KmeansEvaluationResult {
@@ -150,15 +153,22 @@ export interface KmeansEvaluationResult {
   /** How many training points faiss clustered: min(N_train, 256·k) (spec §9.3). */
   trainPointsUsed: number;
   standardizer: Standardizer;
+  /** Clustering metrics vs `testLabels` (fractions), when labels were given. */
+  metrics?: ClusteringMetrics;
 }
 
-/** The spec §9.3 protocol up to the assignments (metrics: clusteringMetrics(labels, assignments)). */
+/** The spec §9.3 protocol: standardise, spherical k-means, assign; metrics when labels are given. */
 export function kmeansEvaluation(o: KmeansEvaluationOptions): KmeansEvaluationResult {
   checkDim(o.dim, 'kmeansEvaluation');
   const nTrain = rowsOf(o.trainFeatures, o.dim, 'kmeansEvaluation: trainFeatures');
   const nTest = rowsOf(o.testFeatures, o.dim, 'kmeansEvaluation: testFeatures');
   if (nTrain === 0) throw new Error('kmeansEvaluation: trainFeatures is empty');
   if (nTest === 0) throw new Error('kmeansEvaluation: testFeatures is empty');
+  if (o.testLabels !== undefined && o.testLabels.length !== nTest) {
+    throw new Error(
+      `kmeansEvaluation: testLabels has ${o.testLabels.length} entries, expected ${nTest} (one per test row)`,
+    );
+  }
   const s = standardize(o.trainFeatures, o.testFeatures, o.dim);
   const km = sphericalKmeans(s.train, o.dim, o);
   const assignments = assignToCentroids(s.test, o.dim, km.centroids);
@@ -169,5 +179,6 @@ export function kmeansEvaluation(o: KmeansEvaluationOptions): KmeansEvaluationRe
     objective: km.objective,
     trainPointsUsed: Math.min(nTrain, maxPer * o.numClusters),
     standardizer: { mean: s.mean, std: s.std },
+    metrics: o.testLabels !== undefined ? clusteringMetrics(o.testLabels, assignments) : undefined,
   };
 }

@@ -82,6 +82,10 @@ describe('kmeansEvaluation', () => {
       expect(r.assignments[i], `point ${i}`).toBe(clusterOf.get(c));
     }
     expect(new Set(clusterOf.values()).size).toBe(k);
+    expect(r.metrics).toBeUndefined();
+    const withLabels = kmeansEvaluation({ ...opts, testLabels: test.labels });
+    expect(withLabels.metrics?.nmi).toBeCloseTo(1, 12);
+    expect(withLabels.metrics?.accuracy).toBe(1);
     for (let j = 0; j < k; j++) {
       let s = 0;
       for (let t = 0; t < dim; t++) s += r.centroids[j * dim + t] ** 2;
@@ -103,6 +107,9 @@ describe('kmeansEvaluation', () => {
   });
 
   it('rejects bad input', () => {
+    expect(() => kmeansEvaluation({ ...opts, testLabels: new Int32Array(3) })).toThrow(
+      /testLabels has 3 entries, expected 100/,
+    );
     expect(() => kmeansEvaluation({ ...opts, testFeatures: new Float32Array(5) })).toThrow(
       /testFeatures has length 5, not a multiple of dim 6/,
     );
