@@ -7,13 +7,19 @@ import { resnetSpec } from '../models/resnet';
 import type { CropConfig, ModelConfig, OptimConfig, TrainConfig } from './schema';
 
 /** V = global + local views per image (spec §1). */
-export function numCrops(crops: Pick<CropConfig, 'globalCount' | 'localCount'>): number {
-  return crops.globalCount + crops.localCount;
+export function numCrops(crops: Pick<CropConfig, 'globalCount' | 'numLocal'>): number {
+  return crops.globalCount + crops.numLocal;
 }
 
 /** N_p = floor(K / P) blocks per partition (spec §3). */
 export function numBlocks(model: Pick<ModelConfig, 'numPrototypes' | 'partitionSize'>): number {
   return Math.floor(model.numPrototypes / model.partitionSize);
+}
+
+/** The augmentation settings (src/data `MultiCropConfig`): the crops section minus `globalCount`. */
+export function multiCropSettings(crops: CropConfig): Omit<CropConfig, 'globalCount'> {
+  const { globalCount: _g, ...rest } = crops;
+  return structuredClone(rest);
 }
 
 /** Images per optimiser step, A·B. */

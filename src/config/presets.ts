@@ -4,27 +4,26 @@
  *
  * - `paper-imagenet-r50`: the spec's §5.5 values, unchanged.
  * - `cifar10-r18`: ResNet-18 with the CIFAR stem on 32-px images [JUDGEMENT throughout:
- *   the paper pre-trains on ImageNet only]; blur off on 32-px crops (as solo-learn's CIFAR
- *   recipes), smaller K/P for a single-GPU batch.
+ *   the paper pre-trains on ImageNet only]; blur off on 32-px crops, smaller K/P for a
+ *   single-GPU batch.
  * - `fmnist-small`: the quickstart default; minutes on the wasm CPU backend for 28×28
  *   single-channel Fashion-MNIST with a k-NN result well above chance.
  * - `fmnist-tiny`: CI smoke runs (seconds per notebook).
  */
 import type { CarpConfig, DeepPartial } from './schema';
 
-/** Shared by the Fashion-MNIST presets: 28×28 grey images, no blur/hue on 28 px. */
+/**
+ * 28–32 px images (as src/data's `multiCropPreset('fmnist' | 'cifar')`): the paper's area
+ * scales and jitter, half-size local crops (the paper's 96/224 ≈ 0.43), blur off — σ up to
+ * 2 px erases a 28-px crop (solo-learn's CIFAR recipes likewise use blur p = 0).
+ */
+const NO_BLUR: [number, number, number] = [0, 0, 0];
+
+/** Fashion-MNIST: one grey channel, its training-set mean/std (as src/data/fashionMnist.ts). */
 const FMNIST_CROPS: DeepPartial<CarpConfig['crops']> = {
   globalSize: 28,
-  globalScale: [0.4, 1],
   localSize: 14,
-  localScale: [0.1, 0.4],
-  blurProbGlobalA: 0,
-  blurProbGlobalB: 0,
-  blurProbLocal: 0,
-  grayscaleProb: 0,
-  saturation: 0,
-  hue: 0,
-  // Fashion-MNIST training-set pixel mean/std [JUDGEMENT: computed over the 60 000 images].
+  blurProb: NO_BLUR,
   mean: [0.286],
   std: [0.353],
 };
@@ -41,9 +40,7 @@ export const PRESETS: Record<string, DeepPartial<CarpConfig>> = {
     crops: {
       globalSize: 32,
       localSize: 16,
-      blurProbGlobalA: 0,
-      blurProbGlobalB: 0,
-      blurProbLocal: 0,
+      blurProb: NO_BLUR,
       mean: [0.4914, 0.4822, 0.4465],
       std: [0.247, 0.2435, 0.2616],
     },
@@ -61,7 +58,7 @@ export const PRESETS: Record<string, DeepPartial<CarpConfig>> = {
       hiddenDim: 512,
       bottleneckDim: 128,
     },
-    crops: { ...FMNIST_CROPS, localCount: 4 },
+    crops: { ...FMNIST_CROPS, numLocal: 4 },
     train: { batchSize: 128, accumulation: 1, epochs: 5, checkpointEvery: 1, logEvery: 10 },
     data: { dataset: 'fashion-mnist', limit: 10000 },
   },
@@ -76,7 +73,7 @@ export const PRESETS: Record<string, DeepPartial<CarpConfig>> = {
       hiddenDim: 64,
       bottleneckDim: 32,
     },
-    crops: { ...FMNIST_CROPS, localCount: 2 },
+    crops: { ...FMNIST_CROPS, numLocal: 2 },
     // Accumulation 2 so CI exercises the accumulation path.
     train: { batchSize: 32, accumulation: 2, epochs: 2, checkpointEvery: 1, logEvery: 1 },
     data: { dataset: 'fashion-mnist', limit: 256 },

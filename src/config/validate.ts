@@ -17,8 +17,8 @@ export type Rule = { nullable?: boolean } & (
   | { kind: 'enum'; values: readonly string[] }
   /** [lo, hi] with min ≤ lo ≤ hi ≤ max (and lo > above when given). */
   | { kind: 'range'; min: number; max: number; above?: number }
-  /** Non-empty list of numbers, each > above when given. */
-  | { kind: 'numbers'; above?: number }
+  /** Non-empty list of numbers (of `length` when given), each within the bounds. */
+  | { kind: 'numbers'; length?: number; min?: number; max?: number; above?: number }
 );
 
 const prob: Rule = { kind: 'number', min: 0, max: 1 };
@@ -38,24 +38,25 @@ export const RULES: Record<string, Rule> = {
   'model.headLayers': posInt,
   'crops.globalCount': { kind: 'int', min: 2, max: 2 },
   'crops.globalSize': posInt,
-  'crops.globalScale': { kind: 'range', min: 0, max: 1, above: 0 },
-  'crops.localCount': { kind: 'int', min: 0 },
   'crops.localSize': posInt,
+  'crops.numLocal': { kind: 'int', min: 0 },
+  'crops.globalScale': { kind: 'range', min: 0, max: 1, above: 0 },
   'crops.localScale': { kind: 'range', min: 0, max: 1, above: 0 },
-  'crops.blurProbGlobalA': prob,
-  'crops.blurProbGlobalB': prob,
-  'crops.blurProbLocal': prob,
-  'crops.blurSigma': { kind: 'range', min: 0, max: Infinity, above: 0 },
-  'crops.solarizeProbGlobalB': prob,
+  'crops.ratio': { kind: 'range', min: 0, max: Infinity, above: 0 },
   'crops.flipProb': prob,
-  'crops.colorJitterProb': prob,
+  'crops.jitterProb': prob,
   'crops.brightness': { kind: 'number', min: 0, max: 1 },
   'crops.contrast': { kind: 'number', min: 0, max: 1 },
   'crops.saturation': { kind: 'number', min: 0, max: 1 },
   'crops.hue': { kind: 'number', min: 0, max: 0.5 },
   'crops.grayscaleProb': prob,
+  'crops.blurSigma': { kind: 'range', min: 0, max: Infinity },
+  'crops.blurProb': { kind: 'numbers', length: 3, min: 0, max: 1 },
+  'crops.solarizeProb': { kind: 'numbers', length: 3, min: 0, max: 1 },
   'crops.mean': { kind: 'numbers' },
   'crops.std': { kind: 'numbers', above: 0 },
+  'crops.filter': { kind: 'enum', values: ['box', 'bilinear', 'bicubic', 'lanczos'] },
+  'crops.channels': { kind: 'enum', values: ['keep', 'rgb'] },
   'optim.lrRef': { kind: 'number', min: 0, above: 0 },
   'optim.minLr': { kind: 'number', min: 0 },
   'optim.weightDecay': { kind: 'number', min: 0 },
@@ -121,8 +122,14 @@ export function checkValue(key: string, v: unknown, r: Rule): string[] {
       return issues;
     }
     case 'numbers':
-      if (!Array.isArray(v) || v.length === 0)
-        return [`'${key}' must be a non-empty list of numbers, got ${show(JSON.stringify(v))}`];
+      if (
+        !Array.isArray(v) ||
+        v.length === 0 ||
+        (r.length !== undefined && v.length !== r.length)
+      ) {
+        const what = r.length === undefined ? 'a non-empty list of' : `a list of ${r.length}`;
+        return [`'${key}' must be ${what} numbers, got ${show(JSON.stringify(v))}`];
+      }
       return v.flatMap((x, i) => num(x, `${key}[${i}]`, r));
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   effectiveBatch,
   itersPerEpoch,
+  multiCropSettings,
   networkSpec,
   numBlocks,
   numCrops,
@@ -9,6 +10,7 @@ import {
   scaledLr,
 } from '../../src/config/derived';
 import { PRESETS, presetNames } from '../../src/config/presets';
+import { multiCropPreset, validateMultiCropConfig } from '../../src/data/multiCropConfig';
 import { resolveConfig } from '../../src/config/resolve';
 import { PAPER_DEFAULTS } from '../../src/config/schema';
 import { ConfigError, RULES, validateConfig } from '../../src/config/validate';
@@ -123,6 +125,8 @@ describe('config schema', () => {
       ['crops.globalScale=1,0.2', /'crops\.globalScale' must have lo ≤ hi/],
       ['crops.globalScale=0.2', /'crops\.globalScale' must be a pair/],
       ['crops.globalCount=3', /'crops\.globalCount' must be ≤ 2/],
+      ['crops.blurProb=0.5,0.5', /'crops\.blurProb' must be a list of 3 numbers/],
+      ['crops.filter=nearest', /'crops\.filter' must be one of box, bilinear, bicubic, lanczos/],
       ['optim.lrRef=0', /'optim\.lrRef' must be > 0/],
       ['data.limit=0', /'data\.limit' must be ≥ 1/],
     ];
@@ -155,6 +159,21 @@ describe('config schema', () => {
       expect.unreachable();
     } catch (e) {
       expect((e as ConfigError).issues).toHaveLength(2);
+    }
+  });
+
+  it('crops = the augmentation presets of src/data (one set of values)', () => {
+    const pairs: [string, 'imagenet' | 'cifar' | 'fmnist'][] = [
+      ['paper-imagenet-r50', 'imagenet'],
+      ['cifar10-r18', 'cifar'],
+      ['fmnist-tiny', 'fmnist'],
+      ['fmnist-small', 'fmnist'],
+    ];
+    for (const [preset, aug] of pairs) {
+      const c = resolveConfig(preset);
+      const settings = multiCropSettings(c.crops);
+      expect(settings, preset).toEqual(multiCropPreset(aug, { numLocal: c.crops.numLocal }));
+      expect(() => validateMultiCropConfig(settings, c.model.inChannels)).not.toThrow();
     }
   });
 
