@@ -10,7 +10,7 @@
  * a tensor at the top level (epoch, args as a plain object, …) is returned as `meta`.
  */
 import { openTorchFile } from './torchFile';
-import { PyNamespace } from './torchGlobals';
+import { InertGlobal, PyNamespace } from './torchGlobals';
 import { TorchTensor, TorchTensorRef } from './torchTensor';
 import { describe } from './pickle';
 
@@ -42,6 +42,11 @@ export interface LoadTorchCheckpointOptions {
    * a file that is itself a state_dict is read whole.
    */
   entry?: string;
+  /**
+   * Read globals that are off the allow-list as uncallable names (`{ global: 'mod.name' }`
+   * in `meta`) instead of refusing the file. Calling one is still refused.
+   */
+  inertGlobals?: boolean;
 }
 
 const DEFAULT_ENTRIES = ['teacher', 'state_dict', 'model', 'student'];
@@ -51,7 +56,7 @@ export function loadTorchCheckpoint(
   input: string | Uint8Array,
   opts: LoadTorchCheckpointOptions = {},
 ): TorchCheckpoint {
-  const file = openTorchFile(input);
+  const file = openTorchFile(input, { inertGlobals: opts.inertGlobals });
   const name = typeof input === 'string' ? input : 'checkpoint';
   try {
     const root = file.root;
@@ -127,6 +132,7 @@ export function toPlain(v: unknown, depth = 0): unknown {
   if (depth > 32) return '…';
   if (v instanceof TorchTensorRef) return { tensor: v.dtype, shape: v.shape };
   if (v instanceof PyNamespace) return toPlain(v.attributes, depth);
+  if (v instanceof InertGlobal) return { global: v.pyGlobal };
   if (v instanceof Map) {
     const o: Record<string, unknown> = {};
     for (const [k, x] of v) o[String(k)] = toPlain(x, depth + 1);

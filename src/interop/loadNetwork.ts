@@ -103,9 +103,9 @@ export interface LoadedNetwork {
  */
 export function loadCarpNetwork(
   path: string,
-  opts: { entry?: string; label?: string; strict?: boolean } = {},
+  opts: { entry?: string; label?: string; strict?: boolean; inertGlobals?: boolean } = {},
 ): LoadedNetwork {
-  const ckpt = loadTorchCheckpoint(path, { entry: opts.entry });
+  const ckpt = loadTorchCheckpoint(path, { entry: opts.entry, inertGlobals: opts.inertGlobals });
   const spec = inferCarpNetworkSpec(ckpt.tensors);
   const params = new ParamStore(opts.label ?? 'checkpoint', false);
   try {

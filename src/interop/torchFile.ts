@@ -26,13 +26,23 @@ export interface TorchFile {
 
 const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
+export interface OpenTorchFileOptions {
+  /** Names the file in errors (default: the path, or `checkpoint` for bytes). */
+  label?: string;
+  /** Read globals off the allow-list as uncallable names instead of refusing them. */
+  inertGlobals?: boolean;
+}
+
 /** Opens a `.pth` from a path (read lazily) or from bytes already in memory. */
-export function openTorchFile(input: string | Uint8Array, label?: string): TorchFile {
-  const name = label ?? (typeof input === 'string' ? input : 'checkpoint');
+export function openTorchFile(
+  input: string | Uint8Array,
+  opts: OpenTorchFileOptions = {},
+): TorchFile {
+  const name = opts.label ?? (typeof input === 'string' ? input : 'checkpoint');
   const zip =
     typeof input === 'string' ? ZipArchive.open(input) : new ZipArchive(bufferSource(input), name);
   try {
-    return readArchive(zip, name);
+    return readArchive(zip, name, opts.inertGlobals ?? false);
   } catch (e) {
     zip.close();
     throw e;
@@ -44,7 +54,7 @@ export function looksLikeZip(head: Uint8Array): boolean {
   return ZIP_MAGIC.every((b, i) => head[i] === b);
 }
 
-function readArchive(zip: ZipArchive, name: string): TorchFile {
+function readArchive(zip: ZipArchive, name: string, inertGlobals: boolean): TorchFile {
   const pkl = [...zip.entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n) || n === 'data.pkl');
   if (pkl === undefined) {
     throw new Error(
@@ -64,7 +74,7 @@ function readArchive(zip: ZipArchive, name: string): TorchFile {
   const source = `${name}:${pkl}`;
   const root = unpickle(zip.read(pkl), {
     source,
-    resolveGlobal: (m, n) => resolveTorchGlobal(m, n, source),
+    resolveGlobal: (m, n) => resolveTorchGlobal(m, n, source, inertGlobals),
     persistentLoad: (pid) => storageFromPid(pid, storages, source),
   });
 

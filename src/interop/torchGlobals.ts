@@ -147,17 +147,35 @@ const ALLOWED: Record<string, PyGlobal> = {
 };
 for (const name of Object.keys(STORAGE_TYPES)) ALLOWED[`torch.${name}`] = token(`torch.${name}`);
 
-/** The resolver handed to `unpickle`: allow-list lookup, refusal otherwise. */
-export function resolveTorchGlobal(module: string, name: string, source = 'pickle'): PyGlobal {
+/**
+ * A global that is only named, never called (REDUCE / NEWOBJ / BUILD on it are refused by
+ * the machine). With `inertGlobals`, unknown names become these, so a checkpoint whose
+ * optimiser state stores e.g. a LARS filter *function* (a bare reference) can be read.
+ */
+export class InertGlobal implements PyGlobal {
+  constructor(readonly pyGlobal: string) {}
+}
+
+/**
+ * The resolver handed to `unpickle`: allow-list lookup; anything else is refused, or with
+ * `inert` returned as an `InertGlobal` that can never be called.
+ */
+export function resolveTorchGlobal(
+  module: string,
+  name: string,
+  source = 'pickle',
+  inert = false,
+): PyGlobal {
   const full = `${module}.${name}`;
   const g = Object.prototype.hasOwnProperty.call(ALLOWED, full) ? ALLOWED[full] : undefined;
-  if (!g) {
-    throw new UnsafePickleError(
-      `${source}: refusing global '${full}': not on the allow-list of tensor/container types ` +
-        `(a checkpoint that names it could run code when loaded by Python)`,
-    );
-  }
-  return g;
+  if (g) return g;
+  if (inert) return new InertGlobal(full);
+  throw new UnsafePickleError(
+    `${source}: refusing global '${full}': not on the allow-list of tensor/container types ` +
+      `(a checkpoint that names it could run code when loaded by Python). If the file only ` +
+      `stores it as a value (e.g. a function in the optimizer state), the 'inertGlobals' ` +
+      `option reads it as a name that can never be called.`,
+  );
 }
 
 /** The globals this reader accepts (for documentation and tests). */

@@ -150,6 +150,57 @@ describe('malicious pickles are refused', () => {
   });
 });
 
+describe('inertGlobals: unknown names as data, never callable', () => {
+  // {'teacher': OrderedDict{'w': float32[1]}, 'optimizer': {'filter': __main__.exclude_bias_and_norm}}
+  const pkl = bytes(
+    '\x80\x02}(',
+    binunicode('teacher'),
+    'ccollections\nOrderedDict\n)R(',
+    binunicode('w'),
+    'ctorch._utils\n_rebuild_tensor_v2\n((',
+    binunicode('storage'),
+    'ctorch\nFloatStorage\n',
+    binunicode('0'),
+    binunicode('cpu'),
+    'K\x01tQK\x00K\x01\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtRu',
+    binunicode('optimizer'),
+    '}(',
+    binunicode('filter'),
+    'c__main__\nexclude_bias_and_norm\nuu.',
+  );
+  const pth = zipSync(
+    { 'archive/data.pkl': pkl, 'archive/data/0': new Uint8Array(new Float32Array([2.5]).buffer) },
+    { level: 0 },
+  );
+
+  it('refuses the reference by default, with a hint', () => {
+    expect(() => loadTorchCheckpoint(pth)).toThrow(
+      /refusing global '__main__\.exclude_bias_and_norm'.*'inertGlobals' option/,
+    );
+  });
+
+  it('reads it as a plain name when asked', () => {
+    const c = loadTorchCheckpoint(pth, { inertGlobals: true });
+    expect(c.tensors.get('w')!.data).toEqual(new Float32Array([2.5]));
+    expect(c.meta.other.optimizer).toEqual({
+      filter: { global: '__main__.exclude_bias_and_norm' },
+    });
+  });
+
+  it('still refuses to call it (REDUCE, NEWOBJ, BUILD)', () => {
+    const inert = {
+      resolveGlobal: (m: string, n: string) => resolveTorchGlobal(m, n, 'x.pkl', true),
+    };
+    expect(() =>
+      unpickle(bytes('\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.'), inert),
+    ).toThrow(/REDUCE on global posix\.system is not allowed/);
+    expect(() => unpickle(bytes('\x80\x02cos\nPathLike\n)\x81.'), inert)).toThrow(
+      /NEWOBJ on global os\.PathLike is not allowed/,
+    );
+    expect(() => unpickle(bytes('\x80\x02cos\nenviron\n}b.'), inert)).toThrow(/BUILD on a/);
+  });
+});
+
 describe('data opcodes', () => {
   const plain = { resolveGlobal: (m: string, n: string) => resolveTorchGlobal(m, n) };
 
