@@ -70,8 +70,9 @@ export interface EmbeddingScatterOptions extends FigureOptions {
   /** Marker size in px (default 4). */
   markerSize?: number;
   /**
-   * Above this many distinct groups, one trace with a continuous colour scale
-   * replaces one legend entry per group (prototypes: K can be 65 536). Default 20.
+   * Above this many distinct groups, one trace (palette colour per point, group
+   * name on hover) replaces one legend entry per group (prototypes: K can be
+   * 65 536). Default 20.
    */
   maxLegendGroups?: number;
 }
@@ -124,12 +125,17 @@ export function embeddingScatterFigure(
       y,
       text: Array.from(groups, (g) => nameOf(g)),
       hovertemplate: '%{text}<extra></extra>',
-      marker: { size, color: Array.from(groups), colorscale: 'Turbo', opacity: 0.8 },
+      marker: { size, color: Array.from(groups, categoryColor), opacity: 0.8 },
     });
   }
-  const layout = baseLayout(`UMAP of features, coloured by ${colorBy}`, o);
+  const layout = baseLayout(`UMAP of features, coloured by ${colorBy}`, {
+    ...o,
+    height: o.height ?? 560,
+  });
+  // Equal aspect (UMAP distances are isotropic); 'domain' shrinks the plot box to
+  // a square instead of stretching the x range across a wide notebook cell.
   const hidden = { showticklabels: false, zeroline: false, title: { text: '' } };
-  layout.xaxis = hidden;
-  layout.yaxis = { ...hidden, scaleanchor: 'x' };
+  layout.xaxis = { ...hidden, constrain: 'domain' };
+  layout.yaxis = { ...hidden, scaleanchor: 'x', constrain: 'domain' };
   return { data, layout };
 }

@@ -55,13 +55,15 @@ describe('embeddingScatterFigure', () => {
     expect(fig.layout.title?.text).toContain('class');
   });
 
-  it('many prototypes: one trace with a colour scale', () => {
+  it('many prototypes: one trace, palette colours per point, no legend per group', () => {
     const fig = embeddingScatterFigure(points, [0, 1, 2, 3], {
       colorBy: 'prototype',
       maxLegendGroups: 2,
     });
     expect(fig.data).toHaveLength(1);
-    expect(fig.data[0].marker).toMatchObject({ color: [0, 1, 2, 3], colorscale: 'Turbo' });
+    expect(fig.data[0].marker).toMatchObject({
+      color: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'],
+    });
     expect(fig.data[0].text).toEqual(['prototype 0', 'prototype 1', 'prototype 2', 'prototype 3']);
   });
 
