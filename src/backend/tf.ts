@@ -2,10 +2,15 @@
  * The one place the kit gets TensorFlow.js from (DESIGN.md §4): every module imports
  * `tf` from here so that all share one engine, whichever backend package is loaded.
  * Backends register themselves with this engine in `selectBackend()`.
+ *
+ * Gradients: tfjs-core registers none by itself. Its `dist/register_all_gradients` is
+ * ES-module code with extension-less imports that plain `node` cannot load (vitest can,
+ * which hid the problem), so we load the `@tensorflow/tfjs` umbrella's CommonJS bundle,
+ * which requires this same tfjs-core and registers every gradient on it (≈0.4 s once).
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients (the @tensorflow/tfjs umbrella does this import).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('@tensorflow/tfjs');
 
 export { tf };
 export type {
