@@ -1,14 +1,17 @@
 /**
  * Our kernels for the wasm backend (ENVIRONMENT.md §4, DESIGN.md §4): the wasm backend
- * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong and one
- * that is very slow. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
+ * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong and two
+ * that are very slow. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
  *
- * | kernel                 | built-in          | ours                                        |
- * |------------------------|-------------------|---------------------------------------------|
- * | `Conv2DBackpropFilter` | missing           | one forward conv on transposed tensors      |
- * | `Conv2DBackpropInput`  | scalar loop, slow | one forward conv in sub-pixel (phase) form  |
- * | `UnsortedSegmentSum`   | missing           | `ScatterNd` (gather's gradient)             |
- * | `MaxPoolGrad`          | drops windows     | first-max composite matching the cpu backend|
+ * | kernel                 | built-in                  | ours                                 |
+ * |------------------------|---------------------------|--------------------------------------|
+ * | `Conv2DBackpropFilter` | missing                   | a forward conv on transposed tensors |
+ * | `Conv2DBackpropInput`  | scalar loop               | a forward conv in sub-pixel form     |
+ * | `UnsortedSegmentSum`   | missing                   | `ScatterNd` (gather's gradient)      |
+ * | `MaxPoolGrad`          | drops windows of max ≤ 0, | first maximum, as the cpu backend    |
+ * |                        | ties to the last          |                                      |
+ * | `BatchMatMul`          | scalar loop when          | explicit transpose, then XNNPACK     |
+ * |                        | transposed or batched     |                                      |
  *
  * Every other kernel a ResNet + CARP head touches in training (batch norm as moments,
  * ReLU, GELU via Erf, softmax, gather, mean/avg-pool, matMul, L2-normalise) was compared
@@ -19,6 +22,7 @@
  */
 import { tf } from './tf';
 import { conv2dBackpropFilterConfig } from './kernels/conv2dBackpropFilter';
+import { batchMatMulConfig } from './kernels/batchMatMul';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
@@ -31,6 +35,7 @@ export const WASM_KERNEL_NAMES = [
   tf.Conv2DBackpropInput,
   tf.UnsortedSegmentSum,
   tf.MaxPoolGrad,
+  tf.BatchMatMul,
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -55,14 +60,19 @@ export function registerWasmKernels(): void {
       tf.getKernel(tf.Conv2D, BACKEND) !== undefined,
       () => 'registerWasmKernels: import @tensorflow/tfjs-backend-wasm first',
     );
+    for (const name of WASM_KERNEL_NAMES) {
+      const builtin = tf.getKernel(name, BACKEND);
+      if (builtin !== undefined) builtins.set(name, builtin);
+    }
+    const matMul = builtins.get(tf.BatchMatMul);
+    if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
     for (const config of [
       conv2dBackpropFilterConfig(BACKEND),
       conv2dBackpropInputConfig(BACKEND),
       unsortedSegmentSumConfig(BACKEND),
       maxPoolGradConfig(BACKEND),
+      batchMatMulConfig(BACKEND, matMul),
     ]) {
-      const builtin = tf.getKernel(config.kernelName, BACKEND);
-      if (builtin !== undefined) builtins.set(config.kernelName, builtin);
       ours.set(config.kernelName, config);
     }
   }
@@ -80,8 +90,8 @@ export function hasBuiltinWasmKernel(kernelName: WasmKernelName): boolean {
 /**
  * Switches one kernel between ours and wasm's built-in, for benchmarks and regression
  * tests (e.g. `Conv2DBackpropInput` built-in vs ours). Throws when wasm has no built-in.
- * The built-in's one-time set-up (binding its C function) is re-run when the wasm backend
- * is already initialised, since it was skipped while ours was registered.
+ * A kernel's one-time set-up (binding its C function) is re-run when the wasm backend is
+ * already initialised, since it was skipped while the other one was registered.
  */
 export function useWasmKernel(kernelName: WasmKernelName, which: 'ours' | 'builtin'): void {
   registerWasmKernels();
@@ -90,7 +100,7 @@ export function useWasmKernel(kernelName: WasmKernelName, which: 'ours' | 'built
     throw new Error(`useWasmKernel: wasm has no built-in ${kernelName}`);
   }
   install(config);
-  if (which === 'builtin' && config.setupFunc !== undefined) {
+  if (config.setupFunc !== undefined) {
     const backend = tf.engine().registry[BACKEND];
     if (backend !== undefined) config.setupFunc(backend);
   }

@@ -25,7 +25,7 @@ type KernelFunc = tf.KernelConfig['kernelFunc'];
 export function compositeKernel<A>(
   kernelName: string,
   backendName: string,
-  fn: (inputs: Record<string, tf.Tensor>, attrs: A) => tf.Tensor,
+  fn: (inputs: Record<string, tf.Tensor>, attrs: A, backend: tf.KernelBackend) => tf.Tensor,
 ): tf.KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     // Typed `{}` in tfjs-core (backends differ); every backend implements incRef.
@@ -38,7 +38,7 @@ export function compositeKernel<A>(
         backend.incRef(info.dataId);
         wrapped[name] = engine.makeTensorFromTensorInfo(info, backend);
       }
-      return fn(wrapped, attrs as unknown as A);
+      return fn(wrapped, attrs as unknown as A, backend);
     });
     backend.incRef(out.dataId);
     const result: tf.TensorInfo = { dataId: out.dataId, shape: out.shape, dtype: out.dtype };
@@ -85,6 +85,64 @@ export function window2d(
   const left = w0 + pl;
   if (top === 0 && left === 0 && h1 - h0 === hp && w1 - w0 === wp) return y;
   return tf.slice(y, [0, top, left, 0], [n, h1 - h0, w1 - w0, c]);
+}
+
+/** A conv input: the part of a window inside the tensor, and the zero padding around it. */
+export interface ConvWindow {
+  x: tf.Tensor4D;
+  pad: [[number, number], [number, number], [number, number], [number, number]];
+}
+
+/**
+ * The same window as {@link window2d} (zero fill) for use as a conv input: the crop is
+ * done here, the zero border is left to the conv's explicit padding, which XNNPACK
+ * applies without materialising a padded copy.
+ */
+export function convWindow(
+  x: tf.Tensor4D,
+  h0: number,
+  h1: number,
+  w0: number,
+  w1: number,
+): ConvWindow {
+  const [, h, w] = x.shape;
+  const inner = window2d(x, Math.max(0, h0), Math.min(h, h1), Math.max(0, w0), Math.min(w, w1));
+  return {
+    x: inner,
+    pad: [
+      [0, 0],
+      [Math.max(0, -h0), Math.max(0, h1 - h)],
+      [Math.max(0, -w0), Math.max(0, w1 - w)],
+      [0, 0],
+    ],
+  };
+}
+
+/**
+ * `[N, Q, V, (s_h, s_w, C)]` → `[N, Q·s_h, V·s_w, C]`: the sub-pixel interleave, as a
+ * reshape and a transpose that keeps the channel runs contiguous. (wasm's DepthToSpace
+ * kernel does the same ≈7× slower here.)
+ */
+export function interleavePhases(z: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  const [n, q, v, d] = z.shape;
+  const c = d / (sh * sw);
+  const z6 = tf.reshape(z, [n, q, v, sh, sw * c]);
+  return tf.reshape(tf.transpose(z6, [0, 1, 3, 2, 4]), [n, q * sh, v * sw, c]);
+}
+
+/**
+ * Every `sh`-th row and `sw`-th column of an NHWC tensor, from row/column 0:
+ * `[N, ⌈H/sh⌉, ⌈W/sw⌉, C]`. Done as zero-pad to a multiple of the stride, a reshape to
+ * `[N·Ho, sh, Wo, sw·C]` and a rank-4 slice, since wasm's `StridedSlice` is slow
+ * (≈300 ms where this takes ≈20 ms for a 32×32×32×64 tensor here).
+ */
+export function strided2d(x: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
+  if (sh === 1 && sw === 1) return x;
+  const [n, h, w, c] = x.shape;
+  const ho = Math.ceil(h / sh);
+  const wo = Math.ceil(w / sw);
+  const xr = tf.reshape(window2d(x, 0, ho * sh, 0, wo * sw), [n * ho, sh, wo, sw * c]);
+  return tf.reshape(tf.slice(xr, [0, 0, 0, 0], [n * ho, 1, wo, c]), [n, ho, wo, c]);
 }
 
 /** NCHW ↔ NHWC for kernels that compute in NHWC (the tfjs default and XNNPACK's layout). */

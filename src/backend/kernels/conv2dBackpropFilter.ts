@@ -15,7 +15,15 @@
  * A 1×1 filter is a plain `xᵀ · dy` matMul on the strided input.
  */
 import { tf } from '../tf';
-import { compositeKernel, convDataFormat, shape4, toNhwc, window2d } from './composite';
+import {
+  compositeKernel,
+  convDataFormat,
+  convWindow,
+  shape4,
+  strided2d,
+  toNhwc,
+  window2d,
+} from './composite';
 
 /** Attributes tfjs-core passes to `Conv2DBackpropFilter` (conv2d's gradient). */
 export interface Conv2DBackpropFilterAttrs {
@@ -58,17 +66,17 @@ export function conv2dBackpropFilter(
   const left = info.padInfo.left;
   const hn = (ho - 1) * sh + fh;
   const wn = (wo - 1) * sw + fw;
-  const xw = window2d(x, -top, hn - top, -left, wn - left);
-
   if (fh === 1 && fw === 1) {
-    const xs =
-      sh === 1 && sw === 1 ? xw : tf.stridedSlice(xw, [0, 0, 0, 0], xw.shape, [1, sh, sw, 1]);
+    const xw = window2d(x, -top, hn - top, -left, wn - left);
+    const xs = strided2d(xw, sh, sw); // [N, Ho, Wo, C]
+    // xᵀ·dy; our BatchMatMul kernel turns the transposed operand into XNNPACK's fast path.
     const dw = tf.matMul(tf.reshape(xs, [-1, c]), tf.reshape(dy, [-1, o]), true, false);
     return tf.reshape(dw, [1, 1, c, o]);
   }
-  const xT = tf.transpose(xw, [3, 1, 2, 0]); // [C, Hn, Wn, N]
+  const xw = convWindow(x, -top, hn - top, -left, wn - left); // zero border left to the conv
+  const xT = tf.transpose(xw.x, [3, 1, 2, 0]); // [C, Hn, Wn, N] (less the border)
   const dyT = tf.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, O]
-  const dwT = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', [sh, sw]); // [C, fh, fw, O]
+  const dwT = tf.conv2d(xT, dyT, 1, xw.pad, 'NHWC', [sh, sw]); // [C, fh, fw, O]
   return tf.transpose(dwT, [1, 2, 0, 3]);
 }
 

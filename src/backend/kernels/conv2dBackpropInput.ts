@@ -9,13 +9,22 @@
  * `Y = y + top = q·s + r`; then `dx[Y] = Σ_k dy[q − k] · w[r + s·k]`, k < K = ⌈f/s⌉, i.e.
  * for each phase r a stride-1 conv of `dy` with the flipped sub-filter `w[r + s·k]`.
  * All s² phases share one conv whose output channels are `(r_h, r_w, c)`; `DepthToSpace`
- * interleaves them back to full resolution (the same idea as ESPCN's sub-pixel conv,
+ * interleaves them back to full resolution (a reshape + transpose; wasm's `DepthToSpace` is slow) (the same idea as ESPCN's sub-pixel conv,
  * Shi et al. 2016). A 3×3/2 gradient costs 16/9 of the forward conv instead of 4×; for
  * s = 1 it is exactly the textbook form. Phases a filter never reaches (1×1 with s = 2)
  * are left out of the conv and filled with zeros.
  */
 import { tf } from '../tf';
-import { compositeKernel, convDataFormat, fromNhwc, shape4, toNhwc, window2d } from './composite';
+import {
+  compositeKernel,
+  convDataFormat,
+  convWindow,
+  fromNhwc,
+  interleavePhases,
+  shape4,
+  toNhwc,
+  window2d,
+} from './composite';
 
 /** Attributes tfjs-core passes to `Conv2DBackpropInput` (conv2d's gradient). */
 export interface Conv2DBackpropInputAttrs {
@@ -90,28 +99,24 @@ export function conv2dBackpropInput(
   const v0 = Math.floor(left / sw);
   const v1 = Math.floor((left + wd - 1) / sw) + 1;
   // Output q reads dy rows q−K+1 … q; rows outside dy read as zero.
-  const dyw = window2d(dy, q0 - kh + 1, q1, v0 - kw + 1, v1);
-  let z: tf.Tensor4D = tf.conv2d(dyw, phaseFilter(w, sh, sw), 1, 'valid'); // [N, Q, V, ph·pw·C]
+  const dyw = convWindow(dy, q0 - kh + 1, q1, v0 - kw + 1, v1);
+  let z: tf.Tensor4D = tf.conv2d(dyw.x, phaseFilter(w, sh, sw), 1, dyw.pad); // [N, Q, V, ph·pw·C]
   const q = q1 - q0;
   const v = v1 - v0;
-  if (sh > 1 || sw > 1) {
-    if (ph === sh && pw === sw && sh === sw) {
-      z = tf.depthToSpace(z, sh);
-    } else {
-      let z6 = tf.reshape(z, [n, q, v, ph, pw, c]);
-      if (ph < sh || pw < sw) {
-        z6 = tf.pad(z6, [
-          [0, 0],
-          [0, 0],
-          [0, 0],
-          [0, sh - ph],
-          [0, sw - pw],
-          [0, 0],
-        ]);
-      }
-      z = tf.reshape(tf.transpose(z6, [0, 1, 3, 2, 4, 5]), [n, q * sh, v * sw, c]);
-    }
+  if (ph < sh || pw < sw) {
+    // Phases the filter never reaches (e.g. 1×1 with stride 2) are zero.
+    const z6 = tf.reshape(z, [n, q, v, ph, pw, c]);
+    const padded = tf.pad(z6, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, sh - ph],
+      [0, sw - pw],
+      [0, 0],
+    ]);
+    z = tf.reshape(padded, [n, q, v, sh * sw * c]);
   }
+  if (sh > 1 || sw > 1) z = interleavePhases(z, sh, sw);
   // z row j holds padded position Y = q0·s + j; keep Y = top … top+H−1.
   const r0 = top - q0 * sh;
   const c0 = left - v0 * sw;
