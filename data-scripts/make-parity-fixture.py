@@ -13,7 +13,8 @@ Writes (with the defaults; tiny-r50 comes from the second command below)
   tiny-carp.expected.json  the network spec, an input (NCHW) and the teacher's outputs in
                          eval mode: pooled features and prototype logits;
   dtypes.pth + dtypes.expected.json   one tensor per storage type, strided/offset views,
-                         shared storages, containers and an argparse.Namespace.
+                         shared storages, containers and an argparse.Namespace;
+  dtypes-legacy.pth      the same object in the pre-1.6 (non-zip) format.
 
 The second committed network, a bottleneck ResNet-50 at base width 2 with the ImageNet
 stem (7×7 conv + max-pool), teacher only:
@@ -228,6 +229,8 @@ def write_dtype_fixture(out):
         "args": argparse.Namespace(lr=0.3, arch="resnet50", crops=[2, 6], flag=False, none=None),
     }
     torch.save(obj, os.path.join(out, "dtypes.pth"))
+    # The same object in the pre-1.6 format (pickles back to back, no zip).
+    torch.save(obj, os.path.join(out, "dtypes-legacy.pth"), _use_new_zipfile_serialization=False)
 
     def dump(t):
         t = t.detach()

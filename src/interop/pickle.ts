@@ -79,12 +79,24 @@ const latin1 = new TextDecoder('latin1');
 
 /** Runs the restricted machine over `bytes` and returns the pickled value (STOP). */
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
+  return unpickleAt(bytes, 0, opts).value;
+}
+
+/**
+ * Runs the machine from byte `start` up to its STOP; `end` is the byte after STOP (the
+ * legacy torch format stores several pickles back to back).
+ */
+export function unpickleAt(
+  bytes: Uint8Array,
+  start: number,
+  opts: UnpickleOptions,
+): { value: unknown; end: number } {
   const src = opts.source ?? 'pickle';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let pos = 0;
+  let pos = start;
   let opPos = 0;
 
   const fail = (msg: string): never => {
@@ -185,7 +197,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
         break;
       case 0x2e: // STOP
         if (stack.length !== 1 || marks.length) fail('STOP with an unbalanced stack');
-        return stack[0];
+        return { value: stack[0], end: pos };
       case 0x28: // MARK
         marks.push(stack.length);
         break;

@@ -5,11 +5,14 @@
  * `('storage', torch.<T>Storage, key, location, numel)` becomes a `StorageRef` to
  * `<prefix>/data/<key>`. Tensor bytes are read only when `readTensor` asks for them, so
  * loading the teacher of a training checkpoint never touches the optimiser's storages.
+ * Files from torch < 1.6 (no zip: pickles back to back) go to torchLegacy.ts.
  */
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { ZipArchive, bufferSource } from './zipArchive';
-import { unpickle, describe } from './pickle';
-import { resolveTorchGlobal, storageTypeOf } from './torchGlobals';
-import { STORAGE_TYPES, StorageRef, TorchTensor, TorchTensorRef, materialize } from './torchTensor';
+import { unpickle } from './pickle';
+import { resolveTorchGlobal, storageFromPid } from './torchGlobals';
+import { readLegacyTorchFile } from './torchLegacy';
+import { StorageRef, TorchTensor, TorchTensorRef, materialize } from './torchTensor';
 
 export interface TorchFile {
   /** The unpickled object: Maps, arrays, scalars, `TorchTensorRef`s, `PyNamespace`s. */
@@ -39,13 +42,30 @@ export function openTorchFile(
   opts: OpenTorchFileOptions = {},
 ): TorchFile {
   const name = opts.label ?? (typeof input === 'string' ? input : 'checkpoint');
+  const inert = opts.inertGlobals ?? false;
+  if (!looksLikeZip(typeof input === 'string' ? head(input) : input)) {
+    // Legacy files must be read whole: their pickles have no index.
+    const bytes = typeof input === 'string' ? new Uint8Array(readFileSync(input)) : input;
+    if (bytes[0] === 0x80) return readLegacyTorchFile(bytes, name, inert);
+  }
   const zip =
     typeof input === 'string' ? ZipArchive.open(input) : new ZipArchive(bufferSource(input), name);
   try {
-    return readArchive(zip, name, opts.inertGlobals ?? false);
+    return readArchive(zip, name, inert);
   } catch (e) {
     zip.close();
     throw e;
+  }
+}
+
+function head(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const b = new Uint8Array(4);
+    readSync(fd, b, 0, 4, 0);
+    return b;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -95,29 +115,4 @@ function readArchive(zip: ZipArchive, name: string, inertGlobals: boolean): Torc
     },
     close: () => zip.close(),
   };
-}
-
-/** `('storage', torch.FloatStorage, '0', 'cpu', numel)` → a shared `StorageRef`. */
-function storageFromPid(pid: unknown, seen: Map<string, StorageRef>, source: string): StorageRef {
-  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-    throw new Error(`${source}: persistent id is a ${describe(pid)}, expected ('storage', …)`);
-  }
-  const [, type, key, location, numel] = pid;
-  const typeName = storageTypeOf(type);
-  if (typeName === undefined) {
-    throw new Error(`${source}: persistent id names ${describe(type)}, not a torch storage type`);
-  }
-  if (typeof key !== 'string' || !/^\w+$/.test(key)) {
-    throw new Error(`${source}: storage key ${String(key)} is not a plain name`);
-  }
-  const known = seen.get(key);
-  if (known) return known;
-  const ref: StorageRef = {
-    key,
-    dtype: STORAGE_TYPES[typeName],
-    numel: typeof numel === 'number' ? numel : Number(numel),
-    location: typeof location === 'string' ? location : String(location),
-  };
-  seen.set(key, ref);
-  return ref;
 }

@@ -180,3 +180,35 @@ export function resolveTorchGlobal(
 
 /** The globals this reader accepts (for documentation and tests). */
 export const ALLOWED_GLOBALS: readonly string[] = Object.freeze(Object.keys(ALLOWED));
+
+/**
+ * A persistent id `('storage', torch.FloatStorage, key, location, numel[, view_metadata])`
+ * → a `StorageRef`, one per key (tensors that share a storage share the ref).
+ */
+export function storageFromPid(
+  pid: unknown,
+  seen: Map<string, StorageRef>,
+  source: string,
+): StorageRef {
+  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
+    throw new Error(`${source}: persistent id is a ${describe(pid)}, expected ('storage', …)`);
+  }
+  const [, type, key, location, numel] = pid;
+  const typeName = storageTypeOf(type);
+  if (typeName === undefined) {
+    throw new Error(`${source}: persistent id names ${describe(type)}, not a torch storage type`);
+  }
+  if (typeof key !== 'string' || !/^\w+$/.test(key)) {
+    throw new Error(`${source}: storage key ${String(key)} is not a plain name`);
+  }
+  const known = seen.get(key);
+  if (known) return known;
+  const ref: StorageRef = {
+    key,
+    dtype: STORAGE_TYPES[typeName],
+    numel: typeof numel === 'number' ? numel : Number(numel),
+    location: typeof location === 'string' ? location : String(location),
+  };
+  seen.set(key, ref);
+  return ref;
+}

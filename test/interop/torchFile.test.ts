@@ -15,6 +15,7 @@ import { PROJECT_ROOT } from '../helpers/golden';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'interop');
 const DTYPES = join(FIXTURES, 'dtypes.pth');
+const LEGACY = join(FIXTURES, 'dtypes-legacy.pth');
 
 interface ExpectedTensor {
   dtype: string;
@@ -27,8 +28,11 @@ const expected = JSON.parse(readFileSync(join(FIXTURES, 'dtypes.expected.json'),
   ExpectedTensor
 >;
 
-describe('dtypes.pth (written by torch.save)', () => {
-  const ckpt = loadTorchCheckpoint(DTYPES, { entry: 'tensors' });
+describe.each([
+  ['zip format', DTYPES],
+  ['legacy (pre-1.6) format', LEGACY],
+])('dtypes fixture written by torch.save, %s', (_format, file) => {
+  const ckpt = loadTorchCheckpoint(file, { entry: 'tensors' });
 
   it.each(Object.keys(expected))('tensor %s: dtype, shape and values', (key) => {
     const e = expected[key];
@@ -67,7 +71,7 @@ describe('dtypes.pth (written by torch.save)', () => {
   });
 
   it('exposes the raw object graph: lazy tensor refs, shared storages, int keys, namespaces', () => {
-    const f = openTorchFile(DTYPES);
+    const f = openTorchFile(file);
     try {
       const root = f.root as Map<unknown, unknown>;
       const tensors = root.get('tensors') as Map<string, TorchTensorRef>;
@@ -80,17 +84,17 @@ describe('dtypes.pth (written by torch.save)', () => {
       expect((root.get('nested') as Map<unknown, unknown>).get(7)).toBe('int key');
       expect(root.get('args')).toBeInstanceOf(PyNamespace);
       expect(f.byteOrder).toBe('little');
-      expect(f.version).toBe('3');
+      expect(f.version).toBe(file === LEGACY ? 'legacy 1001' : '3');
     } finally {
       f.close();
     }
   });
 
   it('without an entry, asks which state_dict to read', () => {
-    expect(() => loadTorchCheckpoint(DTYPES)).toThrow(
+    expect(() => loadTorchCheckpoint(file)).toThrow(
       /no state_dict found \(looked for teacher, state_dict, model, student\); top-level keys: tensors, nested, args/,
     );
-    expect(() => loadTorchCheckpoint(DTYPES, { entry: 'nested' })).toThrow(
+    expect(() => loadTorchCheckpoint(file, { entry: 'nested' })).toThrow(
       /entry 'nested' is a dict, not a state_dict; state_dicts here: tensors/,
     );
   });
@@ -157,6 +161,9 @@ describe('training dictionaries and plain state_dicts', () => {
 
   it('gives clear errors for files that are not torch zips', () => {
     expect(() => loadTorchCheckpoint(new Uint8Array([1, 2, 3]))).toThrow(/not a zip file/);
+    expect(() => loadTorchCheckpoint(Uint8Array.from([0x80, 2, 0x4b, 7, 0x2e]))).toThrow(
+      /neither a zip nor a legacy torch file \(magic number 7\)/,
+    );
     expect(() => loadTorchCheckpoint(zipSync({ 'x/y.txt': new Uint8Array(1) }))).toThrow(
       /no '<prefix>\/data\.pkl'/,
     );
