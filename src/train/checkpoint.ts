@@ -1,0 +1,149 @@
+/**
+ * Training checkpoints (DESIGN.md §3.4; spec §7 keeps student, teacher, optimiser and
+ * epoch): everything needed to continue a run exactly where it stopped — student and
+ * teacher (parameters AND BN buffers), LARS momentum buffers and step counter, the
+ * position (epoch, micro-step), the RNG state and the resolved config.
+ *
+ * Container: safetensors (JSON header + raw little-endian tensors), readable from Python.
+ * Keys: `student.<name>`, `teacher.<name>` with our parameter names (the reference's
+ * state_dict keys minus `module.`), `optimizer.<name>.momentum`; the optimiser's step
+ * counter, position, RNG and config live in the string metadata. Written atomically.
+ */
+import { tf } from '../backend/tf';
+import type { Tensor } from '../backend/tf';
+import type { ParamStore } from '../models/params';
+import type { LARS } from '../optim/lars';
+import type { RngState } from '../random';
+import { loadSafetensors, saveSafetensors, type NamedArray } from './safetensors';
+
+export const CHECKPOINT_FORMAT = 'carp-kit-checkpoint/1';
+
+/** Where the run stands: the next micro-step to execute. */
+export interface TrainingPosition {
+  /** Epoch of the next micro-step (0-based). */
+  epoch: number;
+  /** Micro-step within that epoch (0-based). */
+  iteration: number;
+  /** Global micro-step index t = epoch·I + iteration (spec §5.4). */
+  globalStep: number;
+  /** Optimiser steps taken so far. */
+  optimizerSteps: number;
+}
+
+export interface CheckpointMeta {
+  format: string;
+  position: TrainingPosition;
+  /** States of the run's generators (e.g. `partition`, `augment`) at `position`. */
+  rngs: Record<string, RngState>;
+  /** The resolved configuration (JSON), checked on resume. */
+  config: unknown;
+  savedAt: string;
+}
+
+async function arrayOf(t: Tensor): Promise<NamedArray> {
+  const data = await t.data();
+  if (t.dtype === 'int32') return { dtype: 'I32', shape: t.shape, data: data as Int32Array };
+  if (t.dtype === 'float32') return { dtype: 'F32', shape: t.shape, data: data as Float32Array };
+  throw new Error(`checkpoint: unsupported dtype ${t.dtype}`);
+}
+
+/** Writes a checkpoint atomically. */
+export async function saveCheckpoint(
+  path: string,
+  o: {
+    student: ParamStore;
+    teacher: ParamStore;
+    optimizer: LARS;
+    position: TrainingPosition;
+    rngs: Record<string, RngState>;
+    config: unknown;
+  },
+): Promise<void> {
+  const tensors = new Map<string, NamedArray>();
+  for (const [prefix, store] of [
+    ['student', o.student],
+    ['teacher', o.teacher],
+  ] as const) {
+    for (const name of store.names())
+      tensors.set(`${prefix}.${name}`, await arrayOf(store.get(name)));
+  }
+  const weights = await o.optimizer.getWeights();
+  const [iterations, ...buffers] = weights;
+  const optimizerIterations = (await iterations.tensor.data())[0];
+  iterations.tensor.dispose();
+  for (const { name, tensor } of buffers) {
+    const varName = name.slice(0, -'/momentum'.length);
+    tensors.set(`optimizer.${o.student.paramNameOf(varName)}.momentum`, await arrayOf(tensor));
+  }
+  const meta: CheckpointMeta = {
+    format: CHECKPOINT_FORMAT,
+    position: o.position,
+    rngs: o.rngs,
+    config: o.config,
+    savedAt: new Date().toISOString(),
+  };
+  saveSafetensors(path, tensors, {
+    format: CHECKPOINT_FORMAT,
+    meta: JSON.stringify(meta),
+    optimizerIterations: String(optimizerIterations),
+  });
+}
+
+export interface LoadedCheckpoint {
+  meta: CheckpointMeta;
+  tensors: Map<string, NamedArray>;
+  optimizerIterations: number;
+}
+
+/** Reads a checkpoint file (no tensors are created yet). */
+export function readCheckpoint(path: string): LoadedCheckpoint {
+  const { tensors, metadata } = loadSafetensors(path);
+  if (metadata.format !== CHECKPOINT_FORMAT || metadata.meta === undefined) {
+    throw new Error(
+      `${path} is not a carp-kit checkpoint (format ${JSON.stringify(metadata.format)}, expected ${CHECKPOINT_FORMAT})`,
+    );
+  }
+  return {
+    meta: JSON.parse(metadata.meta) as CheckpointMeta,
+    tensors,
+    optimizerIterations: Number(metadata.optimizerIterations ?? 0),
+  };
+}
+
+function assignInto(store: ParamStore, prefix: string, ck: LoadedCheckpoint, path: string): void {
+  for (const name of store.names()) {
+    const entry = ck.tensors.get(`${prefix}.${name}`);
+    if (!entry) throw new Error(`${path}: missing tensor '${prefix}.${name}'`);
+    const v = store.get(name);
+    if (!tf.util.arraysEqual(entry.shape, v.shape)) {
+      throw new Error(
+        `${path}: '${prefix}.${name}' has shape [${entry.shape}], the model expects [${v.shape}]`,
+      );
+    }
+    tf.tidy(() =>
+      v.assign(tf.tensor(entry.data as Float32Array | Int32Array, entry.shape, v.dtype)),
+    );
+  }
+}
+
+/** Restores student, teacher and optimiser state from a loaded checkpoint. */
+export async function restoreCheckpoint(
+  ck: LoadedCheckpoint,
+  o: { student: ParamStore; teacher: ParamStore; optimizer: LARS; path: string },
+): Promise<void> {
+  assignInto(o.student, 'student', ck, o.path);
+  assignInto(o.teacher, 'teacher', ck, o.path);
+  const weights: { name: string; tensor: Tensor }[] = [
+    { name: 'iter', tensor: tf.scalar(ck.optimizerIterations, 'int32') },
+  ];
+  for (const [key, entry] of ck.tensors) {
+    if (!key.startsWith('optimizer.')) continue;
+    const name = key.slice('optimizer.'.length, -'.momentum'.length);
+    weights.push({
+      name: `${o.student.varName(name)}/momentum`,
+      tensor: tf.tensor(entry.data as Float32Array, entry.shape),
+    });
+  }
+  await o.optimizer.setWeights(weights);
+  tf.dispose(weights.map((w) => w.tensor));
+}
