@@ -42,6 +42,7 @@ import {
   type DawnGpu,
   type DawnRoute,
 } from './webgpu/dawn';
+import { applyWebgpuWorkarounds } from './webgpu/selfTest';
 
 export type { WebgpuAdapterSummary } from './webgpu/adapter';
 export { isSoftwareAdapter, adapterDisplayName } from './webgpu/adapter';
@@ -56,6 +57,8 @@ export interface TryWebgpuOptions {
 export interface WebgpuChoice {
   backend: 'webgpu';
   adapter: WebgpuAdapterSummary;
+  /** Kernel workarounds the start-up self-tests applied on this adapter (webgpu/selfTest.ts). */
+  workarounds: string[];
 }
 
 let current: WebgpuChoice | undefined;
@@ -215,8 +218,20 @@ export async function tryWebgpu(options: TryWebgpuOptions): Promise<WebgpuChoice
       `webgpu smoke test computed ${Array.from(values).join(',')} instead of 2,2,2,2`,
     );
   }
-  current = { backend: 'webgpu', adapter: summary };
-  log(`[carp-kit] webgpu adapter: ${formatAdapter(summary)}`);
+  let workarounds: string[];
+  try {
+    workarounds = await applyWebgpuWorkarounds();
+  } catch (e) {
+    tf.removeBackend('webgpu');
+    throw new Error(
+      `webgpu self-test failed on ${formatAdapter(summary)}: ${(e as Error).message}`,
+    );
+  }
+  current = { backend: 'webgpu', adapter: summary, workarounds };
+  log(
+    `[carp-kit] webgpu adapter: ${formatAdapter(summary)}` +
+      (workarounds.length ? ` — ${workarounds.join('; ')}` : ''),
+  );
   return current;
 }
 
