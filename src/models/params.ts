@@ -202,10 +202,10 @@ export class ParamStore {
   }
 
   private uniqueVarName(name: string): string {
+    // The suffix goes on the label so the parameter name keeps its `.bias`/`.weight` ending.
     const registered = tf.engine().registeredVariables;
-    const base = `${this.label}/${name}`;
-    let candidate = base;
-    for (let i = 1; candidate in registered; i++) candidate = `${base}~${i}`;
+    let candidate = `${this.label}/${name}`;
+    for (let i = 1; candidate in registered; i++) candidate = `${this.label}~${i}/${name}`;
     return candidate;
   }
 }

@@ -1,0 +1,209 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/backend/tf';
+// tfjs-core's CommonJS bundle registers no gradients; vitest inlines this ESM file.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { Tensor4D } from '../../src/backend/tf';
+import { samplePartition } from '../../src/carp/randomPartition';
+import {
+  CarpTrainState,
+  isOptimizerStep,
+  trainStep,
+  type StepHyperParameters,
+} from '../../src/carp/trainStep';
+import { BatchNormUpdates } from '../../src/models/layers';
+import { carpNetworkSpec, multiCropForward } from '../../src/models/multiCrop';
+import type { ParamStore } from '../../src/models/params';
+import { resnetSpec } from '../../src/models/resnet';
+import { createRng } from '../../src/random';
+import { expectClose, initTestBackend } from '../helpers/tensors';
+
+const spec = carpNetworkSpec(resnetSpec('resnet18', { width: 4, cifarStem: true, inChannels: 1 }), {
+  hiddenDim: 16,
+  bottleneckDim: 8,
+  numPrototypes: 16,
+  batchNorm: true,
+  numLayers: 3,
+});
+const P = 4;
+
+function makeViews(seed: number, b = 4): Tensor4D[] {
+  return [8, 8, 4, 4].map(
+    (s, i) => tf.randomNormal([b, s, s, 1], 0, 1, 'float32', seed * 10 + i) as Tensor4D,
+  );
+}
+
+function newState(seed = 0): CarpTrainState {
+  return CarpTrainState.create({ spec, partitionSize: P, rng: createRng(seed) });
+}
+
+function hp(o: Partial<StepHyperParameters> = {}): StepHyperParameters {
+  return {
+    step: 0,
+    learningRate: 0.5,
+    weightDecay: 1e-6,
+    teacherMomentum: 0.99,
+    accumulation: 1,
+    optimizerStep: true,
+    ...o,
+  };
+}
+
+function snapshot(store: ParamStore): Map<string, Float32Array> {
+  return new Map(store.names().map((n) => [n, Float32Array.from(store.get(n).dataSync())]));
+}
+
+describe('isOptimizerStep (spec §5.4)', () => {
+  it('steps every A micro-steps and on the last micro-step of the epoch', () => {
+    const steps = (A: number, I: number) =>
+      Array.from({ length: I }, (_, i) => isOptimizerStep(i, A, I));
+    expect(steps(1, 3)).toEqual([true, true, true]);
+    expect(steps(2, 5)).toEqual([false, true, false, true, true]);
+    expect(steps(4, 6)).toEqual([false, false, false, true, false, true]);
+  });
+});
+
+describe('trainStep', () => {
+  beforeAll(async () => {
+    await initTestBackend('cpu');
+  });
+
+  it('lowers the loss on a fixed batch and partition; tensor count stays flat', () => {
+    // η = 0.02 (paper 0.001) so a handful of steps move the near-uniform initial
+    // assignments (L ≈ ln P at init) measurably.
+    const state = CarpTrainState.create({ spec, partitionSize: P, rng: createRng(0), eta: 0.02 });
+    const views = makeViews(1);
+    const partition = samplePartition(16, P, createRng(9));
+    const losses: number[] = [];
+    const counts: number[] = [];
+    for (let t = 0; t < 6; t++) {
+      const r = trainStep(state, views, hp({ step: t, learningRate: 1 }), partition);
+      expect(r.step).toBe(t);
+      expect(r.loss).toBeCloseTo(r.consistency + r.entropy, 5);
+      expect(r.top1).toBeGreaterThanOrEqual(0);
+      expect(r.top5).toBeGreaterThanOrEqual(r.top1);
+      expect(r.studentArgmax).toHaveLength(4);
+      losses.push(r.loss);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(losses[0]).toBeCloseTo(Math.log(P), 2);
+    for (let t = 1; t < 6; t++) expect(losses[t], `step ${t}`).toBeLessThan(losses[t - 1]);
+    expect(losses[5]).toBeLessThan(losses[0] - 5e-4);
+    // LARS creates its momentum buffers on the first step; nothing grows afterwards.
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    tf.dispose(views);
+    state.dispose();
+  });
+
+  it('EMA before the LARS step with the forward-time student; teacher BN from its own forward only', () => {
+    const state = newState(1);
+    const views = makeViews(2);
+    const partition = samplePartition(16, P, createRng(3));
+    // Give the student distinctive buffers: they must not leak into the teacher.
+    tf.tidy(() => state.student.get('backbone.bn1.running_mean').assign(tf.fill([4], 7)));
+    trainStep(state, views, hp({ step: 0, learningRate: 0.3 }), partition); // teacher ≠ student now
+    const s0 = snapshot(state.student);
+    const t0 = snapshot(state.teacher);
+    // Reference for the teacher's buffers: a copy of the teacher doing its own forward.
+    const ref = state.teacher.clone('ref', false);
+    const upd = new BatchNormUpdates();
+    tf.dispose(multiCropForward(ref, spec, views.slice(0, 2), { training: true, bnUpdates: upd }));
+    upd.apply();
+    const m = 0.9;
+    trainStep(state, views, hp({ step: 1, teacherMomentum: m, learningRate: 0.3 }), partition);
+    for (const n of state.teacher.names()) {
+      const got = state.teacher.get(n).dataSync();
+      if (state.teacher.kind(n) === 'buffer') {
+        expect(Array.from(got), n).toEqual(Array.from(ref.get(n).dataSync()));
+      } else {
+        const s = s0.get(n)!;
+        const exp = Array.from(t0.get(n)!, (t, i) =>
+          Math.fround(Math.fround(t * Math.fround(m)) + Math.fround(s[i] * Math.fround(1 - m))),
+        );
+        expectClose(got, exp, { atol: 1e-7, rtol: 1e-6, label: n });
+      }
+    }
+    // The student moved (LARS step) after the EMA read it.
+    expect(Array.from(state.student.get('head.mlp.6.bias').dataSync())).not.toEqual(
+      Array.from(s0.get('head.mlp.6.bias')!),
+    );
+    ref.dispose();
+    tf.dispose(views);
+    state.dispose();
+  });
+
+  it('accumulation: non-final micro-steps change only BN statistics; the step uses Σ grad(L/A)', () => {
+    const pA = samplePartition(16, P, createRng(11));
+    const pB = samplePartition(16, P, createRng(12));
+    const vA = makeViews(3);
+    const vB = makeViews(4);
+    const lr = 0.25;
+    // X: A = 2 over (A, B). Y, Z: A = 1 on A alone / B alone, from the same start.
+    const [x, y, z] = [newState(5), newState(5), newState(5)];
+    const start = snapshot(x.student);
+    const teacherStart = snapshot(x.teacher);
+    trainStep(x, vA, hp({ step: 0, accumulation: 2, optimizerStep: false, learningRate: lr }), pA);
+    for (const n of x.student.parameterNames()) {
+      expect(Array.from(x.student.get(n).dataSync()), n).toEqual(Array.from(start.get(n)!));
+      expect(Array.from(x.teacher.get(n).dataSync()), n).toEqual(Array.from(teacherStart.get(n)!));
+    }
+    expect(x.student.get('backbone.bn1.num_batches_tracked').dataSync()[0]).toBe(2); // two resolution groups
+    expect(x.teacher.get('backbone.bn1.num_batches_tracked').dataSync()[0]).toBe(1);
+    expect(x.gradients.count).toBe(1);
+    trainStep(x, vB, hp({ step: 1, accumulation: 2, optimizerStep: true, learningRate: lr }), pB);
+    expect(x.gradients.count).toBe(0);
+    trainStep(y, vA, hp({ step: 0, learningRate: lr }), pA);
+    trainStep(z, vB, hp({ step: 0, learningRate: lr }), pB);
+    // For 1-D parameters LARS is plain SGD on a fresh momentum buffer: Δ = −lr·g, so
+    // Δ_X = (Δ_Y + Δ_Z) / 2 exactly when X sums the gradients of L/2.
+    let checked = 0;
+    for (const n of x.student.names('trainable')) {
+      if (x.student.get(n).rank !== 1) continue;
+      const s = start.get(n)!;
+      const dx = Array.from(x.student.get(n).dataSync(), (v, i) => v - s[i]);
+      const dy = y.student.get(n).dataSync();
+      const dz = z.student.get(n).dataSync();
+      const exp = Array.from(s, (v, i) => (dy[i] - v + (dz[i] - v)) / 2);
+      expectClose(dx, exp, { atol: 2e-6, rtol: 1e-3, label: n });
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+    tf.dispose([...vA, ...vB]);
+    [x, y, z].forEach((s) => s.dispose());
+  });
+
+  it('a non-finite loss aborts naming the micro-step, with nothing modified or leaked', () => {
+    const state = newState(2);
+    const views = makeViews(5);
+    trainStep(state, views, hp({ step: 0 }));
+    tf.tidy(() => state.student.get('head.mlp.6.bias').assign(tf.fill([8], NaN)));
+    const before = snapshot(state.teacher);
+    const studentBefore = snapshot(state.student);
+    const n0 = tf.memory().numTensors;
+    expect(() => trainStep(state, views, hp({ step: 17 }))).toThrow(
+      /non-finite loss at micro-step 17/,
+    );
+    expect(tf.memory().numTensors).toBe(n0);
+    for (const n of state.teacher.names()) {
+      expect(Array.from(state.teacher.get(n).dataSync()), n).toEqual(Array.from(before.get(n)!));
+    }
+    expect(Array.from(state.student.get('backbone.bn1.running_var').dataSync())).toEqual(
+      Array.from(studentBefore.get('backbone.bn1.running_var')!),
+    );
+    tf.dispose(views);
+    state.dispose();
+  });
+
+  it('rejects bad inputs and disposes everything it owns', () => {
+    const n0 = tf.memory().numTensors;
+    const state = newState(3);
+    const views = makeViews(6);
+    expect(() => trainStep(state, views.slice(0, 1), hp())).toThrow(/need the 2 global views/);
+    expect(() => trainStep(state, views, hp({ accumulation: 0 }))).toThrow(/accumulation/);
+    expect(() => CarpTrainState.create({ spec, partitionSize: 17, rng: createRng(0) })).toThrow(
+      /partitionSize/,
+    );
+    tf.dispose(views);
+    state.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+  });
+});
