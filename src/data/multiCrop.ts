@@ -5,10 +5,11 @@
  *   greyscale p 0.2 → Gaussian blur (p 1.0 / 0.1 / 0.5) → solarise (view B, p 0.2) →
  *   to [0, 1], normalise.
  * All parameters are drawn on the CPU from the given `Rng` (deterministic under a seed),
- * then applied as batched tensor ops on the active backend, outside any gradient tape.
+ * then applied outside any gradient tape, either as batched tensor ops on the active
+ * backend or as plain loops over typed arrays (`AugmentEngine`; same result).
  *
- * Input [B, H, W, C] with values in [0, 255] (uint8 batches arrive as float32 or int32,
- * see `batchToTensor`). Output: float32 normalised [B, S, S, C'] per view, in the order
+ * Input [B, H, W, C] with values in [0, 255]: a tensor, or a loader batch's uint8 array.
+ * Two engines compute the same thing (`AugmentEngine`). Output: float32 normalised [B, S, S, C'] per view, in the order
  * [global A, global B, local…]; the caller disposes them.
  *
  * Greyscale input (Fashion-MNIST): `channels: 'keep'` (default) keeps one channel —
@@ -26,6 +27,7 @@ import { grayscaleWhere, solarizeWhere } from './augment/color';
 import type { JitterParams } from './augment/colorJitter';
 import { colorJitterBatch } from './augment/colorJitter';
 import { applyToSubset } from './augment/subset';
+import { applyViewCpu } from './augment/cpuView';
 import { normalizeImages } from './normalize';
 import type { MultiCropConfig } from './multiCropConfig';
 import { validateMultiCropConfig } from './multiCropConfig';
@@ -147,22 +149,63 @@ export function applyView(
   return cur;
 }
 
+/** A batch as a tensor, or as raw NHWC values (e.g. a loader `Batch`'s uint8 images). */
+export type ImageBatch =
+  tf.Tensor4D | { data: ArrayLike<number>; shape: [number, number, number, number] };
+
+/**
+ * Where the per-image work runs: `tensor` = batched ops on the active backend (GPU /
+ * tfjs-node), `cpu` = plain loops over typed arrays (much faster than tensor ops on the
+ * wasm and cpu backends, whose batched matMul and small ops are slow), `auto` = `cpu` on
+ * wasm/cpu, `tensor` elsewhere. Both give the same result up to float rounding.
+ */
+export type AugmentEngine = 'auto' | 'tensor' | 'cpu';
+
+export function resolveEngine(engine: AugmentEngine = 'auto'): 'tensor' | 'cpu' {
+  if (engine !== 'auto') return engine;
+  const backend = tf.getBackend();
+  return backend === 'wasm' || backend === 'cpu' ? 'cpu' : 'tensor';
+}
+
 /**
  * The multi-crop views of a batch: [global A, global B, local 1 … local L], each float32
- * [B, S, S, C'] normalised. Deterministic given the rng state.
+ * [B, S, S, C'] normalised. Deterministic given the rng state (and engine-independent up
+ * to float rounding).
  */
-export function multiCropViews(images: tf.Tensor4D, cfg: MultiCropConfig, rng: Rng): tf.Tensor4D[] {
-  validateMultiCropConfig(cfg, images.shape[3]);
-  const [b, h, w, c] = images.shape;
+export function multiCropViews(
+  images: ImageBatch,
+  cfg: MultiCropConfig,
+  rng: Rng,
+  opts: { engine?: AugmentEngine } = {},
+): tf.Tensor4D[] {
+  const shape = (images instanceof tf.Tensor ? images.shape : images.shape) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  validateMultiCropConfig(cfg, shape[3]);
+  const [b, h, w, c] = shape;
   const params = sampleMultiCropParams(b, h, w, cfg, rng);
+  const sizeOf = (v: number) => (viewKind(v) === 2 ? cfg.localSize : cfg.globalSize);
+  const outC = cfg.channels === 'rgb' && c === 1 ? 3 : c;
+  if (resolveEngine(opts.engine) === 'cpu') {
+    const data = images instanceof tf.Tensor ? images.dataSync() : images.data;
+    return params.map((p, v) => {
+      const s = sizeOf(v);
+      return tf.tensor4d(applyViewCpu(data, shape, p, s, cfg), [b, s, s, outC]);
+    });
+  }
   const input = tf.tidy(() => {
-    const x = tf.cast(images, 'float32') as tf.Tensor4D;
-    return cfg.channels === 'rgb' && c === 1 ? (tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D) : x;
+    const x = (
+      images instanceof tf.Tensor
+        ? tf.cast(images, 'float32')
+        : tf.tensor4d(Float32Array.from(images.data), shape)
+    ) as tf.Tensor4D;
+    return outC !== c ? (tf.tile(x, [1, 1, 1, 3]) as tf.Tensor4D) : x;
   });
   try {
-    return params.map((p, v) =>
-      applyView(input, p, viewKind(v) === 2 ? cfg.localSize : cfg.globalSize, cfg),
-    );
+    return params.map((p, v) => applyView(input, p, sizeOf(v), cfg));
   } finally {
     input.dispose();
   }

@@ -246,13 +246,14 @@ describe('multiCropViews', () => {
 
   it('returns [A, B, locals…] with the configured sizes, deterministic under a seed, without leaks', async () => {
     const x = batch();
-    const run = (seed: number) => {
-      const views = multiCropViews(x, cfg, createRng(seed));
+    const run = (seed: number, engine: 'cpu' | 'tensor' = 'tensor') => {
+      const views = multiCropViews(x, cfg, createRng(seed), { engine });
       const out = views.map((v) => ({ shape: v.shape, data: Array.from(v.dataSync()) }));
       tf.dispose(views);
       return out;
     };
     const a = await expectNoLeak(() => run(5));
+    await expectNoLeak(() => run(5, 'cpu'));
     expect(a.map((v) => v.shape)).toEqual([
       [3, 8, 8, 3],
       [3, 8, 8, 3],
@@ -337,14 +338,56 @@ describe('multiCropViews', () => {
         ).toBe(true);
   });
 
+  it('the cpu and tensor engines agree (every operation on)', () => {
+    const all = {
+      ...cfg,
+      jitterProb: 1,
+      grayscaleProb: 0.3,
+      blurProb: [1, 0.5, 0.5] as [number, number, number],
+      solarizeProb: [0, 0, 0] as [number, number, number],
+    };
+    const x = batch();
+    const a = multiCropViews(x, all, createRng(11), { engine: 'cpu' });
+    const t = multiCropViews(x, all, createRng(11), { engine: 'tensor' });
+    a.forEach((v, i) => {
+      expect(v.shape).toEqual(t[i].shape);
+      expectClose(v.dataSync(), t[i].dataSync(), { atol: 2e-3, rtol: 1e-3, label: `view ${i}` });
+    });
+    // solarise separately: the 128 threshold is sensitive to rounding, so use a flat image
+    const flat = tf.fill([2, 6, 6, 3], 200) as tf.Tensor4D;
+    const sol = {
+      ...all,
+      jitterProb: 0,
+      grayscaleProb: 0,
+      solarizeProb: [1, 1, 1] as [number, number, number],
+    };
+    const sa = multiCropViews(flat, sol, createRng(1), { engine: 'cpu' });
+    const st = multiCropViews(flat, sol, createRng(1), { engine: 'tensor' });
+    expectClose(sa[0].dataSync(), st[0].dataSync(), { atol: 1e-4 });
+    // raw uint8 input (a loader batch) gives the same views as the tensor input
+    const raw = multiCropViews(
+      { data: Uint8Array.from(x.dataSync()), shape: [3, 12, 10, 3] },
+      all,
+      createRng(11),
+      { engine: 'cpu' },
+    );
+    expectClose(raw[2].dataSync(), a[2].dataSync(), { atol: 0 });
+    tf.dispose([x, flat, ...a, ...t, ...sa, ...st, ...raw]);
+  });
+
   it('greyscale input: keep (1 channel) equals rgb replication per channel', () => {
     const g = multiCropPreset('fmnist', { globalSize: 6, localSize: 3, numLocal: 1 });
     const x = tf.tensor4d(
       Float32Array.from({ length: 2 * 10 * 10 }, (_, i) => (i * 29) % 256),
       [2, 10, 10, 1],
     );
-    const keep = multiCropViews(x, g, createRng(9));
-    const rgb = multiCropViews(x, { ...g, channels: 'rgb' }, createRng(9));
+    const keep = multiCropViews(x, g, createRng(9), { engine: 'tensor' });
+    const rgb = multiCropViews(x, { ...g, channels: 'rgb' }, createRng(9), { engine: 'tensor' });
+    const keepCpu = multiCropViews(x, g, createRng(9), { engine: 'cpu' });
+    const rgbCpu = multiCropViews(x, { ...g, channels: 'rgb' }, createRng(9), { engine: 'cpu' });
+    expectClose(keepCpu[1].dataSync(), keep[1].dataSync(), { atol: 2e-3 });
+    expectClose(rgbCpu[2].dataSync(), rgb[2].dataSync(), { atol: 2e-3 });
+    tf.dispose([...keepCpu, ...rgbCpu]);
     expect(keep[0].shape).toEqual([2, 6, 6, 1]);
     expect(rgb[0].shape).toEqual([2, 6, 6, 3]);
     for (let v = 0; v < 3; v++) {
