@@ -6,12 +6,14 @@
  *   - a CIFAR ResNet-18 conv stack (3×3 stem, 4 stages × 2 basic blocks, widths w…8w,
  *     batch norm from batch moments, ReLU, global mean, dense), forward + backward of all
  *     weights, batch 32, 32×32, w = 64: ours vs the built-in `Conv2DBackpropInput`;
- *   - single kernels at the ResNet's most common shape (3×3, w→w, 32×32, batch 32):
- *     `Conv2DBackpropInput` ours vs built-in, `Conv2DBackpropFilter` (no built-in), the
- *     forward conv for scale, and `MaxPoolGrad` 3×3/2 ours vs the (wrong) built-in;
  *   - the same step without batch norm, to show its share (ENVIRONMENT.md §4 suspects
- *     batch-norm broadcasting of being a large cost).
- * Times are medians of `repeats` runs after one warm-up. Run directly:
+ *     batch-norm broadcasting of being a large cost);
+ *   - single kernels at the ResNet's most common shape (3×3, w→w, 32×32, batch 32):
+ *     the forward conv for scale, `Conv2DBackpropInput` (stride 1 and 2) ours vs
+ *     built-in, `Conv2DBackpropFilter` (no built-in), `MaxPoolGrad` 3×3/2 ours vs the
+ *     (wrong) built-in, and a transposed dense-layer matMul ours vs built-in.
+ * Times are the minimum of `repeats` runs after one warm-up (medians in the notes).
+ * Run directly:
  * `npx tsx src/bench/wasmKernelsBench.ts` (prints the rows as JSON).
  */
 import { tf } from '../backend/tf';
@@ -26,7 +28,7 @@ export interface WasmKernelsBenchOptions {
   size?: number;
   /** Base width w of the ResNet-18 stages w, 2w, 4w, 8w (default 64). */
   width?: number;
-  /** Timed runs per figure, median reported (default 3). */
+  /** Timed runs per figure, the minimum reported (default 3). */
   repeats?: number;
   /** Skip the built-in peers (the built-in `Conv2DBackpropInput` step takes seconds). */
   noPeer?: boolean;
@@ -91,13 +93,15 @@ function resnet18(x: tf.Tensor4D, params: Params, width: number, batchNorm: bool
   return tf.add(tf.matMul(features, next()), next());
 }
 
-function median(a: number[]): number {
-  const s = [...a].sort((p, q) => p - q);
-  return s[Math.floor(s.length / 2)];
-}
-
-/** Median seconds of `f` (synchronous tensor work, outputs disposed) over `repeats` runs. */
-function timeIt(f: () => tf.Tensor | tf.Tensor[], repeats: number): number {
+/**
+ * Seconds of `f` (synchronous tensor work, outputs disposed): the minimum of `repeats`
+ * runs after one warm-up. The minimum, because on a shared machine interference only
+ * ever adds time; the median goes into the notes.
+ */
+function timeIt(
+  f: () => tf.Tensor | tf.Tensor[],
+  repeats: number,
+): { min: number; median: number } {
   tf.dispose(f()); // warm-up: XNNPACK operator creation, wasm memory growth
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -108,7 +112,8 @@ function timeIt(f: () => tf.Tensor | tf.Tensor[], repeats: number): number {
     times.push((performance.now() - t0) / 1000);
     tf.dispose(out);
   }
-  return median(times);
+  times.sort((p, q) => p - q);
+  return { min: times[0], median: times[Math.floor(times.length / 2)] };
 }
 
 /** Runs `f` with `kernel` switched to wasm's built-in, restoring ours afterwards. */
@@ -121,21 +126,36 @@ function withBuiltin<T>(kernel: WasmKernelName, f: () => T): T {
   }
 }
 
-function row(
-  scenario: string,
-  ours: number,
-  peer: number | null,
-  peerName: string,
-  notes: string[],
-): BenchRow {
+interface Scenario {
+  scenario: string;
+  run: () => tf.Tensor | tf.Tensor[];
+  /** Our kernel that a built-in can replace for the peer figure. */
+  peerKernel?: WasmKernelName;
+  /** Multiply-adds ×2, for a GFLOP/s note. */
+  flop?: number;
+  notes?: string[];
+}
+
+function measure(s: Scenario, repeats: number, noPeer: boolean): BenchRow {
+  const ours = timeIt(s.run, repeats);
+  const peer =
+    s.peerKernel === undefined || noPeer
+      ? null
+      : withBuiltin(s.peerKernel, () => timeIt(s.run, repeats));
+  const notes = [
+    ...(s.notes ?? []),
+    `min of ${repeats} runs; medians ours ${ours.median.toFixed(3)} s`,
+  ];
+  if (peer !== null) notes[notes.length - 1] += `, peer ${peer.median.toFixed(3)} s`;
+  if (s.flop !== undefined) notes.push(`ours ${(s.flop / ours.min / 1e9).toFixed(1)} GFLOP/s`);
   return {
-    scenario,
+    scenario: s.scenario,
     unit: 'seconds',
     higherIsBetter: false,
-    ours,
-    peer,
-    peerName,
-    speedRatio: speedRatio(ours, peer, false),
+    ours: ours.min,
+    peer: peer?.min ?? null,
+    peerName: s.peerKernel === undefined ? '' : `wasm built-in ${s.peerKernel}`,
+    speedRatio: speedRatio(ours.min, peer?.min ?? null, false),
     backend: 'wasm',
     notes,
   };
@@ -157,115 +177,112 @@ export async function runWasmKernelsBench(o: WasmKernelsBenchOptions = {}): Prom
       'no gradients registered: tfjs-core gradients must be loaded (src/backend/tf.ts)',
     );
   }
-  const rows: BenchRow[] = [];
-  const { params } = makeParams(width, 1);
   const rng = createRng(2);
-  const x = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', rng.seed32()) as tf.Tensor4D;
+  const normal = (shape: number[], std = 1) =>
+    tf.randomNormal(shape, 0, std, 'float32', rng.seed32());
+  const { params } = makeParams(width, 1);
+  const x = normal([batch, size, size, 3]) as tf.Tensor4D;
   const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', rng.seed32()), 10);
-  const shape = `b${batch} ${size}×${size} w${width}`;
   // Without batch norm only conv and dense weights (rank ≠ 1, plus the dense bias) are used.
-  const used = (batchNorm: boolean) =>
-    params.map((p, i) => batchNorm || p.rank !== 1 || i === params.length - 1);
   const step = (batchNorm: boolean) => () =>
     tf.tidy(() => {
-      const mask = used(batchNorm);
-      const diff = params.filter((_, i) => mask[i]);
+      const mask = params.map((p, i) => batchNorm || p.rank !== 1 || i === params.length - 1);
       return tf.grads((...d: tf.Tensor[]) => {
         let k = 0;
         const all = params.map((p, i) => (mask[i] ? d[k++] : p));
         return tf.losses.softmaxCrossEntropy(labels, resnet18(x, all, width, batchNorm));
-      })(diff);
+      })(params.filter((_, i) => mask[i]));
     });
+  // Single kernels at the commonest ResNet shape; the filter is new each call, as in
+  // training (XNNPACK caches a packed filter by tensor id).
+  const c = width;
+  const h = normal([batch, size, size, c]) as tf.Tensor4D;
+  const w = normal([3, 3, c, c], 0.05) as tf.Tensor4D;
+  const dy = normal([batch, size, size, c]) as tf.Tensor4D;
+  const pooled = tf.maxPool(h, 3, 2, 'same');
+  const dyPool = normal(pooled.shape) as tf.Tensor4D;
+  const [m, kk, n] = [4 * batch * 8, 512, 2048]; // a dense layer's dA = dY·Bᵀ
+  const dense = normal([m, n]);
+  const weights = normal([kk, n]);
+  const conv = 2 * batch * size * size * c * c * 9;
+  const k3 = `3×3 ${c}→${c} ${size}×${size} b${batch}`;
+  const shape = `b${batch} ${size}×${size} w${width}`;
+  const scenarios: Scenario[] = [
+    {
+      scenario: `resnet18-cifar fwd+bwd ${shape}`,
+      run: step(true),
+      peerKernel: tf.Conv2DBackpropInput,
+      notes: [
+        'all weight gradients, batch norm from batch moments; peer: the built-in input gradient',
+      ],
+    },
+    {
+      scenario: `resnet18-cifar fwd+bwd without batch norm ${shape}`,
+      run: step(false),
+      notes: ['the same step without the moments + normalise of every conv, to show their share'],
+    },
+    {
+      scenario: `conv2d forward ${k3}`,
+      run: () => tf.tidy(() => tf.conv2d(h, tf.add(w, 0) as tf.Tensor4D, 1, 'same')),
+      flop: conv,
+    },
+    {
+      scenario: `Conv2DBackpropInput ${k3}`,
+      run: () =>
+        tf.tidy(() => tf.conv2dTranspose(dy, tf.add(w, 0) as tf.Tensor4D, h.shape, 1, 'same')),
+      peerKernel: tf.Conv2DBackpropInput,
+      flop: conv,
+    },
+    {
+      scenario: `Conv2DBackpropInput 3×3/2 ${c}→${c} ${size}×${size} b${batch}`,
+      run: () =>
+        tf.tidy(() => {
+          const dy2 = tf.slice(dy, [0, 0, 0, 0], [batch, size / 2, size / 2, c]);
+          return tf.conv2dTranspose(dy2, tf.add(w, 0) as tf.Tensor4D, h.shape, 2, 'same');
+        }),
+      peerKernel: tf.Conv2DBackpropInput,
+      flop: conv / 4,
+    },
+    {
+      scenario: `Conv2DBackpropFilter ${k3}`,
+      run: () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.Conv2DBackpropFilter,
+            { x: h, dy },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, c, c] },
+          ) as tf.Tensor,
+      flop: conv,
+      notes: ['wasm has no built-in'],
+    },
+    {
+      scenario: `MaxPoolGrad 3×3/2 same ${size}×${size}×${c} b${batch}`,
+      run: () =>
+        tf
+          .engine()
+          .runKernel(
+            tf.MaxPoolGrad,
+            { dy: dyPool, input: h, output: pooled },
+            { filterSize: 3, strides: 2, pad: 'same' },
+          ) as tf.Tensor,
+      peerKernel: tf.MaxPoolGrad,
+      notes: ['the built-in loses windows whose maximum is ≤ 0 and sends ties to the last maximum'],
+    },
+    {
+      scenario: `matMul ${m}×${n}·(${kk}×${n})ᵀ`,
+      run: () => tf.matMul(dense, weights, false, true),
+      peerKernel: tf.BatchMatMul,
+      flop: 2 * m * kk * n,
+      notes: ['transposed operand, as in every matMul gradient'],
+    },
+  ];
   try {
-    const ours = timeIt(step(true), repeats);
-    const builtin = o.noPeer
-      ? null
-      : withBuiltin(tf.Conv2DBackpropInput, () => timeIt(step(true), repeats));
-    rows.push(
-      row(`resnet18-cifar fwd+bwd ${shape}`, ours, builtin, 'wasm built-in Conv2DBackpropInput', [
-        'all weight gradients; batch norm from batch moments; peer: same step with the built-in input gradient',
-      ]),
-    );
-    const noBn = timeIt(step(false), repeats);
-    rows.push(
-      row(`resnet18-cifar fwd+bwd without batch norm ${shape}`, noBn, null, '', [
-        `batch norm (moments + normalise, fwd+bwd) share of the step: ${(((ours - noBn) / ours) * 100).toFixed(0)}%`,
-      ]),
-    );
-
-    // Single kernels at the commonest ResNet shape.
-    const c = width;
-    const h = tf.randomNormal([batch, size, size, c], 0, 1, 'float32', rng.seed32()) as tf.Tensor4D;
-    const w = tf.randomNormal([3, 3, c, c], 0, 0.05, 'float32', rng.seed32()) as tf.Tensor4D;
-    const dy = tf.randomNormal(
-      [batch, size, size, c],
-      0,
-      1,
-      'float32',
-      rng.seed32(),
-    ) as tf.Tensor4D;
-    const gflop = (2 * batch * size * size * c * c * 9) / 1e9;
-    const k = `3×3 ${c}→${c} ${size}×${size} b${batch}`;
-    const fwd = timeIt(() => tf.conv2d(h, w, 1, 'same'), repeats);
-    rows.push(row(`conv2d forward ${k}`, fwd, null, '', [`${(gflop / fwd).toFixed(1)} GFLOP/s`]));
-    const dxOf = () => tf.conv2dTranspose(dy, w, h.shape, 1, 'same');
-    const dxOurs = timeIt(dxOf, repeats);
-    const dxBuiltin = o.noPeer
-      ? null
-      : withBuiltin(tf.Conv2DBackpropInput, () => timeIt(dxOf, repeats));
-    rows.push(
-      row(`Conv2DBackpropInput ${k}`, dxOurs, dxBuiltin, 'wasm built-in Conv2DBackpropInput', [
-        `ours ${(gflop / dxOurs).toFixed(1)} GFLOP/s`,
-      ]),
-    );
-    const dwOf = () =>
-      tf.engine().runKernel(
-        tf.Conv2DBackpropFilter,
-        { x: h, dy },
-        {
-          strides: 1,
-          pad: 'same',
-          dataFormat: 'NHWC',
-          filterShape: [3, 3, c, c],
-        },
-      ) as tf.Tensor;
-    const dwOurs = timeIt(dwOf, repeats);
-    rows.push(
-      row(`Conv2DBackpropFilter ${k}`, dwOurs, null, 'none (wasm has no built-in)', [
-        `${(gflop / dwOurs).toFixed(1)} GFLOP/s`,
-      ]),
-    );
-    const pooled = tf.maxPool(h, 3, 2, 'same');
-    const dyPool = tf.onesLike(pooled);
-    const poolGrad = () =>
-      tf.engine().runKernel(
-        tf.MaxPoolGrad,
-        { dy: dyPool, input: h, output: pooled },
-        {
-          filterSize: 3,
-          strides: 2,
-          pad: 'same',
-        },
-      ) as tf.Tensor;
-    const mpOurs = timeIt(poolGrad, repeats);
-    const mpBuiltin = o.noPeer
-      ? null
-      : withBuiltin(tf.MaxPoolGrad, () => timeIt(poolGrad, repeats));
-    rows.push(
-      row(
-        `MaxPoolGrad 3×3/2 same ${size}×${size}×${c} b${batch}`,
-        mpOurs,
-        mpBuiltin,
-        'wasm built-in MaxPoolGrad',
-        ['the built-in drops the gradient of windows whose maximum is negative'],
-      ),
-    );
-    tf.dispose([h, w, dy, pooled, dyPool]);
+    return scenarios.map((s) => measure(s, repeats, o.noPeer === true));
   } finally {
-    tf.dispose([...params, x, labels]);
+    tf.dispose([...params, x, labels, h, w, dy, pooled, dyPool, dense, weights]);
     if (typeof previous === 'string' && previous !== 'wasm') await tf.setBackend(previous);
   }
-  return rows;
 }
 
 if (require.main === module) {
