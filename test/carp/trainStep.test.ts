@@ -1,7 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
-// tfjs-core's CommonJS bundle registers no gradients; vitest inlines this ESM file.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { Tensor4D } from '../../src/backend/tf';
 import { samplePartition } from '../../src/carp/randomPartition';
 import {
@@ -15,7 +13,8 @@ import { carpNetworkSpec, multiCropForward } from '../../src/models/multiCrop';
 import type { ParamStore } from '../../src/models/params';
 import { resnetSpec } from '../../src/models/resnet';
 import { createRng } from '../../src/random';
-import { expectClose, initTestBackend } from '../helpers/tensors';
+import { expectClose } from '../helpers/tensors';
+import { useBackend } from './backends';
 
 const spec = carpNetworkSpec(resnetSpec('resnet18', { width: 4, cifarStem: true, inChannels: 1 }), {
   hiddenDim: 16,
@@ -62,9 +61,9 @@ describe('isOptimizerStep (spec §5.4)', () => {
   });
 });
 
-describe('trainStep', () => {
+describe('trainStep (wasm, the default backend)', () => {
   beforeAll(async () => {
-    await initTestBackend('cpu');
+    await useBackend('wasm');
   });
 
   it('lowers the loss on a fixed batch and partition; tensor count stays flat', () => {
@@ -205,5 +204,40 @@ describe('trainStep', () => {
     tf.dispose(views);
     state.dispose();
     expect(tf.memory().numTensors).toBe(n0);
+  });
+});
+
+describe('trainStep: wasm agrees with the cpu reference backend', () => {
+  it('two micro-steps (A = 2) give the same losses, student, teacher and BN statistics', async () => {
+    const partitions = [
+      samplePartition(16, P, createRng(21)),
+      samplePartition(16, P, createRng(22)),
+    ];
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await useBackend(backend);
+      const state = newState(7);
+      const views = makeViews(8);
+      const losses = [0, 1].map(
+        (t) =>
+          trainStep(
+            state,
+            views,
+            hp({ step: t, accumulation: 2, optimizerStep: t === 1 }),
+            partitions[t],
+          ).loss,
+      );
+      const out = { losses, student: snapshot(state.student), teacher: snapshot(state.teacher) };
+      tf.dispose(views);
+      state.dispose();
+      return out;
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    expectClose(wasm.losses, cpu.losses, { atol: 1e-5, rtol: 1e-5, label: 'losses' });
+    for (const side of ['student', 'teacher'] as const) {
+      for (const [n, v] of cpu[side]) {
+        expectClose(wasm[side].get(n)!, v, { atol: 1e-5, rtol: 1e-3, label: `${side} ${n}` });
+      }
+    }
   });
 });

@@ -1,7 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
-// tfjs-core's CommonJS bundle registers no gradients; vitest inlines this ESM file.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { Tensor2D } from '../../src/backend/tf';
 import { createRng } from '../../src/random';
 import {

@@ -7,15 +7,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
-// tfjs-core's CommonJS bundle registers no gradients; vitest inlines this ESM file.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { Tensor, Tensor2D, Tensor4D } from '../../src/backend/tf';
 import { createRng } from '../../src/random';
 import { carpHeadForward, initCarpHead, type HeadSpec } from '../../src/models/carpHead';
 import { BatchNormUpdates, type ForwardOptions } from '../../src/models/layers';
 import { ParamStore, toTorchLayout } from '../../src/models/params';
 import { initResNet, resnetForward, type ResNetSpec } from '../../src/models/resnet';
-import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { expectClose, expectNoLeak } from '../helpers/tensors';
+import { TEST_BACKENDS, useBackend } from '../carp/backends';
 import {
   formulaFill,
   loadTorchGolden,
@@ -91,9 +90,9 @@ function nhwc(shape: number[]): Tensor4D {
   );
 }
 
-describe('models vs PyTorch (formula-filled weights)', () => {
+describe.each(TEST_BACKENDS)('models vs PyTorch (formula-filled weights) on %s', (backend) => {
   beforeAll(async () => {
-    await initTestBackend('cpu');
+    await useBackend(backend);
   });
 
   it('basic-block ResNet [1,1,1,1] width 8, ImageNet stem', async () => {
