@@ -5,24 +5,23 @@
  * Why our own: a pickle is a program for a stack machine whose GLOBAL + REDUCE opcodes
  * call arbitrary Python callables (`os.system`, `builtins.eval` …). This machine calls
  * only what the caller's `resolveGlobal` hands back, and that resolver is an allow-list
- * (see torchPickle.ts). A global that is not allowed is refused at the GLOBAL opcode
+ * (see torchGlobals.ts). A global that is not allowed is refused at the GLOBAL opcode
  * itself, before any REDUCE could use it; opcodes that construct arbitrary classes
  * (INST, OBJ, NEWOBJ_EX, EXT1/2/4) or need out-of-band buffers are refused outright.
  *
  * Values: None → null, bool, int → number (bigint beyond 2^53), float → number,
  * str → string, bytes → Uint8Array, list → array, tuple → frozen array, dict → Map.
- * Opcode reference: CPython Lib/pickletools.py.
+ * Opcode reference: CPython Lib/pickletools.py. Scalar opcodes live in pickleScalars.ts.
  */
+import {
+  ByteCursor,
+  NOT_SCALAR,
+  UnsafePickleError,
+  parseIntText,
+  readScalar,
+} from './pickleScalars';
 
-/** Raised for malformed input (truncated data, bad memo index, stack underflow). */
-export class PickleError extends Error {
-  override name = 'PickleError';
-}
-
-/** Raised when the pickle asks for something outside the allow-list. */
-export class UnsafePickleError extends PickleError {
-  override name = 'UnsafePickleError';
-}
+export { PickleError, UnsafePickleError } from './pickleScalars';
 
 /** An allow-listed callable or class, as handed out by `resolveGlobal`. */
 export interface PyGlobal {
@@ -74,9 +73,6 @@ const REFUSED: Record<number, string> = {
   0x56: 'UNICODE (text protocol)',
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const latin1 = new TextDecoder('latin1');
-
 /** Runs the restricted machine over `bytes` and returns the pickled value (STOP). */
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
   return unpickleAt(bytes, 0, opts).value;
@@ -92,51 +88,12 @@ export function unpickleAt(
   opts: UnpickleOptions,
 ): { value: unknown; end: number } {
   const src = opts.source ?? 'pickle';
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let pos = start;
-  let opPos = 0;
 
-  const fail = (msg: string): never => {
-    throw new PickleError(`${src}: ${msg} (opcode at byte ${opPos})`);
-  };
-  const need = (n: number): void => {
-    if (n < 0 || pos + n > bytes.length) {
-      fail(`truncated: needs ${n} more bytes, ${bytes.length - pos} left`);
-    }
-  };
-  const u8 = (): number => (need(1), bytes[pos++]);
-  const u16 = (): number => (need(2), (pos += 2), view.getUint16(pos - 2, true));
-  const u32 = (): number => (need(4), (pos += 4), view.getUint32(pos - 4, true));
-  const u64 = (): number => {
-    need(8);
-    const v = view.getBigUint64(pos, true);
-    pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`length ${v} too large`);
-    return Number(v);
-  };
-  const take = (n: number): Uint8Array => {
-    need(n);
-    pos += n;
-    return bytes.subarray(pos - n, pos);
-  };
-  const line = (): string => {
-    const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) fail('truncated: missing newline');
-    const s = latin1.decode(bytes.subarray(pos, end));
-    pos = end + 1;
-    return s;
-  };
-  const str = (n: number): string => {
-    const raw = take(n);
-    try {
-      return utf8.decode(raw);
-    } catch {
-      return fail('invalid UTF-8 in a string');
-    }
-  };
+  const cur = new ByteCursor(bytes, start, src);
+  const fail = (msg: string): never => cur.fail(msg);
   const pop = (): unknown => {
     const floor = marks.length ? marks[marks.length - 1] : 0;
     if (stack.length <= floor) fail('stack underflow');
@@ -155,13 +112,6 @@ export function unpickleAt(
   const memoGet = (i: number): unknown => {
     if (!memo.has(i)) fail(`memo index ${i} was never stored`);
     return memo.get(i);
-  };
-  const longFromBytes = (b: Uint8Array): number | bigint => {
-    if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-    if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-    return toInt(v);
   };
   const asList = (target: unknown): unknown[] => {
     if (!Array.isArray(target) || Object.isFrozen(target)) {
@@ -186,18 +136,22 @@ export function unpickleAt(
   };
 
   for (;;) {
-    opPos = pos;
-    const op = u8();
+    const op = cur.opcode();
+    const scalar = readScalar(op, cur);
+    if (scalar !== NOT_SCALAR) {
+      stack.push(scalar);
+      continue;
+    }
     switch (op) {
       case 0x80: // PROTO
-        if (u8() > 5) fail('unsupported pickle protocol');
+        if (cur.u8() > 5) fail('unsupported pickle protocol');
         break;
       case 0x95: // FRAME (protocol 4 framing; frames are just a hint)
-        u64();
+        cur.u64();
         break;
       case 0x2e: // STOP
         if (stack.length !== 1 || marks.length) fail('STOP with an unbalanced stack');
-        return { value: stack[0], end: pos };
+        return { value: stack[0], end: cur.pos };
       case 0x28: // MARK
         marks.push(stack.length);
         break;
@@ -210,77 +164,6 @@ export function unpickleAt(
         break;
       case 0x32: // DUP
         stack.push(top());
-        break;
-      case 0x4e: // NONE
-        stack.push(null);
-        break;
-      case 0x88: // NEWTRUE
-        stack.push(true);
-        break;
-      case 0x89: // NEWFALSE
-        stack.push(false);
-        break;
-      case 0x4a: // BININT
-        need(4);
-        stack.push(view.getInt32(pos, true));
-        pos += 4;
-        break;
-      case 0x4b: // BININT1
-        stack.push(u8());
-        break;
-      case 0x4d: // BININT2
-        stack.push(u16());
-        break;
-      case 0x8a: // LONG1
-        stack.push(longFromBytes(take(u8())));
-        break;
-      case 0x8b: // LONG4
-        stack.push(longFromBytes(take(u32())));
-        break;
-      case 0x49: {
-        // INT (text): "I01\n"/"I00\n" are protocol-0 booleans
-        const s = line();
-        if (s === '01' || s === '00') stack.push(s === '01');
-        else stack.push(parseIntText(s, fail));
-        break;
-      }
-      case 0x4c: // LONG (text)
-        stack.push(parseIntText(line().replace(/L$/, ''), fail));
-        break;
-      case 0x46: // FLOAT (text)
-        stack.push(Number(line()));
-        break;
-      case 0x47: // BINFLOAT: big-endian float64
-        need(8);
-        stack.push(view.getFloat64(pos, false));
-        pos += 8;
-        break;
-      case 0x58: // BINUNICODE
-        stack.push(str(u32()));
-        break;
-      case 0x8c: // SHORT_BINUNICODE
-        stack.push(str(u8()));
-        break;
-      case 0x8d: // BINUNICODE8
-        stack.push(str(u64()));
-        break;
-      case 0x54: // BINSTRING (Python 2 str)
-        stack.push(latin1.decode(take(u32())));
-        break;
-      case 0x55: // SHORT_BINSTRING
-        stack.push(latin1.decode(take(u8())));
-        break;
-      case 0x42: // BINBYTES
-        stack.push(take(u32()).slice());
-        break;
-      case 0x43: // SHORT_BINBYTES
-        stack.push(take(u8()).slice());
-        break;
-      case 0x8e: // BINBYTES8
-        stack.push(take(u64()).slice());
-        break;
-      case 0x96: // BYTEARRAY8
-        stack.push(take(u64()).slice());
         break;
       case 0x7d: // EMPTY_DICT
         stack.push(new Map());
@@ -355,30 +238,30 @@ export function unpickleAt(
         break;
       }
       case 0x71: // BINPUT
-        memo.set(u8(), top());
+        memo.set(cur.u8(), top());
         break;
       case 0x72: // LONG_BINPUT
-        memo.set(u32(), top());
+        memo.set(cur.u32(), top());
         break;
       case 0x94: // MEMOIZE
         memo.set(memo.size, top());
         break;
       case 0x70: // PUT (text)
-        memo.set(parseIntText(line(), fail) as number, top());
+        memo.set(Number(parseIntText(cur.line(), fail)), top());
         break;
       case 0x68: // BINGET
-        stack.push(memoGet(u8()));
+        stack.push(memoGet(cur.u8()));
         break;
       case 0x6a: // LONG_BINGET
-        stack.push(memoGet(u32()));
+        stack.push(memoGet(cur.u32()));
         break;
       case 0x67: // GET (text)
-        stack.push(memoGet(parseIntText(line(), fail) as number));
+        stack.push(memoGet(Number(parseIntText(cur.line(), fail))));
         break;
       case 0x63: {
         // GLOBAL "module\nname\n": resolved (or refused) right here
-        const module = line();
-        stack.push(global(module, line()));
+        const module = cur.line();
+        stack.push(global(module, cur.line()));
         break;
       }
       case 0x93: {
@@ -397,7 +280,7 @@ export function unpickleAt(
         const fn = pop();
         if (!isPyGlobal(fn) || !fn.call) {
           throw new UnsafePickleError(
-            `${src}: REDUCE on ${describe(fn)} is not allowed (opcode at byte ${opPos})`,
+            `${src}: REDUCE on ${describe(fn)} is not allowed (opcode at byte ${cur.opPos})`,
           );
         }
         if (!Array.isArray(args))
@@ -411,7 +294,7 @@ export function unpickleAt(
         const cls = pop();
         if (!isPyGlobal(cls) || !cls.construct) {
           throw new UnsafePickleError(
-            `${src}: NEWOBJ on ${describe(cls)} is not allowed (opcode at byte ${opPos})`,
+            `${src}: NEWOBJ on ${describe(cls)} is not allowed (opcode at byte ${cur.opPos})`,
           );
         }
         if (!Array.isArray(args))
@@ -437,7 +320,7 @@ export function unpickleAt(
         const name = REFUSED[op];
         if (name !== undefined) {
           throw new UnsafePickleError(
-            `${src}: opcode ${name} (0x${op.toString(16)}) is not allowed (at byte ${opPos})`,
+            `${src}: opcode ${name} (0x${op.toString(16)}) is not allowed (at byte ${cur.opPos})`,
           );
         }
         fail(`unknown or unsupported opcode 0x${op.toString(16)}`);
@@ -467,17 +350,6 @@ function pairsToMap(
   if (items.length % 2) fail('odd number of items for a dict');
   for (let i = 0; i < items.length; i += 2) into.set(items[i], items[i + 1]);
   return into;
-}
-
-function parseIntText(s: string, fail: (m: string) => never): number | bigint {
-  if (!/^[-+]?\d+$/.test(s)) fail(`bad integer literal '${s}'`);
-  return toInt(BigInt(s));
-}
-
-function toInt(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? Number(v)
-    : v;
 }
 
 /** A short description of a value for error messages. */
