@@ -153,6 +153,7 @@ describe('fmnist-copydetection-proxy (spec §9.8 on Fashion-MNIST test)', () => 
     expect(r.metrics.plain['jpegqual/75']).toBeCloseTo(1, 12);
     for (const v of Object.values(r.metrics.plain)) expect(v >= 0 && v <= 1).toBe(true);
     expect(r.metrics.topK).toBe(20);
+    expect(r.settings).toMatchObject({ workSize: 112, topK: 20, seed: 0 }); // [JUDGEMENT] defaults
     const none = await copyDetectionProxyEvaluation({
       ...small,
       whiteningCount: 0,
