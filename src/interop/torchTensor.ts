@@ -116,12 +116,13 @@ export function materialize(
       );
     }
   }
-  // Own, aligned, host-order copy of the storage so typed views can be used directly.
-  const own = new Uint8Array(bytes);
-  if (opts.bigEndian && size > 1) {
+  // Typed views need aligned, host-order (little-endian) bytes; copy only when they are not.
+  const swap = opts.bigEndian === true && size > 1;
+  const own = swap || bytes.byteOffset % size !== 0 ? new Uint8Array(bytes) : bytes;
+  if (swap) {
     for (let i = 0; i < own.length; i += size) own.subarray(i, i + size).reverse();
   }
-  const src = storageView(dtype, own.buffer);
+  const src = storageView(dtype, own.buffer as ArrayBuffer, own.byteOffset, available);
   const out = allocLike(dtype, n);
   if (isContiguous(ref.shape, ref.stride)) {
     copyRange(src, out, ref.offset, n);
@@ -131,26 +132,31 @@ export function materialize(
   return { dtype, shape: [...ref.shape], data: widen(dtype, out) };
 }
 
-function storageView(dtype: TorchDtype, buf: ArrayBuffer): TorchData | Uint16Array {
+function storageView(
+  dtype: TorchDtype,
+  buf: ArrayBuffer,
+  offset = 0,
+  length = buf.byteLength / DTYPE_BYTES[dtype],
+): TorchData | Uint16Array {
   switch (dtype) {
     case 'float32':
-      return new Float32Array(buf);
+      return new Float32Array(buf, offset, length);
     case 'float64':
-      return new Float64Array(buf);
+      return new Float64Array(buf, offset, length);
     case 'float16':
     case 'bfloat16':
-      return new Uint16Array(buf);
+      return new Uint16Array(buf, offset, length);
     case 'int64':
-      return new BigInt64Array(buf);
+      return new BigInt64Array(buf, offset, length);
     case 'int32':
-      return new Int32Array(buf);
+      return new Int32Array(buf, offset, length);
     case 'int16':
-      return new Int16Array(buf);
+      return new Int16Array(buf, offset, length);
     case 'int8':
-      return new Int8Array(buf);
+      return new Int8Array(buf, offset, length);
     case 'uint8':
     case 'bool':
-      return new Uint8Array(buf);
+      return new Uint8Array(buf, offset, length);
   }
 }
 
