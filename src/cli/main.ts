@@ -12,25 +12,26 @@ import { UsageError } from './args';
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+// Commands load lazily (require) so `carp --help` does not start TensorFlow.js.
+const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
   pretrain: {
-    load: async () => (await import('./pretrain')).pretrainCommand,
+    load: () => (require('./pretrain') as typeof import('./pretrain')).pretrainCommand,
     summary: 'CARP pretraining (resumable)',
   },
   eval: {
-    load: async () => (await import('./evaluate')).evalCommand,
+    load: () => (require('./evaluate') as typeof import('./evaluate')).evalCommand,
     summary: 'run an evaluation protocol',
   },
   bench: {
-    load: async () => (await import('./bench')).benchCommand,
+    load: () => (require('./bench') as typeof import('./bench')).benchCommand,
     summary: 'benchmarks vs peers',
   },
   report: {
-    load: async () => (await import('./report')).reportCommand,
+    load: () => (require('./report') as typeof import('./report')).reportCommand,
     summary: 'write RUN_DIR/report.html',
   },
   quickstart: {
-    load: async () => (await import('./quickstart')).quickstartCommand,
+    load: () => (require('./quickstart') as typeof import('./quickstart')).quickstartCommand,
     summary: 'short pretraining + k-NN evaluation',
   },
 };

@@ -39,7 +39,8 @@ export interface FeatureKey {
 
 export interface ExtractOptions {
   params: ParamStore;
-  spec: CarpNetworkSpec;
+  /** Only the backbone is used (the head may be absent, e.g. torchvision weights). */
+  spec: Pick<CarpNetworkSpec, 'backbone'>;
   source: ImageSource;
   /** uint8 batch `[B, H, W, C]` (as float32 0..255) → network input `[B, H', W', C]`. */
   transform: (batch: Tensor4D) => Tensor4D;

@@ -3,7 +3,7 @@
  *
  * Per class, one binary linear SVM (liblinear dual CD, squared hinge, C 0.5, class
  * weights +1→2 / −1→1, regularised bias) on L2-normalised frozen features; scored by
- * all-point average precision on the test set; mAP = mean over classes, in %.
+ * all-point average precision on the test set; mAP = mean over classes (fractions, like every result; ×100 to print).
  * "Difficult" labels (0) count as negatives in training and evaluation (spec §11.12).
  *
  * Low-shot mode: for k ∈ {1,2,4,8,16} and 5 runs, each run samples, for every class,
@@ -32,9 +32,9 @@ export interface VocSvmOptions {
 }
 
 export interface VocSvmResult {
-  /** Mean AP over classes, in %. */
+  /** Mean AP over classes (fraction; ×100 to print as the paper does). */
   mAP: number;
-  /** Per-class AP, in %. */
+  /** Per-class AP (fractions). */
   aps: number[];
   cost: number;
   trainCount: number;
@@ -96,7 +96,7 @@ export function vocSvmEvaluation(
       const scores = svmDecision(svm, xTest, dim);
       const truth = new Int8Array(nTest);
       for (let i = 0; i < nTest; i++) truth[i] = test.labels[i * numClasses + c] > 0 ? 1 : -1;
-      aps.push(100 * vocAveragePrecision(scores, truth));
+      aps.push(vocAveragePrecision(scores, truth));
     }
     const mAP = aps.reduce((a, b) => a + b, 0) / numClasses;
     if (!best || mAP > best.mAP) best = { mAP, aps, cost, trainCount: nTrain, testCount: nTest };
@@ -127,7 +127,7 @@ export function sampleLowShot(
 
 export interface LowShotResult {
   k: number;
-  /** mAP (%) of each run. */
+  /** mAP of each run (fractions). */
   runs: number[];
   mean: number;
   /** Population standard deviation over runs. */

@@ -20,7 +20,7 @@ import { revisitedMeanAP, revisitedPrecisionAtK } from './retrievalMap';
 /** Multi-scale global descriptor `[B, D]`, unit norm, of a normalised batch (spec §9.7). */
 export function multiScaleDescriptor(
   params: ParamStore,
-  spec: CarpNetworkSpec,
+  spec: Pick<CarpNetworkSpec, 'backbone'>,
   x: Tensor4D,
   scales: number[] = RETRIEVAL_SCALES,
 ): Tensor2D {

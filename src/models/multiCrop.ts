@@ -71,7 +71,7 @@ export function groupViewsByResolution(views: readonly Tensor4D[]): number[][] {
 /** Teacher representation used by every evaluation: pooled backbone features `[N, D]`. */
 export function backboneFeatures(
   params: ParamStore,
-  spec: CarpNetworkSpec,
+  spec: Pick<CarpNetworkSpec, 'backbone'>,
   x: Tensor4D,
   opts: ForwardOptions = { training: false },
 ): Tensor2D {

@@ -115,9 +115,9 @@ export function fewShotProxyFromFeatures(
   const lowShot: FewShotProxyMetrics['lowShot'] = {};
   for (const r of results) {
     lowShot[String(r.k)] = {
-      mAP: r.mean / 100,
-      std: r.std / 100,
-      runs: r.runs.map((v) => v / 100),
+      mAP: r.mean,
+      std: r.std,
+      runs: r.runs,
     };
   }
   return { lowShot };
