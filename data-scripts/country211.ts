@@ -1,0 +1,40 @@
+/**
+ * Country-211 (spec §9.2 k-NN: train 31 650 / test 21 100, 211 countries), the CLIP
+ * release: country211/{train,valid,test}/<ISO code>/*.jpg (image folders). md5 as torchvision.
+ * Output: prepared/country211-{train,test}-teval224-<filter>.
+ */
+import * as path from 'node:path';
+import { readImageFolder } from '../src/data/imageFolder';
+import type { ScriptOptions } from './lib/common';
+import {
+  extractTo,
+  fetchFiles,
+  prepareList,
+  preparedDir,
+  runMain,
+  tevalTransform,
+} from './lib/common';
+
+export const COUNTRY211_FILE = {
+  url: 'https://openaipublic.azureedge.net/clip/data/country211.tgz',
+  file: 'country211.tgz',
+  checksum: { algorithm: 'md5' as const, hex: '84988d7644798601126c29e9877aab6a' },
+};
+
+export async function prepareCountry211(o: ScriptOptions): Promise<void> {
+  const [archive] = await fetchFiles(o, [COUNTRY211_FILE]);
+  const root = path.join(extractTo(o, archive, 'country211'), 'country211');
+  const filter = o.filter ?? 'bicubic';
+  const classes = readImageFolder(path.join(root, 'train')).classes;
+  for (const split of ['train', 'test']) {
+    const list = readImageFolder(path.join(root, split), { name: 'country211', split, classes });
+    await prepareList(
+      o,
+      preparedDir(o, 'country211', split, `teval224-${filter}`),
+      list,
+      tevalTransform(filter),
+    );
+  }
+}
+
+if (require.main === module) runMain('country211', prepareCountry211);

@@ -1,0 +1,62 @@
+/**
+ * FGVC-Aircraft 2013b, variant level (spec §9.2 k-NN: trainval 6 667 / test 3 333, 100
+ * classes). data/images_variant_{trainval,test}.txt hold "image_id variant name";
+ * classes in data/variants.txt order (torchvision). No published checksum.
+ * Output: prepared/fgvc-aircraft-{trainval,test}-teval224-<filter>.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileListFromPairs } from '../src/data/imageFolder';
+import type { ScriptOptions } from './lib/common';
+import {
+  extractTo,
+  fetchFiles,
+  prepareList,
+  preparedDir,
+  runMain,
+  tevalTransform,
+} from './lib/common';
+
+export const AIRCRAFT_FILE = {
+  url: 'https://www.robots.ox.ac.uk/~vgg/data/fgvc-aircraft/archives/fgvc-aircraft-2013b.tar.gz',
+  file: 'fgvc-aircraft-2013b.tar.gz',
+};
+
+export async function prepareAircraft(o: ScriptOptions): Promise<void> {
+  const [archive] = await fetchFiles(o, [AIRCRAFT_FILE]);
+  const data = path.join(extractTo(o, archive, 'fgvc-aircraft'), 'fgvc-aircraft-2013b', 'data');
+  const classes = fs
+    .readFileSync(path.join(data, 'variants.txt'), 'utf8')
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const filter = o.filter ?? 'bicubic';
+  for (const split of ['trainval', 'test']) {
+    const file = path.join(data, `images_variant_${split}.txt`);
+    const pairs = fs
+      .readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .filter(Boolean)
+      .map((line, i): [string, number] => {
+        const sp = line.indexOf(' ');
+        const y = index.get(line.slice(sp + 1).trim());
+        if (sp < 0 || y === undefined)
+          throw new Error(`${file}: line ${i + 1}: unknown variant in '${line}'`);
+        return [`${line.slice(0, sp)}.jpg`, y];
+      });
+    const list = fileListFromPairs(path.join(data, 'images'), pairs, {
+      name: 'fgvc-aircraft',
+      split,
+      classes,
+    });
+    await prepareList(
+      o,
+      preparedDir(o, 'fgvc-aircraft', split, `teval224-${filter}`),
+      list,
+      tevalTransform(filter),
+    );
+  }
+}
+
+if (require.main === module) runMain('fgvc-aircraft', prepareAircraft);

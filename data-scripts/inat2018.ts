@@ -1,0 +1,94 @@
+/**
+ * iNaturalist 2018 (spec §9.6 few-shot: k train images per class, val2018 as test,
+ * 8 142 classes, bilinear T-eval). The k-per-class subset is drawn once with a fixed seed
+ * (the reference draws it unseeded, per process — spec §11.13).
+ * Usage: npx tsx data-scripts/inat2018.ts [--k 1] [--seed 0] [common options]
+ * Output: prepared/inat2018-train-k<k>-seed<seed>-teval224-<filter>, inat2018-val-teval224-<filter>.
+ * The image archive is 120 GB; md5 as torchvision (annotation archives: none published).
+ */
+import * as fs from 'node:fs';
+import { fileListFromPairs } from '../src/data/imageFolder';
+import { createRng } from '../src/random';
+import { findUnder } from './lib/archive';
+import type { ScriptOptions } from './lib/common';
+import {
+  extractTo,
+  fetchFiles,
+  prepareList,
+  preparedDir,
+  runMain,
+  tevalTransform,
+} from './lib/common';
+
+const BASE = 'https://ml-inat-competition-datasets.s3.amazonaws.com/2018/';
+export const INAT_FILES = [
+  {
+    url: `${BASE}train_val2018.tar.gz`,
+    file: 'train_val2018.tar.gz',
+    checksum: { algorithm: 'md5' as const, hex: 'b1c6952ce38f31868cc50ea72d066cc3' },
+  },
+  { url: `${BASE}train2018.json.tar.gz`, file: 'train2018.json.tar.gz' },
+  { url: `${BASE}val2018.json.tar.gz`, file: 'val2018.json.tar.gz' },
+];
+
+interface CocoLike {
+  images: { id: number; file_name: string }[];
+  annotations: { image_id: number; category_id: number }[];
+  categories?: { id: number; name: string }[];
+}
+
+function readAnnotations(file: string): [string, number][] {
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as CocoLike;
+  if (!Array.isArray(j.images) || !Array.isArray(j.annotations))
+    throw new Error(`${file}: expected 'images' and 'annotations' arrays`);
+  const cat = new Map(j.annotations.map((a) => [a.image_id, a.category_id]));
+  return j.images.map((im) => {
+    const y = cat.get(im.id);
+    if (y === undefined) throw new Error(`${file}: image ${im.id} has no annotation`);
+    return [im.file_name, y];
+  });
+}
+
+/** k images per class: each class's list shuffled with one seeded Rng (classes in id order). */
+export function lowShotSubset(
+  pairs: [string, number][],
+  k: number,
+  seed: number,
+): [string, number][] {
+  const byClass = new Map<number, [string, number][]>();
+  for (const p of pairs) (byClass.get(p[1]) ?? byClass.set(p[1], []).get(p[1])!).push(p);
+  const rng = createRng(seed);
+  return [...byClass.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((c) => rng.shuffle([...byClass.get(c)!]).slice(0, k));
+}
+
+export async function prepareInat2018(o: ScriptOptions): Promise<void> {
+  const [images, trainJson, valJson] = await fetchFiles(o, INAT_FILES);
+  const root = extractTo(o, images, 'inat2018', 'images');
+  const tj = findUnder(extractTo(o, trainJson, 'inat2018', 'train-json'), 'train2018.json');
+  const vj = findUnder(extractTo(o, valJson, 'inat2018', 'val-json'), 'val2018.json');
+  if (!tj || !vj)
+    throw new Error('train2018.json / val2018.json not found in the annotation archives');
+  const k = Number(o.extra.k ?? 1);
+  const seed = Number(o.extra.seed ?? 0);
+  if (!(Number.isInteger(k) && k > 0 && Number.isInteger(seed)))
+    throw new Error('--k must be a positive integer and --seed an integer');
+  const filter = o.filter ?? 'bilinear';
+  const classes = Array.from({ length: 8142 }, (_, i) => String(i));
+  const train = lowShotSubset(readAnnotations(tj), k, seed);
+  await prepareList(
+    o,
+    preparedDir(o, 'inat2018', 'train', `k${k}-seed${seed}-teval224-${filter}`),
+    fileListFromPairs(root, train, { name: 'inat2018', split: `train-k${k}`, classes }),
+    tevalTransform(filter),
+  );
+  await prepareList(
+    o,
+    preparedDir(o, 'inat2018', 'val', `teval224-${filter}`),
+    fileListFromPairs(root, readAnnotations(vj), { name: 'inat2018', split: 'val', classes }),
+    tevalTransform(filter),
+  );
+}
+
+if (require.main === module) runMain('inat2018', prepareInat2018);

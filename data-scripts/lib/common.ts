@@ -1,0 +1,208 @@
+/**
+ * Shared plumbing of the per-dataset scripts: options, folder layout, the
+ * download → verify → extract → convert stages with skip-if-done, and a main wrapper.
+ *
+ * Layout under the data folder (`--data-dir`, else $CARP_DATA_DIR, else ./data):
+ *   downloads/<archive>                 verified archives (resumable `.part` while fetching)
+ *   raw/<dataset>/…                     extracted originals
+ *   prepared/<dataset>-<split>[-<variant>]   prepared folders (src/data/prepared.ts)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FixedSizeTransform, ImageFileList } from '../../src/data/fileList';
+import { writeFileListPrepared } from '../../src/data/fileList';
+import type { ImageDataset } from '../../src/data/dataset';
+import { tevalImage } from '../../src/data/evalTransforms';
+import { writePrepared } from '../../src/data/prepared';
+import { readManifest } from '../../src/data/preparedRead';
+import type { ResampleFilter } from '../../src/data/resample';
+import { extract } from './archive';
+import type { Checksum } from './download';
+import { download } from './download';
+
+export interface ScriptOptions {
+  dataDir: string;
+  /** Never download: use archives already in downloads/ (placed by hand). */
+  skipDownload: boolean;
+  /** Rebuild prepared folders even when present. */
+  force: boolean;
+  /** Fetch archives from `<mirror>/<file name>` instead of the original hosts. */
+  mirror?: string;
+  /** Resize filter override for T-eval conversions. */
+  filter?: ResampleFilter;
+  /** Other `--key value` options of a script. */
+  extra: Record<string, string>;
+  log: (msg: string) => void;
+}
+
+export interface RemoteFile {
+  /** Original URL, or null when the file must be obtained by the user (licence/registration). */
+  url: string | null;
+  /** File name under downloads/. */
+  file: string;
+  checksum?: Checksum;
+  /** How to get it when `url` is null or unreachable. */
+  howToGet?: string;
+}
+
+/** Parses `--data-dir D --skip-download --force --mirror URL --filter F --key value …`. */
+export function parseArgs(
+  argv: string[],
+  log: (m: string) => void = (m) => console.log(m),
+): ScriptOptions {
+  const o: ScriptOptions = {
+    dataDir: process.env.CARP_DATA_DIR ?? path.resolve('data'),
+    skipDownload: false,
+    force: false,
+    extra: {},
+    log,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`option ${a} needs a value`);
+      return v;
+    };
+    if (a === '--data-dir') o.dataDir = path.resolve(value());
+    else if (a === '--skip-download') o.skipDownload = true;
+    else if (a === '--force') o.force = true;
+    else if (a === '--mirror') o.mirror = value().replace(/\/+$/, '');
+    else if (a === '--filter') {
+      const f = value();
+      if (!['bilinear', 'bicubic', 'lanczos', 'box'].includes(f))
+        throw new Error(`--filter must be bilinear, bicubic, lanczos or box, got ${f}`);
+      o.filter = f as ResampleFilter;
+    } else if (a.startsWith('--')) {
+      const next = argv[i + 1];
+      o.extra[a.slice(2)] = next === undefined || next.startsWith('--') ? 'true' : argv[++i];
+    } else throw new Error(`unexpected argument '${a}'`);
+  }
+  return o;
+}
+
+export const downloadsDir = (o: ScriptOptions) => path.join(o.dataDir, 'downloads');
+export const rawDir = (o: ScriptOptions, dataset: string) => path.join(o.dataDir, 'raw', dataset);
+export const preparedDir = (o: ScriptOptions, dataset: string, split: string, variant?: string) =>
+  path.join(o.dataDir, 'prepared', `${dataset}-${split}${variant ? `-${variant}` : ''}`);
+
+/** Downloads (or finds) and verifies each file; returns their local paths. */
+export async function fetchFiles(o: ScriptOptions, files: RemoteFile[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const dest = path.join(downloadsDir(o), f.file);
+    const url = o.mirror ? `${o.mirror}/${f.file}` : f.url;
+    if (o.skipDownload || url === null) {
+      if (!fs.existsSync(dest)) {
+        throw new Error(
+          `${dest} is missing. ${f.howToGet ?? (url ? `Download ${url} and place it there.` : '')}`.trim(),
+        );
+      }
+      o.log(`verifying ${f.file}`);
+      await download('http://unused.invalid/', dest, { checksum: f.checksum });
+    } else {
+      o.log(`fetching ${f.file} from ${url}`);
+      let lastPct = -10;
+      const r = await download(url, dest, {
+        checksum: f.checksum,
+        onProgress: (d, t) => {
+          const pct = t ? Math.floor((100 * d) / t) : -1;
+          if (pct >= lastPct + 10) {
+            lastPct = pct;
+            o.log(
+              `  ${f.file}: ${(d / 2 ** 20).toFixed(0)} MiB${t ? ` of ${(t / 2 ** 20).toFixed(0)} MiB` : ''}`,
+            );
+          }
+        },
+      });
+      o.log(
+        `${f.file}: ${r === 'present' ? 'already present, verified' : 'downloaded and verified'}`,
+      );
+    }
+    out.push(dest);
+  }
+  return out;
+}
+
+/** Extracts an archive to raw/<dataset>[/<sub>] unless done before. */
+export function extractTo(
+  o: ScriptOptions,
+  archive: string,
+  dataset: string,
+  sub?: string,
+): string {
+  const dest = sub ? path.join(rawDir(o, dataset), sub) : rawDir(o, dataset);
+  const r = extract(archive, dest);
+  o.log(
+    `${path.basename(archive)}: ${r === 'present' ? 'already extracted' : 'extracted'} → ${dest}`,
+  );
+  return dest;
+}
+
+/** True when a prepared folder exists and should be kept (no --force). */
+export function keepPrepared(o: ScriptOptions, dir: string): boolean {
+  if (!fs.existsSync(dir) || o.force) return false;
+  readManifest(dir); // a present folder must at least be consistent
+  o.log(`${dir}: already prepared (use --force to rebuild)`);
+  return true;
+}
+
+/** T-eval (resize 256, centre crop 224) as a file-list transform, spec §9.0. */
+export function tevalTransform(
+  filter: ResampleFilter,
+  resize = 256,
+  crop = 224,
+): FixedSizeTransform {
+  return {
+    height: crop,
+    width: crop,
+    describe: `teval-${resize}-${crop}-${filter}`,
+    apply: (img) => tevalImage(img, { resize, crop, filter }),
+  };
+}
+
+/** Writes a file list as a prepared folder unless present; logs progress. */
+export async function prepareList(
+  o: ScriptOptions,
+  dir: string,
+  list: ImageFileList,
+  t: FixedSizeTransform,
+): Promise<void> {
+  if (keepPrepared(o, dir)) return;
+  o.log(`${dir}: converting ${list.files.length} images (${t.describe})`);
+  let last = 0;
+  await writeFileListPrepared(dir, list, t, {
+    overwrite: o.force,
+    onProgress: (d, n) => {
+      if (d - last >= 5000 || d === n) {
+        last = d;
+        o.log(`  ${d}/${n}`);
+      }
+    },
+  });
+}
+
+/** Writes an in-memory dataset as a prepared folder unless present. */
+export function prepareDataset(o: ScriptOptions, dir: string, d: ImageDataset): void {
+  if (keepPrepared(o, dir)) return;
+  writePrepared(dir, d, { overwrite: o.force });
+  o.log(`${dir}: ${d.count} images ${d.height}×${d.width}×${d.channels}`);
+}
+
+/** Runs a script's main: one-line error and exit code 1 on failure. */
+export function runMain(name: string, main: (o: ScriptOptions) => Promise<void>): void {
+  let o: ScriptOptions;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${name}: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  main(o).then(
+    () => o.log(`${name}: done`),
+    (e) => {
+      console.error(`${name}: ${(e as Error).message}`);
+      process.exit(1);
+    },
+  );
+}

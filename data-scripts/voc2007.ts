@@ -1,0 +1,46 @@
+/**
+ * PASCAL VOC 2007 classification (spec §9.5: trainval 5 011 / test 4 952, 20 classes,
+ * multi-label, bilinear T-eval; difficult (0) labels become −1 as the protocol does).
+ * Output: prepared/voc2007-{trainval,test}-teval224-<filter> with labelDim 20.
+ */
+import type { ScriptOptions } from './lib/common';
+import {
+  extractTo,
+  fetchFiles,
+  prepareList,
+  preparedDir,
+  runMain,
+  tevalTransform,
+} from './lib/common';
+import { readVoc2007 } from '../src/data/voc2007';
+
+const BASE = 'http://host.robots.ox.ac.uk/pascal/VOC/voc2007/';
+export const VOC_FILES = [
+  {
+    url: `${BASE}VOCtrainval_06-Nov-2007.tar`,
+    file: 'VOCtrainval_06-Nov-2007.tar',
+    checksum: { algorithm: 'md5' as const, hex: 'c52e279531787c972589f7e41ab4ae64' },
+  },
+  {
+    url: `${BASE}VOCtest_06-Nov-2007.tar`,
+    file: 'VOCtest_06-Nov-2007.tar',
+    checksum: { algorithm: 'md5' as const, hex: 'b6e924de25625d8de591ea690078ad9f' },
+  },
+];
+
+export async function prepareVoc2007(o: ScriptOptions): Promise<void> {
+  const [trainval, test] = await fetchFiles(o, VOC_FILES);
+  const filter = o.filter ?? 'bilinear';
+  const difficult = o.extra.difficult === 'keep' ? 'keep' : 'negative';
+  for (const [split, archive] of [
+    ['trainval', trainval],
+    ['test', test],
+  ] as const) {
+    const root = extractTo(o, archive, 'voc2007', split);
+    const list = readVoc2007(root, split, { difficult });
+    const variant = `teval224-${filter}${difficult === 'keep' ? '-difficult0' : ''}`;
+    await prepareList(o, preparedDir(o, 'voc2007', split, variant), list, tevalTransform(filter));
+  }
+}
+
+if (require.main === module) runMain('voc2007', prepareVoc2007);
