@@ -7,6 +7,9 @@
  * the chain only a hardware adapter is taken; a software one (llvmpipe, lavapipe,
  * SwiftShader) only when `CARP_BACKEND=webgpu` forces it — it is far slower than wasm.
  *
+ * Dawn routes, in order: Vulkan (core WebGPU), then OpenGL ES over EGL (compatibility
+ * mode; a GPU without a Vulkan ICD, or Mesa llvmpipe in software).
+ *
  * Nothing GPU-related is imported at module load: CPU-only machines pay nothing unless
  * `tryWebgpu` is called, and even then a Linux machine without a GPU device node is
  * refused before Dawn is loaded (unless software is allowed).
@@ -32,8 +35,8 @@ import {
   type WebgpuAdapterSummary,
 } from './webgpu/adapter';
 import {
-  HARDWARE_ROUTE,
-  SOFTWARE_ROUTE,
+  OPENGLES_ROUTE,
+  VULKAN_ROUTE,
   gpuDeviceNodes,
   loadDawn,
   prepareSoftwareEnv,
@@ -50,6 +53,12 @@ export { isSoftwareAdapter, adapterDisplayName } from './webgpu/adapter';
 export interface TryWebgpuOptions {
   /** Accept a software adapter (and try the OpenGL ES/llvmpipe route). Only when forced. */
   allowSoftware: boolean;
+  /**
+   * Probe Dawn even where Linux shows no GPU device node (the device check sets it, so a
+   * driver exposing its GPU differently is still found). Default false: CPU-only machines
+   * skip loading Dawn.
+   */
+  alwaysProbe?: boolean;
   /** Where the one-line adapter report goes (default: stderr). */
   log?: (line: string) => void;
 }
@@ -117,7 +126,7 @@ async function findAdapter(allowSoftware: boolean): Promise<{
   if (allowSoftware) prepareSoftwareEnv();
   // Dawn's globals (GPUBufferUsage, GPUMapMode, …) are read by tfjs-backend-webgpu as globals.
   Object.assign(globalThis, dawn.globals);
-  const routes = allowSoftware ? [HARDWARE_ROUTE, SOFTWARE_ROUTE] : [HARDWARE_ROUTE];
+  const routes = [VULKAN_ROUTE, OPENGLES_ROUTE];
   const reasons: string[] = [];
   for (const route of routes) {
     let found: { gpu: DawnGpu; adapter: DawnAdapter | null };
@@ -188,7 +197,7 @@ export async function tryWebgpu(options: TryWebgpuOptions): Promise<WebgpuChoice
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend no longer initialises');
     return current;
   }
-  if (!options.allowSoftware) {
+  if (!options.allowSoftware && !options.alwaysProbe) {
     const nodes = gpuDeviceNodes();
     if (nodes !== undefined && nodes.length === 0) {
       throw new Error('no GPU device node (/dev/nvidia*, /dev/dri/renderD*, /dev/dxg)');

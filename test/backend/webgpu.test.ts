@@ -20,7 +20,7 @@ import {
   tryWebgpu,
 } from '../../src/backend/webgpu';
 import { summariseAdapter } from '../../src/backend/webgpu/adapter';
-import { dawnFlags, gpuDeviceNodes, SOFTWARE_ROUTE } from '../../src/backend/webgpu/dawn';
+import { dawnFlags, gpuDeviceNodes, OPENGLES_ROUTE } from '../../src/backend/webgpu/dawn';
 import { splitKMatMulIsExact } from '../../src/backend/webgpu/selfTest';
 import { registerWasmKernels } from '../../src/backend/wasmKernels';
 import { expectClose, expectNoLeak } from '../helpers/tensors';
@@ -55,8 +55,8 @@ describe('adapter classification', () => {
     expect(summariseAdapter(H100, 'vulkan', 'core').type).toBe('hardware');
   });
   it('builds Dawn flags, with extra ones from CARP_DAWN_FLAGS', () => {
-    expect(dawnFlags(SOFTWARE_ROUTE, {})).toEqual(['backend=opengles']);
-    expect(dawnFlags(SOFTWARE_ROUTE, { CARP_DAWN_FLAGS: 'a=1, b' })).toEqual([
+    expect(dawnFlags(OPENGLES_ROUTE, {})).toEqual(['backend=opengles']);
+    expect(dawnFlags(OPENGLES_ROUTE, { CARP_DAWN_FLAGS: 'a=1, b' })).toEqual([
       'backend=opengles',
       'a=1',
       'b',

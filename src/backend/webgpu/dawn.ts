@@ -46,10 +46,14 @@ export interface DawnRoute {
   featureLevel: 'core' | 'compatibility';
 }
 
-/** Real GPUs: Vulkan, core WebGPU. */
-export const HARDWARE_ROUTE: DawnRoute = { backend: 'vulkan', featureLevel: 'core' };
-/** The software fallback that works here: Mesa llvmpipe through OpenGL ES, compatibility mode. */
-export const SOFTWARE_ROUTE: DawnRoute = { backend: 'opengles', featureLevel: 'compatibility' };
+/** First choice on Linux: Vulkan, core WebGPU (NVIDIA, AMD and Intel drivers ship Vulkan ICDs). */
+export const VULKAN_ROUTE: DawnRoute = { backend: 'vulkan', featureLevel: 'core' };
+/**
+ * Second choice: OpenGL ES through EGL, compatibility mode. Serves a GPU whose Vulkan ICD
+ * is missing but whose EGL driver is there, and is the software route that works here
+ * (Mesa llvmpipe).
+ */
+export const OPENGLES_ROUTE: DawnRoute = { backend: 'opengles', featureLevel: 'compatibility' };
 
 /**
  * Dynamic `import()` that TypeScript emits verbatim in CommonJS output (NodeNext keeps it)
@@ -138,4 +142,27 @@ export async function requestDawnAdapter(
     featureLevel: route.featureLevel,
   });
   return { gpu, adapter };
+}
+
+/**
+ * Dawn's list of adapters on one backend, for diagnostics: asking for an adapter name
+ * that does not exist makes Dawn's node binding throw "Available adapters: * backend:
+ * 'vulkan', name: '…'". Returns that list, or the error text when it says something else.
+ */
+export async function listDawnAdapters(backend: DawnBackend): Promise<string> {
+  try {
+    const dawn = await loadDawn();
+    if (backend === 'opengles' || backend === 'opengl') prepareSoftwareEnv();
+    const gpu = dawn.create([`backend=${backend}`, 'adapter=carp-kit-list-adapters']);
+    const a = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+    return a ? 'an adapter matched the listing name (unexpected)' : 'no adapters';
+  } catch (e) {
+    const text = String((e as Error).message);
+    const at = text.indexOf('Available adapters:');
+    return (at >= 0 ? text.slice(at + 'Available adapters:'.length) : text)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
+      .join('; ');
+  }
 }
