@@ -1,7 +1,7 @@
 /**
  * CIFAR-10 and CIFAR-100, binary versions (spec §9.9 rows 10–11, k-means protocol).
  * Usage: npx tsx data-scripts/cifar.ts [--which cifar10|cifar100|both] [common options]
- * Output: prepared/cifar10-{train,test}, prepared/cifar100-{train,test} (raw 32×32 RGB;
+ * Output: cifar10/{train,test}, cifar100/{train,test} (raw 32×32 RGB;
  * the protocols upsample with T-eval at feature-extraction time).
  */
 import * as path from 'node:path';

@@ -3,7 +3,7 @@
  * by default, the INRIA host with `--mirror http://pascal.inrialpes.fr/data/holidays`),
  * arranges raw/copydays/{original,strong,jpegqual/<q>,crops/<c>} as DINO's evaluation
  * expects, and with `--prepare` also writes each block resized to 320×320 (bicubic) as
- * prepared/copydays-<block> with file names. No checksums are published.
+ * copydays/<block> (jpegqual/30 → copydays/jpegqual-30) with file names. No checksums are published.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * Country-211 (spec §9.2 k-NN: train 31 650 / test 21 100, 211 countries), the CLIP
  * release: country211/{train,valid,test}/<ISO code>/*.jpg (image folders). md5 as torchvision.
- * Output: prepared/country211-{train,test}-teval224-<filter>.
+ * Output: country211/{train,test} (centre-256, the protocol's filter; `--filter` → country211-<filter>/).
  */
 import * as path from 'node:path';
 import { readImageFolder } from '../src/data/imageFolder';
@@ -12,7 +12,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 export const COUNTRY211_FILE = {
@@ -24,15 +25,15 @@ export const COUNTRY211_FILE = {
 export async function prepareCountry211(o: ScriptOptions): Promise<void> {
   const [archive] = await fetchFiles(o, [COUNTRY211_FILE]);
   const root = path.join(extractTo(o, archive, 'country211'), 'country211');
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   const classes = readImageFolder(path.join(root, 'train')).classes;
   for (const split of ['train', 'test']) {
     const list = readImageFolder(path.join(root, split), { name: 'country211', split, classes });
     await prepareList(
       o,
-      preparedDir(o, 'country211', split, `teval224-${filter}`),
+      preparedDir(o, 'country211', split, variant),
       list,
-      tevalTransform(filter),
+      centreTransform(filter),
     );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Describable Textures Dataset, split 1 (spec §9.3 k-means: train 1 880 / test 1 880,
  * 47 classes, bilinear T-eval). labels/{train,test}1.txt list "class/image.jpg".
- * Output: prepared/dtd-{train,test}-teval224-<filter>.
+ * Output: dtd/{train,test} (centre-256, the protocol's filter; `--filter` → dtd-<filter>/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 export const DTD_FILE = {
@@ -26,7 +27,7 @@ export async function prepareDtd(o: ScriptOptions): Promise<void> {
   const [archive] = await fetchFiles(o, [DTD_FILE]);
   const root = path.join(extractTo(o, archive, 'dtd'), 'dtd');
   const partition = o.extra.partition ?? '1';
-  const filter = o.filter ?? 'bilinear';
+  const { filter, variant } = filterChoice(o, 'bilinear');
   const read = (split: string) =>
     fs
       .readFileSync(path.join(root, 'labels', `${split}${partition}.txt`), 'utf8')
@@ -45,9 +46,9 @@ export async function prepareDtd(o: ScriptOptions): Promise<void> {
     });
     await prepareList(
       o,
-      preparedDir(o, 'dtd', `${split}${partition}`, `teval224-${filter}`),
+      preparedDir(o, 'dtd', `${split}${partition}`, variant),
       list,
-      tevalTransform(filter),
+      centreTransform(filter),
     );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Fashion-MNIST from Debian's `dataset-fashion-mnist` (no download: `apt-get install
  * dataset-fashion-mnist`), or from `--source DIR` holding the four IDX files.
- * Output: prepared/fashion-mnist-{train,test} (28×28×1). The kit can also read the
+ * Output: fashion-mnist/{train,test} (28×28×1). The kit can also read the
  * Debian files directly (src/data/fashionMnist.ts); this script is for uniformity.
  */
 import { loadFashionMnist } from '../src/data/fashionMnist';

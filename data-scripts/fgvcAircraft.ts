@@ -2,7 +2,7 @@
  * FGVC-Aircraft 2013b, variant level (spec §9.2 k-NN: trainval 6 667 / test 3 333, 100
  * classes). data/images_variant_{trainval,test}.txt hold "image_id variant name";
  * classes in data/variants.txt order (torchvision). No published checksum.
- * Output: prepared/fgvc-aircraft-{trainval,test}-teval224-<filter>.
+ * Output: fgvc-aircraft/{trainval,test} (centre-256, the protocol's filter; `--filter` → fgvc-aircraft-<filter>/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 export const AIRCRAFT_FILE = {
@@ -31,7 +32,7 @@ export async function prepareAircraft(o: ScriptOptions): Promise<void> {
     .map((s) => s.trim())
     .filter(Boolean);
   const index = new Map(classes.map((c, i) => [c, i]));
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   for (const split of ['trainval', 'test']) {
     const file = path.join(data, `images_variant_${split}.txt`);
     const pairs = fs
@@ -52,9 +53,9 @@ export async function prepareAircraft(o: ScriptOptions): Promise<void> {
     });
     await prepareList(
       o,
-      preparedDir(o, 'fgvc-aircraft', split, `teval224-${filter}`),
+      preparedDir(o, 'fgvc-aircraft', split, variant),
       list,
-      tevalTransform(filter),
+      centreTransform(filter),
     );
   }
 }

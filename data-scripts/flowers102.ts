@@ -2,7 +2,7 @@
  * Oxford Flowers-102 (spec §9.2 k-NN: train 1 020 / test 6 149, 102 classes).
  * imagelabels.mat (labels 1…102 per image) and setid.mat (trnid / valid / tstid image
  * numbers) are read with our MAT reader; images jpg/image_NNNNN.jpg. md5s as torchvision.
- * Output: prepared/flowers102-{train,test}-teval224-<filter>.
+ * Output: flowers102/{train,test} (centre-256, the protocol's filter; `--filter` → flowers102-<filter>/).
  */
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
@@ -13,7 +13,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 import { matNumbers, readMat } from './lib/mat';
 
@@ -42,7 +43,7 @@ export async function prepareFlowers(o: ScriptOptions): Promise<void> {
   const labels = matNumbers(readMat(labelsMat).labels, `${labelsMat}: labels`);
   const sets = readMat(setidMat);
   const classes = Array.from({ length: 102 }, (_, i) => String(i + 1));
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   for (const [split, key] of [
     ['train', 'trnid'],
     ['test', 'tstid'],
@@ -55,9 +56,9 @@ export async function prepareFlowers(o: ScriptOptions): Promise<void> {
     const list = fileListFromPairs(jpg, pairs, { name: 'flowers102', split, classes });
     await prepareList(
       o,
-      preparedDir(o, 'flowers102', split, `teval224-${filter}`),
+      preparedDir(o, 'flowers102', split, variant),
       list,
-      tevalTransform(filter),
+      centreTransform(filter),
     );
   }
 }

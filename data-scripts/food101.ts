@@ -1,7 +1,7 @@
 /**
  * Food-101 (spec §9.2 k-NN: train 75 750 / test 25 250, 101 classes, bicubic T-eval).
  * meta/{train,test}.txt list "class/image_id"; classes = sorted class names (torchvision).
- * Output: prepared/food101-{train,test}-teval224-<filter>.
+ * Output: food101/{train,test} (centre-256, the protocol's filter; `--filter` → food101-<filter>/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 export const FOOD101_FILE = {
@@ -25,7 +26,7 @@ export const FOOD101_FILE = {
 export async function prepareFood101(o: ScriptOptions): Promise<void> {
   const [archive] = await fetchFiles(o, [FOOD101_FILE]);
   const root = path.join(extractTo(o, archive, 'food101'), 'food-101');
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   for (const split of ['train', 'test']) {
     const listFile = path.join(root, 'meta', `${split}.txt`);
     const ids = fs.readFileSync(listFile, 'utf8').split(/\r?\n/).filter(Boolean);
@@ -37,12 +38,7 @@ export async function prepareFood101(o: ScriptOptions): Promise<void> {
       split,
       classes,
     });
-    await prepareList(
-      o,
-      preparedDir(o, 'food101', split, `teval224-${filter}`),
-      list,
-      tevalTransform(filter),
-    );
+    await prepareList(o, preparedDir(o, 'food101', split, variant), list, centreTransform(filter));
   }
 }
 

@@ -2,7 +2,7 @@
  * GTSRB (spec §9.9 row 9; k-NN with bicubic T-eval, k-means with bilinear T-eval).
  * Usage: npx tsx data-scripts/gtsrb.ts [--filter bicubic|bilinear] [common options]
  * Archives and md5s as torchvision's GTSRB loader (train 26 640, test 12 630 images).
- * Output: prepared/gtsrb-{train,test}-teval224-<filter> (224×224 RGB).
+ * Output: gtsrb/{train,test} (centre-256, the protocol's filter; `--filter` → gtsrb-<filter>/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +15,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 const BASE = 'https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/';
@@ -46,20 +47,10 @@ export async function prepareGtsrb(o: ScriptOptions): Promise<void> {
   const csv = findUnder(gtDir, 'GT-final_test.csv');
   if (!csv) throw new Error(`GT-final_test.csv not found in ${gtDir}`);
   fs.copyFileSync(csv, path.join(testDir, 'GT-final_test.csv'));
-  const filter = o.filter ?? 'bicubic';
-  const t = tevalTransform(filter);
-  await prepareList(
-    o,
-    preparedDir(o, 'gtsrb', 'train', `teval224-${filter}`),
-    readGtsrb(trainDir, 'train'),
-    t,
-  );
-  await prepareList(
-    o,
-    preparedDir(o, 'gtsrb', 'test', `teval224-${filter}`),
-    readGtsrb(testDir, 'test'),
-    t,
-  );
+  const { filter, variant } = filterChoice(o, 'bicubic');
+  const t = centreTransform(filter);
+  await prepareList(o, preparedDir(o, 'gtsrb', 'train', variant), readGtsrb(trainDir, 'train'), t);
+  await prepareList(o, preparedDir(o, 'gtsrb', 'test', variant), readGtsrb(testDir, 'test'), t);
 }
 
 if (require.main === module) runMain('gtsrb', prepareGtsrb);

@@ -3,13 +3,11 @@
  * Registration-only: either place ILSVRC2012_img_train.tar, ILSVRC2012_img_val.tar and
  * ILSVRC2012_devkit_t12.tar.gz in downloads/ (md5s as torchvision), or pass
  * `--source DIR` holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG.
- * Output:
- *   prepared/imagenet-train-center<S>   resize shorter side to S, centre crop S×S (bicubic;
- *                                       S = --train-size, default 256: the pre-training
- *                                       crops are taken from these — about 197 KiB per image)
- *   prepared/imagenet-val-teval224-<filter>     T-eval (bicubic; --filter bilinear for k-means)
- *   prepared/imagenet-train<name>-teval224-<filter> with --subset FILE (e.g. SimCLR's
- *                                       10percent.txt list of file names, spec §9.3)
+ * Output (centre-256 storage, see lib/common.ts; bicubic, `--filter bilinear` for k-means):
+ *   imagenet/train, imagenet/val        ≈197 KiB per image (≈250 GB for train; `--train-size S`
+ *                                       stores centre-S instead, in imagenet[-<filter>]-centreS/,
+ *                                       which T-eval would upsample — for small experiments)
+ *   imagenet/train<name>                with --subset FILE (e.g. SimCLR's 10percent.txt, spec §9.3)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,7 +23,8 @@ import {
   preparedDir,
   rawDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 import { matNumbers, readMat } from './lib/mat';
 
@@ -108,7 +107,7 @@ async function unpackArchives(o: ScriptOptions): Promise<string> {
 
 export async function prepareImagenet(o: ScriptOptions): Promise<void> {
   const root = o.extra.source ? path.resolve(o.extra.source) : await unpackArchives(o);
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   const size = Number(o.extra['train-size'] ?? 256);
   const train = readImageFolder(path.join(root, 'train'), { name: 'imagenet', split: 'train' });
   const val = readImageFolder(path.join(root, 'val'), {
@@ -128,23 +127,21 @@ export async function prepareImagenet(o: ScriptOptions): Promise<void> {
     const name = path.basename(o.extra.subset).replace(/\.txt$/, '');
     await prepareList(
       o,
-      preparedDir(o, 'imagenet', `train${name}`, `teval224-${filter}`),
+      preparedDir(o, 'imagenet', `train${name}`, variant),
       sub,
-      tevalTransform(filter),
+      centreTransform(filter),
     );
   }
-  await prepareList(
-    o,
-    preparedDir(o, 'imagenet', 'val', `teval224-${filter}`),
-    val,
-    tevalTransform(filter),
-  );
+  // Both splits centre-`size` (default 256: T-eval is then exactly the centre 224 crop).
+  const v =
+    [variant, size !== 256 ? `centre${size}` : undefined].filter(Boolean).join('-') || undefined;
+  await prepareList(o, preparedDir(o, 'imagenet', 'val', v), val, centreTransform(filter, size));
   if (o.extra['skip-train'] !== 'true') {
     await prepareList(
       o,
-      preparedDir(o, 'imagenet', 'train', `center${size}`),
+      preparedDir(o, 'imagenet', 'train', v),
       train,
-      tevalTransform('bicubic', size, size),
+      centreTransform(filter, size),
     );
   }
 }

@@ -3,7 +3,7 @@
  * 8 142 classes, bilinear T-eval). The k-per-class subset is drawn once with a fixed seed
  * (the reference draws it unseeded, per process — spec §11.13).
  * Usage: npx tsx data-scripts/inat2018.ts [--k 1] [--seed 0] [common options]
- * Output: prepared/inat2018-train-k<k>-seed<seed>-teval224-<filter>, inat2018-val-teval224-<filter>.
+ * Output: inat2018/train-k<k>-seed<seed>, inat2018/val (centre-256, bilinear).
  * The image archive is 120 GB; md5 as torchvision (annotation archives: none published).
  */
 import * as fs from 'node:fs';
@@ -17,7 +17,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 const BASE = 'https://ml-inat-competition-datasets.s3.amazonaws.com/2018/';
@@ -74,20 +75,20 @@ export async function prepareInat2018(o: ScriptOptions): Promise<void> {
   const seed = Number(o.extra.seed ?? 0);
   if (!(Number.isInteger(k) && k > 0 && Number.isInteger(seed)))
     throw new Error('--k must be a positive integer and --seed an integer');
-  const filter = o.filter ?? 'bilinear';
+  const { filter, variant } = filterChoice(o, 'bilinear');
   const classes = Array.from({ length: 8142 }, (_, i) => String(i));
   const train = lowShotSubset(readAnnotations(tj), k, seed);
   await prepareList(
     o,
-    preparedDir(o, 'inat2018', 'train', `k${k}-seed${seed}-teval224-${filter}`),
+    preparedDir(o, 'inat2018', `train-k${k}-seed${seed}`, variant),
     fileListFromPairs(root, train, { name: 'inat2018', split: `train-k${k}`, classes }),
-    tevalTransform(filter),
+    centreTransform(filter),
   );
   await prepareList(
     o,
-    preparedDir(o, 'inat2018', 'val', `teval224-${filter}`),
+    preparedDir(o, 'inat2018', 'val', variant),
     fileListFromPairs(root, readAnnotations(vj), { name: 'inat2018', split: 'val', classes }),
-    tevalTransform(filter),
+    centreTransform(filter),
   );
 }
 

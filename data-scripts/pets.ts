@@ -2,7 +2,7 @@
  * Oxford-IIIT Pets (spec §9.2 k-NN: trainval 3 680 / test 3 669, 37 breeds).
  * annotations/{trainval,test}.txt: "Image_id class_id species breed_id", class_id 1…37;
  * class names from the image ids (torchvision's rule). md5s as torchvision.
- * Output: prepared/pets-{trainval,test}-teval224-<filter>.
+ * Output: pets/{trainval,test} (centre-256, the protocol's filter; `--filter` → pets-<filter>/).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +14,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 
 export const PETS_FILES = [
@@ -34,7 +35,7 @@ export async function preparePets(o: ScriptOptions): Promise<void> {
   const [images, annos] = await fetchFiles(o, PETS_FILES);
   const imgDir = path.join(extractTo(o, images, 'pets', 'images'), 'images');
   const annDir = path.join(extractTo(o, annos, 'pets', 'annotations'), 'annotations');
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   const rows = (split: string) =>
     fs
       .readFileSync(path.join(annDir, `${split}.txt`), 'utf8')
@@ -54,12 +55,7 @@ export async function preparePets(o: ScriptOptions): Promise<void> {
   for (const split of ['trainval', 'test']) {
     const pairs = rows(split).map(([id, cls]): [string, number] => [`${id}.jpg`, Number(cls) - 1]);
     const list = fileListFromPairs(imgDir, pairs, { name: 'pets', split, classes });
-    await prepareList(
-      o,
-      preparedDir(o, 'pets', split, `teval224-${filter}`),
-      list,
-      tevalTransform(filter),
-    );
+    await prepareList(o, preparedDir(o, 'pets', split, variant), list, centreTransform(filter));
   }
 }
 

@@ -3,7 +3,7 @@
  * host (ai.stanford.edu/~jkrause) no longer serves the files: place car_devkit.tgz,
  * cars_train.tgz, cars_test.tgz and cars_test_annos_withlabels.mat in downloads/
  * (md5s as torchvision). Annotations are MAT structs (fname, class 1…196).
- * Output: prepared/stanford-cars-{train,test}-teval224-<filter>.
+ * Output: stanford-cars/{train,test} (centre-256, the protocol's filter; `--filter` → stanford-cars-<filter>/).
  */
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
@@ -14,7 +14,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 import type { MatValue } from './lib/mat';
 import { matNumbers, readMat } from './lib/mat';
@@ -67,7 +68,7 @@ export async function prepareCars(o: ScriptOptions): Promise<void> {
   if (!Array.isArray(names) || names.length !== 196)
     throw new Error(`${devkit}/cars_meta.mat: expected 196 class_names`);
   const classes = names as string[];
-  const filter = o.filter ?? 'bicubic';
+  const { filter, variant } = filterChoice(o, 'bicubic');
   const splits: [string, string, string][] = [
     ['train', trainDir, path.join(devkit, 'cars_train_annos.mat')],
     ['test', testDir, testAnnos],
@@ -80,9 +81,9 @@ export async function prepareCars(o: ScriptOptions): Promise<void> {
     });
     await prepareList(
       o,
-      preparedDir(o, 'stanford-cars', split, `teval224-${filter}`),
+      preparedDir(o, 'stanford-cars', split, variant),
       list,
-      tevalTransform(filter),
+      centreTransform(filter),
     );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * STL-10 binary version (spec §9.9 row 8, k-NN: labelled train vs test).
  * Usage: npx tsx data-scripts/stl10.ts [--unlabeled] [common options]
- * Output: prepared/stl10-{train,test}[, stl10-unlabeled] (raw 96×96 RGB).
+ * Output: stl10/{train,test[,unlabeled]} (raw 96×96 RGB).
  */
 import * as path from 'node:path';
 import { readStl10 } from '../src/data/stl10';

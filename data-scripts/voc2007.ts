@@ -1,7 +1,8 @@
 /**
  * PASCAL VOC 2007 classification (spec §9.5: trainval 5 011 / test 4 952, 20 classes,
  * multi-label, bilinear T-eval; difficult (0) labels become −1 as the protocol does).
- * Output: prepared/voc2007-{trainval,test}-teval224-<filter> with labelDim 20.
+ * Output: voc2007/{trainval,test} (centre-256, bilinear) with labelDim 20
+ * (`--difficult keep` → voc2007-difficult0/, keeping the 0 labels).
  */
 import type { ScriptOptions } from './lib/common';
 import {
@@ -10,7 +11,8 @@ import {
   prepareList,
   preparedDir,
   runMain,
-  tevalTransform,
+  centreTransform,
+  filterChoice,
 } from './lib/common';
 import { readVoc2007 } from '../src/data/voc2007';
 
@@ -30,7 +32,7 @@ export const VOC_FILES = [
 
 export async function prepareVoc2007(o: ScriptOptions): Promise<void> {
   const [trainval, test] = await fetchFiles(o, VOC_FILES);
-  const filter = o.filter ?? 'bilinear';
+  const { filter, variant } = filterChoice(o, 'bilinear');
   const difficult = o.extra.difficult === 'keep' ? 'keep' : 'negative';
   for (const [split, archive] of [
     ['trainval', trainval],
@@ -38,8 +40,10 @@ export async function prepareVoc2007(o: ScriptOptions): Promise<void> {
   ] as const) {
     const root = extractTo(o, archive, 'voc2007', split);
     const list = readVoc2007(root, split, { difficult });
-    const variant = `teval224-${filter}${difficult === 'keep' ? '-difficult0' : ''}`;
-    await prepareList(o, preparedDir(o, 'voc2007', split, variant), list, tevalTransform(filter));
+    const v =
+      [variant, difficult === 'keep' ? 'difficult0' : undefined].filter(Boolean).join('-') ||
+      undefined;
+    await prepareList(o, preparedDir(o, 'voc2007', split, v), list, centreTransform(filter));
   }
 }
 

@@ -2,10 +2,16 @@
  * Shared plumbing of the per-dataset scripts: options, folder layout, the
  * download → verify → extract → convert stages with skip-if-done, and a main wrapper.
  *
- * Layout under the data folder (`--data-dir`, else $CARP_DATA_DIR, else ./data):
+ * Layout under the data folder (`--data-dir`, else $CARP_DATA_DIR, else ./data), the one
+ * `openDataset` (src/data/datasets.ts) reads:
+ *   <dataset>[-<variant>]/<split>/      prepared folders (src/data/prepared.ts)
  *   downloads/<archive>                 verified archives (resumable `.part` while fetching)
  *   raw/<dataset>/…                     extracted originals
- *   prepared/<dataset>-<split>[-<variant>]   prepared folders (src/data/prepared.ts)
+ * Variable-size images are stored "centre-256": shorter side resized to 256, centre crop
+ * 256×256, with the protocol's filter. T-eval (spec §9.0) of such an image is exactly its
+ * centre 224 crop (the resize to 256 is then the identity and round((L−224)/2) =
+ * round((L−256)/2) + 16 under Python's rounding), so consumers apply `tevalBatch` to every
+ * prepared split alike, and pre-training can crop from the same folders.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -84,7 +90,16 @@ export function parseArgs(
 export const downloadsDir = (o: ScriptOptions) => path.join(o.dataDir, 'downloads');
 export const rawDir = (o: ScriptOptions, dataset: string) => path.join(o.dataDir, 'raw', dataset);
 export const preparedDir = (o: ScriptOptions, dataset: string, split: string, variant?: string) =>
-  path.join(o.dataDir, 'prepared', `${dataset}-${split}${variant ? `-${variant}` : ''}`);
+  path.join(o.dataDir, variant ? `${dataset}-${variant}` : dataset, split);
+
+/** The resize filter to use and the folder variant it implies (none for the protocol's default). */
+export function filterChoice(
+  o: ScriptOptions,
+  protocolDefault: ResampleFilter,
+): { filter: ResampleFilter; variant?: string } {
+  const filter = o.filter ?? protocolDefault;
+  return { filter, variant: filter === protocolDefault ? undefined : filter };
+}
 
 /** Downloads (or finds) and verifies each file; returns their local paths. */
 export async function fetchFiles(o: ScriptOptions, files: RemoteFile[]): Promise<string[]> {
@@ -147,17 +162,13 @@ export function keepPrepared(o: ScriptOptions, dir: string): boolean {
   return true;
 }
 
-/** T-eval (resize 256, centre crop 224) as a file-list transform, spec §9.0. */
-export function tevalTransform(
-  filter: ResampleFilter,
-  resize = 256,
-  crop = 224,
-): FixedSizeTransform {
+/** Shorter side to `size`, centre crop size×size (see the header: T-eval-compatible storage). */
+export function centreTransform(filter: ResampleFilter, size = 256): FixedSizeTransform {
   return {
-    height: crop,
-    width: crop,
-    describe: `teval-${resize}-${crop}-${filter}`,
-    apply: (img) => tevalImage(img, { resize, crop, filter }),
+    height: size,
+    width: size,
+    describe: `shorter-${size}-centre-${size}-${filter}`,
+    apply: (img) => tevalImage(img, { resize: size, crop: size, filter }),
   };
 }
 

@@ -68,9 +68,9 @@ describe('data scripts', () => {
     );
     await prepareCifar(o, files);
     expect(requests).toEqual(['/cifar-10-binary.tar.gz']);
-    const test = readPrepared(path.join(tmp, 'data', 'prepared', 'cifar10-test'), { verify: true });
+    const test = readPrepared(path.join(tmp, 'data', 'cifar10', 'test'), { verify: true });
     expect(Array.from(test.labels)).toEqual([7, 8, 9]);
-    expect(readPrepared(path.join(tmp, 'data', 'prepared', 'cifar10-train')).count).toBe(10);
+    expect(readPrepared(path.join(tmp, 'data', 'cifar10', 'train')).count).toBe(10);
     // second run: nothing fetched, nothing rebuilt
     logs.length = 0;
     await prepareCifar(o, files);
@@ -89,7 +89,7 @@ describe('data scripts', () => {
     await expect(prepareCifar(o)).rejects.toThrow(
       /cifar-10-binary\.tar\.gz\.part: md5 is [0-9a-f]+, expected c32a1d4ab5d03f1284b67883e8d87530/,
     );
-    expect(fs.existsSync(path.join(tmp, 'data2', 'prepared'))).toBe(false);
+    expect(fs.existsSync(path.join(tmp, 'data2', 'cifar10'))).toBe(false);
     expect(fs.readdirSync(path.join(tmp, 'data2', 'downloads'))).toEqual([]);
     await expect(prepareCifar({ ...o, mirror: undefined, skipDownload: true })).rejects.toThrow(
       /cifar-10-binary\.tar\.gz is missing\. Download https:\/\/www\.cs\.toronto\.edu/,

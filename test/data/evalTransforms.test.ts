@@ -66,6 +66,29 @@ describe('T-eval', () => {
   });
 });
 
+describe('centre-256 storage (data-scripts)', () => {
+  it('T-eval of a centre-256 image equals T-eval of the original', () => {
+    for (const [h, w] of [
+      [300, 451],
+      [451, 300],
+      [257, 256],
+      [180, 181],
+    ]) {
+      const img = {
+        data: Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 7919) % 251),
+        height: h,
+        width: w,
+        channels: 3,
+      };
+      for (const filter of ['bicubic', 'bilinear'] as const) {
+        const direct = tevalImage(img, { filter });
+        const stored = tevalImage(img, { resize: 256, crop: 256, filter });
+        expect(tevalImage(stored, { filter }).data).toEqual(direct.data);
+      }
+    }
+  });
+});
+
 describe('retrieval and copy-detection transforms', () => {
   it('reproduces PIL thumbnail sizes', () => {
     // [h, w] → PIL 9.4 thumbnail((512, 512)) results
