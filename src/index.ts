@@ -1,8 +1,20 @@
 /**
  * carp-kit public API (DESIGN.md §3.1). The only entry point: notebooks, the CLI and
- * users import from here (`import { … } from 'carp-kit'`).
+ * users import from here (`import { … } from 'carp-kit'`). Names in DESIGN.md §3.1 are a
+ * contract: keep them stable.
  */
+
+// --- TensorFlow.js and backends (DESIGN.md §4) ---
 export { tf } from './backend/tf';
+export type {
+  Tensor,
+  Tensor1D,
+  Tensor2D,
+  Tensor3D,
+  Tensor4D,
+  Scalar,
+  Variable,
+} from './backend/tf';
 export {
   selectBackend,
   currentBackend,
@@ -10,3 +22,123 @@ export {
   BACKEND_NAMES,
 } from './backend/selectBackend';
 export type { BackendChoice, BackendName } from './backend/selectBackend';
+
+// --- randomness ---
+export { createRng } from './random';
+export type { Rng, RngState } from './random';
+
+// --- configuration (spec §5.5; DESIGN.md §5) ---
+export type {
+  CarpConfig,
+  ModelConfig,
+  CropConfig,
+  OptimConfig,
+  TeacherConfig,
+  TrainConfig,
+  DataConfig,
+} from './config/schema';
+export { PAPER_DEFAULTS } from './config/schema';
+export { PRESETS, presetNames } from './config/presets';
+export { resolveConfig } from './config/resolve';
+export { validateConfig, ConfigError } from './config/validate';
+export {
+  numCrops,
+  numBlocks,
+  effectiveBatch,
+  scaledLr,
+  itersPerEpoch,
+  networkSpec,
+  multiCropSettings,
+} from './config/derived';
+
+// --- the method (spec §2–§4) ---
+export { samplePartition, partitionProbabilities } from './carp/randomPartition';
+export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
+export type { CarpLossTerms } from './carp/carpLoss';
+export { updateTeacher } from './carp/teacherEma';
+export { trainStep, CarpTrainState, isOptimizerStep } from './carp/trainStep';
+export type { StepHyperParameters, StepResult } from './carp/trainStep';
+
+// --- models (spec §2) ---
+export { resnetSpec, resnetFeatureDim, RESNET_ARCHS } from './models/resnet';
+export type { ResNetSpec, ResNetArch } from './models/resnet';
+export type { HeadSpec } from './models/carpHead';
+export {
+  carpNetworkSpec,
+  createCarpParams,
+  multiCropForward,
+  backboneFeatures,
+  splitViews,
+  groupViewsByResolution,
+} from './models/multiCrop';
+export type { CarpNetworkSpec } from './models/multiCrop';
+export { ParamStore } from './models/params';
+
+// --- optimisation (spec §5) ---
+export { LARS } from './optim/lars';
+export { cosineSchedule } from './optim/schedules';
+export { parameterGroups, isRegularised } from './optim/parameterGroups';
+
+// --- data (spec §6, §9.9) ---
+export type { ImageDataset } from './data/dataset';
+export type { ImageSource } from './data/source';
+export { memorySource } from './data/source';
+export { loadFashionMnist, FASHION_MNIST_CLASSES } from './data/fashionMnist';
+export { openDataset, materialize } from './data/datasets';
+export { DataLoader } from './data/loader';
+export { multiCropViews } from './data/multiCrop';
+export { normalizeImages, denormalizeImages, IMAGENET_MEAN, IMAGENET_STD } from './data/normalize';
+export { writePrepared } from './data/prepared';
+export { readPrepared, openPrepared, verifyPrepared } from './data/preparedRead';
+
+// --- training (spec §7) ---
+export { pretrain, LATEST_CHECKPOINT } from './train/trainer';
+export type { PretrainOptions, PretrainResult } from './train/trainer';
+export type { StepMetrics } from './train/metricsLog';
+export { readMetrics } from './train/metricsLog';
+export { loadTeacher } from './train/loadTeacher';
+export type { LoadedTeacher } from './train/loadTeacher';
+export { readCheckpoint } from './train/checkpoint';
+
+// --- evaluation (spec §9) ---
+export { weightedKnn } from './eval/knn';
+export { clusteringMetrics } from './eval/clusteringMetrics';
+export type { ClusteringMetrics } from './eval/clusteringMetrics';
+export { vocAveragePrecision } from './eval/vocAp';
+export { revisitedMeanAP, revisitedPrecisionAtK } from './eval/retrievalMap';
+export { extractFeatures, cachedFeatures } from './eval/features';
+export type { FeatureSet } from './eval/features';
+export { linearProbe } from './eval/linearProbe';
+export { kmeansEvaluation, sphericalKmeans, standardize } from './eval/kmeans';
+export {
+  prototypeClusterEvaluation,
+  prototypeUsage,
+  assignPrototypes,
+} from './eval/prototypeClusters';
+export { vocSvmEvaluation, lowShotVocSvm } from './eval/fewShot';
+export { inatLinear } from './eval/inatLinear';
+export { retrievalEvaluation, multiScaleDescriptor, rankByCosine } from './eval/retrieval';
+export { copyDetectionEvaluation, learnWhitening, applyWhitening } from './eval/copyDetection';
+export * from './eval/proxies';
+export { createEvalResult, writeEvalResult, readEvalResults } from './eval/results';
+export type { EvalResult } from './eval/results';
+export {
+  runKnn,
+  runLinear,
+  runKmeans,
+  runPrototypes,
+  runFewShotProxy,
+  runRetrievalProxy,
+  runCopyDetectionProxy,
+  evalTransform,
+} from './eval/protocols';
+export type { ProtocolContext } from './eval/protocols';
+
+// --- search (faiss) ---
+export { FlatIndex, kmeansFaiss, setFaissThreads } from './search/faiss';
+
+// --- PyTorch interop (spec §8) ---
+export * from './interop';
+
+// --- figures, notebook display, reports ---
+export * from './viz';

@@ -13,6 +13,7 @@ import { UsageError } from './args';
 type Command = (argv: string[]) => Promise<number>;
 
 // Commands load lazily (require) so `carp --help` does not start TensorFlow.js.
+/* eslint-disable @typescript-eslint/no-require-imports */
 const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
   pretrain: {
     load: () => (require('./pretrain') as typeof import('./pretrain')).pretrainCommand,
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
     summary: 'short pretraining + k-NN evaluation',
   },
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function topHelp(): string {
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(11)} ${c.summary}`);

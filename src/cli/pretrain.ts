@@ -3,12 +3,13 @@
  * (DESIGN.md §3.3): resolves the config (preset or JSON file, then overrides), selects
  * the backend and runs the trainer; prints where the run directory is.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
 import { resolveConfig } from '../config/resolve';
 import type { CarpConfig } from '../config/schema';
 import { presetNames } from '../config/presets';
-import { pretrain } from '../train/trainer';
+import { LATEST_CHECKPOINT, pretrain } from '../train/trainer';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 
 const SPEC: Record<string, OptionSpec> = {
@@ -74,6 +75,12 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (!options.out) throw new UsageError('--out DIR is required');
   const config = configFromArgs(options);
+  const out = options.out as string;
+  if (!options.resume && existsSync(join(out, LATEST_CHECKPOINT))) {
+    throw new UsageError(
+      `${out} already holds a run's checkpoint (${LATEST_CHECKPOINT}); pass --resume or choose another --out`,
+    );
+  }
   await selectBackend();
   const r = await pretrain({
     config,

@@ -1,0 +1,40 @@
+/**
+ * `carp bench` / `npm run bench`: the benchmark scenarios, each measured against its
+ * peer in the same run (see src/bench/).
+ */
+import { formatHelp, parseArgs, type OptionSpec } from './args';
+
+const SPEC: Record<string, OptionSpec> = {
+  only: { type: 'list', help: 'run only these scenarios (ids as listed by --list)' },
+  list: { type: 'boolean', help: 'list the scenarios' },
+  'no-peer': { type: 'boolean', help: 'skip the peers (ours only)' },
+  out: { type: 'string', help: 'results file (default bench/results.json)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const { options } = parseArgs(argv, SPEC);
+  if (options.help) {
+    process.stdout.write(
+      formatHelp(
+        'carp bench [--only ID …] [--no-peer] [--out FILE]',
+        SPEC,
+        'Speed and memory benchmarks vs the peers users would pick instead.',
+      ),
+    );
+    return 0;
+  }
+  // Loaded lazily: the scenarios pull in TensorFlow.js and faiss.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runBench, SCENARIOS } = require('../bench/main') as typeof import('../bench/main');
+  if (options.list) {
+    for (const s of SCENARIOS) process.stdout.write(`${s.id.padEnd(28)} ${s.description}\n`);
+    return 0;
+  }
+  await runBench({
+    only: options.only as string[] | undefined,
+    noPeer: options['no-peer'] === true,
+    out: options.out as string | undefined,
+  });
+  return 0;
+}
