@@ -145,5 +145,13 @@ else
   timeout "${GPU_CHECK_TIMEOUT:-285}" "$NODE" check.js 2>&1
 fi
 rc=${PIPESTATUS[0]}
+if [ "$rc" = 2 ]; then
+  # No adapter: one more probe with the Vulkan loader's own diagnostics, for the next try.
+  log "no webgpu adapter; Vulkan loader diagnostics (first 50 non-debug lines):"
+  log "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-} VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
+  ls -l /dev/nvidia* /dev/dri 2>&1 | head -n 8
+  GPU_CHECK_PROBE_ONLY=1 GPU_CHECK_JSON=$WORK/probe.json VK_LOADER_DEBUG=error,warn,driver timeout 60 "$NODE" check.js 2>&1 |
+    grep -v -e '^\[gpu-check' -e '^DEBUG' | awk '!seen[$0]++' | head -n 50 | tee -a "${LOGFILE:-/dev/null}"
+fi
 log "exit status $rc"
 exit "$rc"
