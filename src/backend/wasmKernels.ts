@@ -50,32 +50,36 @@ function install(config: tf.KernelConfig): void {
   tf.registerKernel(config);
 }
 
+/** Builds our configs once, remembering the built-ins they replace. */
+function ensureConfigs(): void {
+  if (ours.size > 0) return;
+  tf.util.assert(
+    tf.getKernel(tf.Conv2D, BACKEND) !== undefined,
+    () => 'registerWasmKernels: import @tensorflow/tfjs-backend-wasm first',
+  );
+  for (const name of WASM_KERNEL_NAMES) {
+    const builtin = tf.getKernel(name, BACKEND);
+    if (builtin !== undefined) builtins.set(name, builtin);
+  }
+  const matMul = builtins.get(tf.BatchMatMul);
+  if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
+  for (const config of [
+    conv2dBackpropFilterConfig(BACKEND),
+    conv2dBackpropInputConfig(BACKEND),
+    unsortedSegmentSumConfig(BACKEND),
+    maxPoolGradConfig(BACKEND),
+    batchMatMulConfig(BACKEND, matMul),
+  ]) {
+    ours.set(config.kernelName, config);
+  }
+}
+
 /**
  * Registers our wasm kernels; idempotent (a second call changes nothing unless a kernel
  * was swapped with {@link useWasmKernel}, which it swaps back to ours).
  */
 export function registerWasmKernels(): void {
-  if (ours.size === 0) {
-    tf.util.assert(
-      tf.getKernel(tf.Conv2D, BACKEND) !== undefined,
-      () => 'registerWasmKernels: import @tensorflow/tfjs-backend-wasm first',
-    );
-    for (const name of WASM_KERNEL_NAMES) {
-      const builtin = tf.getKernel(name, BACKEND);
-      if (builtin !== undefined) builtins.set(name, builtin);
-    }
-    const matMul = builtins.get(tf.BatchMatMul);
-    if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
-    for (const config of [
-      conv2dBackpropFilterConfig(BACKEND),
-      conv2dBackpropInputConfig(BACKEND),
-      unsortedSegmentSumConfig(BACKEND),
-      maxPoolGradConfig(BACKEND),
-      batchMatMulConfig(BACKEND, matMul),
-    ]) {
-      ours.set(config.kernelName, config);
-    }
-  }
+  ensureConfigs();
   for (const config of ours.values()) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc !== config.kernelFunc) install(config);
   }
@@ -83,7 +87,7 @@ export function registerWasmKernels(): void {
 
 /** Whether wasm has a built-in kernel of that name (before ours replaced it). */
 export function hasBuiltinWasmKernel(kernelName: WasmKernelName): boolean {
-  registerWasmKernels();
+  ensureConfigs();
   return builtins.has(kernelName);
 }
 
@@ -94,7 +98,7 @@ export function hasBuiltinWasmKernel(kernelName: WasmKernelName): boolean {
  * already initialised, since it was skipped while the other one was registered.
  */
 export function useWasmKernel(kernelName: WasmKernelName, which: 'ours' | 'builtin'): void {
-  registerWasmKernels();
+  ensureConfigs();
   const config = which === 'ours' ? ours.get(kernelName) : builtins.get(kernelName);
   if (config === undefined) {
     throw new Error(`useWasmKernel: wasm has no built-in ${kernelName}`);
