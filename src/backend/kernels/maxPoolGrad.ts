@@ -14,7 +14,7 @@
  *
  * Implementation: a typed-array loop over wasm memory, like wasm's own (JS) `Slice`
  * kernel — channels innermost so every read is sequential. A composite of tfjs ops
- * (per tap: strided slice, compare, select, place) was 20–50× slower here: wasm's
+ * (per tap: strided slice, compare, select, place) was ≈20× slower here: wasm's
  * `StridedSlice`, `DepthToSpace` and rank-6 transposes are slow.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
