@@ -11,6 +11,8 @@ export default tseslint.config(
       'runs/**',
       'bench/results*',
       'coverage/**',
+      'test-output/**',
+      'environment/gpu-check/.bundle/**',
     ],
   },
   js.configs.recommended,

@@ -22,6 +22,8 @@ export {
   BACKEND_NAMES,
 } from './backend/selectBackend';
 export type { BackendChoice, BackendName } from './backend/selectBackend';
+export { tryWebgpu, shutdownWebgpu, currentWebgpu } from './backend/webgpu';
+export type { WebgpuChoice, WebgpuAdapterSummary } from './backend/webgpu';
 
 // --- randomness ---
 export { createRng } from './random';

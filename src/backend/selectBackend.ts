@@ -1,15 +1,19 @@
 /**
- * Backend selection (DESIGN.md §4): tfjs-node-gpu → tfjs-node → wasm → cpu.
+ * Backend selection (DESIGN.md §4): tfjs-node-gpu → webgpu (a real GPU adapter) →
+ * tfjs-node → wasm → cpu.
  *
  * `@tensorflow/tfjs-node(-gpu)` are optional dependencies: they only install where
  * libtensorflow can be downloaded (and the GPU build needs CUDA 11.2 + cuDNN 8.1), so
- * each is tried with `require` and skipped with its reason. `CARP_BACKEND` forces one.
+ * each is tried with `require` and skipped with its reason. WebGPU runs through Dawn
+ * (npm `webgpu`) over Vulkan; a software adapter (llvmpipe, SwiftShader) is only taken
+ * when `CARP_BACKEND=webgpu` forces it. `CARP_BACKEND` forces any one.
  * The choice and the skip reasons are logged once per process.
  */
 import { tf } from './tf';
 import { registerWasmKernels } from './wasmKernels';
+import { tryWebgpu, type WebgpuAdapterSummary } from './webgpu';
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** User-facing aliases accepted in `CARP_BACKEND`. */
@@ -17,6 +21,7 @@ const ALIASES: Record<string, BackendName> = {
   'tfjs-node-gpu': 'tensorflow-gpu',
   gpu: 'tensorflow-gpu',
   'tensorflow-gpu': 'tensorflow-gpu',
+  webgpu: 'webgpu',
   'tfjs-node': 'tensorflow',
   node: 'tensorflow',
   tensorflow: 'tensorflow',
@@ -33,6 +38,8 @@ export interface BackendChoice {
   forced: boolean;
   /** Why each earlier candidate was skipped. */
   skipped: { candidate: BackendName; reason: string }[];
+  /** The GPU adapter, when the backend is webgpu. */
+  adapter?: WebgpuAdapterSummary;
 }
 
 let chosen: BackendChoice | undefined;
@@ -49,7 +56,11 @@ export function parseBackendName(value: string): BackendName {
   return name;
 }
 
-async function tryCandidate(candidate: BackendName): Promise<string> {
+async function tryCandidate(
+  candidate: BackendName,
+  forced: boolean,
+  log: (line: string) => void,
+): Promise<{ backend: string; adapter?: WebgpuAdapterSummary }> {
   switch (candidate) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
@@ -64,18 +75,24 @@ async function tryCandidate(candidate: BackendName): Promise<string> {
       }
       if (!(await tf.setBackend('tensorflow')))
         throw new Error(`${pkg} loaded but backend failed to initialise`);
-      return 'tensorflow';
+      return { backend: 'tensorflow' };
+    }
+    case 'webgpu': {
+      // Refuses (with a reason) without a GPU device node or with a software adapter
+      // unless forced; logs the adapter's name and type itself.
+      const w = await tryWebgpu({ allowSoftware: forced, log });
+      return { backend: 'webgpu', adapter: w.adapter };
     }
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
       if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
-      return 'wasm';
+      return { backend: 'wasm' };
     }
     case 'cpu': {
       await import('@tensorflow/tfjs-backend-cpu');
       if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed to initialise');
-      return 'cpu';
+      return { backend: 'cpu' };
     }
   }
 }
@@ -87,8 +104,14 @@ async function select(env: NodeJS.ProcessEnv, log: (line: string) => void): Prom
   const skipped: BackendChoice['skipped'] = [];
   for (const candidate of chain) {
     try {
-      const backend = await tryCandidate(candidate);
-      const choice: BackendChoice = { backend, candidate, forced, skipped };
+      const { backend, adapter } = await tryCandidate(candidate, forced, log);
+      const choice: BackendChoice = {
+        backend,
+        candidate,
+        forced,
+        skipped,
+        ...(adapter ? { adapter } : {}),
+      };
       const why = skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ');
       log(
         `[carp-kit] backend ${backend}${forced ? ' (forced by CARP_BACKEND)' : ''}` +
