@@ -4,10 +4,10 @@
  * src/carp, src/optim), in the algorithm box's order (DESIGN.md §6.6):
  * forward → partition → loss → backward → LARS step → EMA → BN running stats.
  *
- * HOOK: this assembles the step from its parts because `src/carp/trainStep.ts` and the
- * `cifar10-r18` preset (src/config) did not exist when it was written. When they land,
- * replace `carpStep` by the trainer's step and `CHECK_NETWORK` by the preset's network
- * spec; the check script (main.ts) only uses `createWorkload` and the returned methods.
+ * The step is assembled from the same parts as `src/carp/trainStep.ts` (same order, same
+ * loss/LARS/EMA) rather than calling it, because trainStep reads its scalars with
+ * `dataSync()`, which the webgpu backend cannot do in Node (no OffscreenCanvas); the
+ * sizes are those of the `cifar10-r18` preset (2×32 px + 6×16 px, K 4096, P 128).
  */
 import { tf } from '../../../src/backend/tf';
 import type { Tensor4D } from '../../../src/backend/tf';
@@ -47,12 +47,12 @@ export interface WorkloadSize {
 export const CHECK_NETWORK: WorkloadSize = {
   batch: 64,
   globalViews: 2,
-  localViews: 0,
+  localViews: 6,
   imageSize: 32,
   localSize: 16,
   width: 64,
-  numPrototypes: 65536,
-  partitionSize: 512,
+  numPrototypes: 4096,
+  partitionSize: 128,
   hiddenDim: 2048,
   bottleneckDim: 256,
 };
