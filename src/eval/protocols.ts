@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import type { Tensor4D } from '../backend/tf';
 import { openDataset } from '../data/datasets';
+import { tevalBatch } from '../data/evalTransforms';
 import { IMAGENET_MEAN, IMAGENET_STD, normalizeImages } from '../data/normalize';
 import type { ImageSource } from '../data/source';
 import type { LoadedTeacher } from '../train/loadTeacher';
@@ -38,28 +39,35 @@ export interface ProtocolContext {
 }
 
 /**
- * The eval-time input transform: to [0, 1] and normalise with the run's statistics
- * (ImageNet's for PyTorch checkpoints), replicating grey images when the network wants RGB.
+ * The eval-time input transform (spec §9.0). ImageNet-stem networks (the paper's
+ * ResNet-50, official checkpoints) get T-eval: resize the shorter side to 256, centre crop
+ * 224, with the protocol's filter (bicubic for k-NN/linear, bilinear for k-means), then
+ * normalise. Small-image presets (CIFAR stem: Fashion-MNIST, CIFAR at native size) are
+ * only normalised, with the run's statistics [JUDGEMENT: T-eval's 224 crop is defined
+ * for the ImageNet network]. Grey images are replicated when the network wants RGB.
  */
-export function evalTransform(teacher: LoadedTeacher): {
-  fn: (x: Tensor4D) => Tensor4D;
-  name: string;
-} {
+export function evalTransform(
+  teacher: LoadedTeacher,
+  o: { filter?: 'bicubic' | 'bilinear' } = {},
+): { fn: (x: Tensor4D) => Tensor4D; name: string } {
   const crops = teacher.config?.crops;
   const mean = crops?.mean ?? IMAGENET_MEAN;
   const std = crops?.std ?? IMAGENET_STD;
-  const inChannels = teacher.spec.backbone.inChannels;
+  const { inChannels, cifarStem } = teacher.spec.backbone;
+  const filter = o.filter ?? 'bicubic';
+  const stats = `${mean.map((m) => m.toFixed(3)).join('_')}-${std.map((v) => v.toFixed(3)).join('_')}-c${inChannels}`;
   return {
-    name: `norm-${mean.map((m) => m.toFixed(3)).join('_')}-${std.map((s) => s.toFixed(3)).join('_')}-c${inChannels}`,
+    name: cifarStem ? `norm-${stats}` : `teval256-224-${filter}-${stats}`,
     fn: (x) =>
       tf.tidy(() => {
         const rgb =
           x.shape[3] === 1 && inChannels === 3 ? (tf.tile(x, [1, 1, 1, 3]) as Tensor4D) : x;
-        return normalizeImages(
-          rgb,
-          mean.length === rgb.shape[3] ? mean : [mean[0]],
-          std.length === rgb.shape[3] ? std : [std[0]],
-        );
+        const c = rgb.shape[3];
+        const m = mean.length === c ? mean : [mean[0]];
+        const s = std.length === c ? std : [std[0]];
+        return cifarStem
+          ? normalizeImages(rgb, m, s)
+          : tevalBatch(rgb, { filter, mean: m, std: s });
       }),
   };
 }
@@ -68,9 +76,10 @@ export function evalTransform(teacher: LoadedTeacher): {
 export async function splitFeatures(
   ctx: ProtocolContext,
   split: string,
+  filter: 'bicubic' | 'bilinear' = 'bicubic',
 ): Promise<{ set: FeatureSet; source: ImageSource }> {
   const source = await openDataset(ctx.dataset, split, { limit: ctx.limit });
-  const t = evalTransform(ctx.teacher);
+  const t = evalTransform(ctx.teacher, { filter });
   const key = {
     checkpointId: ctx.teacher.checkpointId,
     dataset: ctx.dataset,
@@ -90,9 +99,9 @@ export async function splitFeatures(
 }
 
 /** The (bank, query) splits of a dataset: train/test, or trainval/test where that is the split. */
-async function trainTest(ctx: ProtocolContext) {
-  const train = await splitFeatures(ctx, 'train');
-  const test = await splitFeatures(ctx, 'test');
+async function trainTest(ctx: ProtocolContext, filter: 'bicubic' | 'bilinear' = 'bicubic') {
+  const train = await splitFeatures(ctx, 'train', filter);
+  const test = await splitFeatures(ctx, 'test', filter);
   return {
     train,
     test,
@@ -179,7 +188,8 @@ export async function runKmeans(
   o: { numClusters?: number; seed?: number } = {},
 ) {
   const t0 = performance.now();
-  const { train, test, numClasses } = await trainTest(ctx);
+  // Spec §9.3: k-means features use a bilinear resize.
+  const { train, test, numClasses } = await trainTest(ctx, 'bilinear');
   const numClusters = o.numClusters ?? numClasses;
   const r = kmeansEvaluation({
     trainFeatures: train.set.features,
