@@ -12,7 +12,8 @@
  *     the forward conv for scale, `Conv2DBackpropInput` (stride 1 and 2) ours vs
  *     built-in, `Conv2DBackpropFilter` (no built-in), `MaxPoolGrad` 3×3/2 ours vs the
  *     (wrong) built-in, and a transposed dense-layer matMul ours vs built-in.
- * Times are the minimum of `repeats` runs after one warm-up (medians in the notes).
+ * Ours and the peer run alternately; times are the minimum of `repeats` runs after one
+ * warm-up (medians in the notes).
  * Run directly:
  * `npx tsx src/bench/wasmKernelsBench.ts` (prints the rows as JSON).
  */
@@ -93,69 +94,77 @@ function resnet18(x: tf.Tensor4D, params: Params, width: number, batchNorm: bool
   return tf.add(tf.matMul(features, next()), next());
 }
 
-/**
- * Seconds of `f` (synchronous tensor work, outputs disposed): the minimum of `repeats`
- * runs after one warm-up. The minimum, because on a shared machine interference only
- * ever adds time; the median goes into the notes.
- */
-function timeIt(
-  f: () => tf.Tensor | tf.Tensor[],
-  repeats: number,
-): { min: number; median: number } {
-  tf.dispose(f()); // warm-up: XNNPACK operator creation, wasm memory growth
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    const out = f();
-    // wasm kernels run synchronously; reading one value makes that explicit.
-    (Array.isArray(out) ? out[0] : out).dataSync();
-    times.push((performance.now() - t0) / 1000);
-    tf.dispose(out);
-  }
-  times.sort((p, q) => p - q);
-  return { min: times[0], median: times[Math.floor(times.length / 2)] };
+/** Seconds of one call of `f` (synchronous tensor work; outputs disposed). */
+function once(f: () => tf.Tensor | tf.Tensor[]): number {
+  const t0 = performance.now();
+  const out = f();
+  // wasm kernels run synchronously; reading one value makes that explicit.
+  (Array.isArray(out) ? out[0] : out).dataSync();
+  const t = (performance.now() - t0) / 1000;
+  tf.dispose(out);
+  return t;
 }
 
-/** Runs `f` with `kernel` switched to wasm's built-in, restoring ours afterwards. */
-function withBuiltin<T>(kernel: WasmKernelName, f: () => T): T {
-  useWasmKernel(kernel, 'builtin');
-  try {
-    return f();
-  } finally {
-    useWasmKernel(kernel, 'ours');
-  }
+interface Timing {
+  min: number;
+  median: number;
+}
+
+function summary(times: number[]): Timing {
+  const t = [...times].sort((p, q) => p - q);
+  return { min: t[0], median: t[Math.floor(t.length / 2)] };
 }
 
 interface Scenario {
   scenario: string;
   run: () => tf.Tensor | tf.Tensor[];
-  /** Our kernel that a built-in can replace for the peer figure. */
-  peerKernel?: WasmKernelName;
+  /** The peer: the same `run` with wasm's built-in `kernel`, or another `run`. */
+  peer?: { name: string; kernel?: WasmKernelName; run?: () => tf.Tensor | tf.Tensor[] };
   /** Multiply-adds ×2, for a GFLOP/s note. */
   flop?: number;
   notes?: string[];
 }
 
+/**
+ * Times ours and the peer alternately (ours, peer, ours, …) after one warm-up of each,
+ * so that a change in the machine's load hits both alike; reports the minimum, because
+ * interference only ever adds time (medians go into the notes).
+ */
 function measure(s: Scenario, repeats: number, noPeer: boolean): BenchRow {
-  const ours = timeIt(s.run, repeats);
-  const peer =
-    s.peerKernel === undefined || noPeer
-      ? null
-      : withBuiltin(s.peerKernel, () => timeIt(s.run, repeats));
+  const peer = noPeer ? undefined : s.peer;
+  const runPeer = (): number => {
+    if (peer?.kernel === undefined) return once(peer?.run ?? s.run);
+    useWasmKernel(peer.kernel, 'builtin');
+    try {
+      return once(peer.run ?? s.run);
+    } finally {
+      useWasmKernel(peer.kernel, 'ours');
+    }
+  };
+  once(s.run); // warm-up: XNNPACK operators, wasm memory growth
+  if (peer !== undefined) runPeer();
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    ours.push(once(s.run));
+    if (peer !== undefined) theirs.push(runPeer());
+  }
+  const o = summary(ours);
+  const p = peer === undefined ? null : summary(theirs);
   const notes = [
     ...(s.notes ?? []),
-    `min of ${repeats} runs; medians ours ${ours.median.toFixed(3)} s`,
+    `min of ${repeats} alternating runs; medians ours ${o.median.toFixed(3)} s`,
   ];
-  if (peer !== null) notes[notes.length - 1] += `, peer ${peer.median.toFixed(3)} s`;
-  if (s.flop !== undefined) notes.push(`ours ${(s.flop / ours.min / 1e9).toFixed(1)} GFLOP/s`);
+  if (p !== null) notes[notes.length - 1] += `, peer ${p.median.toFixed(3)} s`;
+  if (s.flop !== undefined) notes.push(`ours ${(s.flop / o.min / 1e9).toFixed(1)} GFLOP/s`);
   return {
     scenario: s.scenario,
     unit: 'seconds',
     higherIsBetter: false,
-    ours: ours.min,
-    peer: peer?.min ?? null,
-    peerName: s.peerKernel === undefined ? '' : `wasm built-in ${s.peerKernel}`,
-    speedRatio: speedRatio(ours.min, peer?.min ?? null, false),
+    ours: o.min,
+    peer: p?.min ?? null,
+    peerName: peer?.name ?? '',
+    speedRatio: speedRatio(o.min, p?.min ?? null, false),
     backend: 'wasm',
     notes,
   };
@@ -211,15 +220,17 @@ export async function runWasmKernelsBench(o: WasmKernelsBenchOptions = {}): Prom
     {
       scenario: `resnet18-cifar fwd+bwd ${shape}`,
       run: step(true),
-      peerKernel: tf.Conv2DBackpropInput,
-      notes: [
-        'all weight gradients, batch norm from batch moments; peer: the built-in input gradient',
-      ],
+      peer: {
+        name: 'the same step with the built-in Conv2DBackpropInput',
+        kernel: tf.Conv2DBackpropInput,
+      },
+      notes: ['all weight gradients, batch norm from batch moments'],
     },
     {
-      scenario: `resnet18-cifar fwd+bwd without batch norm ${shape}`,
-      run: step(false),
-      notes: ['the same step without the moments + normalise of every conv, to show their share'],
+      scenario: `resnet18-cifar fwd+bwd, batch norm's share ${shape}`,
+      run: step(true),
+      peer: { name: 'the same step without batch norm', run: step(false) },
+      notes: ['ours − peer = the moments + normalise of every conv, forward and backward'],
     },
     {
       scenario: `conv2d forward ${k3}`,
@@ -230,7 +241,7 @@ export async function runWasmKernelsBench(o: WasmKernelsBenchOptions = {}): Prom
       scenario: `Conv2DBackpropInput ${k3}`,
       run: () =>
         tf.tidy(() => tf.conv2dTranspose(dy, tf.add(w, 0) as tf.Tensor4D, h.shape, 1, 'same')),
-      peerKernel: tf.Conv2DBackpropInput,
+      peer: { name: 'wasm built-in', kernel: tf.Conv2DBackpropInput },
       flop: conv,
     },
     {
@@ -240,7 +251,7 @@ export async function runWasmKernelsBench(o: WasmKernelsBenchOptions = {}): Prom
           const dy2 = tf.slice(dy, [0, 0, 0, 0], [batch, size / 2, size / 2, c]);
           return tf.conv2dTranspose(dy2, tf.add(w, 0) as tf.Tensor4D, h.shape, 2, 'same');
         }),
-      peerKernel: tf.Conv2DBackpropInput,
+      peer: { name: 'wasm built-in', kernel: tf.Conv2DBackpropInput },
       flop: conv / 4,
     },
     {
@@ -266,13 +277,13 @@ export async function runWasmKernelsBench(o: WasmKernelsBenchOptions = {}): Prom
             { dy: dyPool, input: h, output: pooled },
             { filterSize: 3, strides: 2, pad: 'same' },
           ) as tf.Tensor,
-      peerKernel: tf.MaxPoolGrad,
+      peer: { name: 'wasm built-in', kernel: tf.MaxPoolGrad },
       notes: ['the built-in loses windows whose maximum is ≤ 0 and sends ties to the last maximum'],
     },
     {
       scenario: `matMul ${m}×${n}·(${kk}×${n})ᵀ`,
       run: () => tf.matMul(dense, weights, false, true),
-      peerKernel: tf.BatchMatMul,
+      peer: { name: 'wasm built-in', kernel: tf.BatchMatMul },
       flop: 2 * m * kk * n,
       notes: ['transposed operand, as in every matMul gradient'],
     },
