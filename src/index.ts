@@ -41,6 +41,14 @@ export type {
 } from './config/schema';
 export { PAPER_DEFAULTS } from './config/schema';
 export { PRESETS, presetNames } from './config/presets';
+export {
+  PAPER_IMAGENET_RESULTS,
+  PAPER_IMAGENET_RESULTS_EARLIER,
+  PAPER_LINEAR_LOG,
+  OFFICIAL_CHECKPOINTS,
+  OFFICIAL_CHECKPOINT_SOURCE,
+} from './config/paperResults';
+export type { PaperImageNetResult, OfficialCheckpoint } from './config/paperResults';
 export { resolveConfig } from './config/resolve';
 export { validateConfig, ConfigError } from './config/validate';
 export {
@@ -101,6 +109,9 @@ export { readMetrics } from './train/metricsLog';
 export { loadTeacher } from './train/loadTeacher';
 export type { LoadedTeacher } from './train/loadTeacher';
 export { readCheckpoint } from './train/checkpoint';
+export { ensureRun } from './train/ensureRun';
+export type { EnsureRunOptions, EnsureRunResult } from './train/ensureRun';
+export { randomInitTeacher } from './train/randomTeacher';
 
 // --- evaluation (spec §9) ---
 export { weightedKnn } from './eval/knn';
@@ -133,6 +144,7 @@ export {
   runRetrievalProxy,
   runCopyDetectionProxy,
   evalTransform,
+  splitFeatures,
 } from './eval/protocols';
 export type { ProtocolContext } from './eval/protocols';
 
@@ -141,6 +153,12 @@ export { FlatIndex, kmeansFaiss, setFaissThreads } from './search/faiss';
 
 // --- PyTorch interop (spec §8) ---
 export * from './interop';
+export { torchAvailable, torchParityCheck, DEFAULT_TORCH_PYTHON } from './interop/parityCheck';
+export type {
+  TorchAvailability,
+  TorchParityOptions,
+  TorchParityResult,
+} from './interop/parityCheck';
 
 // --- figures, notebook display, reports ---
 export * from './viz';

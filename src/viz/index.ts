@@ -35,3 +35,23 @@ export { readRunDir, parseMetricsJsonl } from './runDir';
 export type { RunDirContents, EvalFile } from './runDir';
 export { writeReport, reportHtml } from './report';
 export type { ReportOptions, ReportResult } from './report';
+// Notebook-only display helpers (galleries, small tables and charts).
+export {
+  pickImages,
+  viewToUint8,
+  imageRowsFigure,
+  multiCropGridFigure,
+  partitionFigure,
+  prototypeGalleryFigure,
+  retrievalGalleryFigure,
+} from './notebookImages';
+export type { ImageBatchU8, ImageHolder, ImageRow } from './notebookImages';
+export {
+  tableFigure,
+  configRows,
+  metricBarsFigure,
+  lowShotFigure,
+  blockMapFigure,
+  headlineRows,
+} from './notebookCharts';
+export type { HeadlineRow } from './notebookCharts';
