@@ -1,0 +1,95 @@
+/**
+ * Feature-extraction throughput (issue: benchmarks; not tests): the teacher backbone in
+ * evaluation mode (running BN statistics, no tape) — what every evaluation protocol runs
+ * (spec §9.0) — on the active tfjs backend vs PyTorch (`torch.no_grad()`, `eval()`,
+ * bench/peers/carp_step.py) on the same network and input size, alternating batches.
+ * Ours is one thread (wasm); the peer gives one row per thread count.
+ */
+import { tf } from '../backend/tf';
+import { backboneFeatures } from '../models/multiCrop';
+import { createRng } from '../random';
+import { OurCarpStep, threadWord, TorchPeer, type TrainStepCase } from './trainStepBench';
+import { type BenchRow, speedRatio } from './types';
+
+export interface FeatureBenchOptions {
+  /** Images per batch (default 256). */
+  batch?: number;
+  /** Untimed batches per side first (default 1). */
+  warmup?: number;
+  /** Alternating rounds, one timed batch per side each (default 3); the fastest is reported. */
+  rounds?: number;
+  /** Peer thread counts, one row each (default [1, 2]). */
+  threads?: number[];
+  noPeer?: boolean;
+  python?: string;
+}
+
+/** Images/s of eval-mode backbone features, ours vs the peer at each thread count. */
+export async function benchFeatures(
+  c: TrainStepCase,
+  o: FeatureBenchOptions = {},
+): Promise<BenchRow[]> {
+  const batch = o.batch ?? 256;
+  const warmup = o.warmup ?? 1;
+  const rounds = o.rounds ?? 3;
+  const threads = o.threads ?? [1, 2];
+  // The network of the train-step case (its small training batch is not used here).
+  const net = new OurCarpStep({ ...c, batch: 4, accumulation: 1 });
+  const s = net.cfg.crops.globalSize;
+  const ch = net.cfg.model.inChannels;
+  const rng = createRng(3);
+  const x = tf.randomNormal([batch, s, s, ch], 0, 1, 'float32', rng.seed32()) as tf.Tensor4D;
+  const why = o.noPeer ? 'peer skipped (noPeer)' : TorchPeer.unavailable(o.python);
+  const peer = why ? null : await TorchPeer.start(net.peerSetup(batch), o.python);
+  try {
+    const ours = (): number => {
+      const t0 = performance.now();
+      const f = backboneFeatures(net.state.teacher, net.spec, x, { training: false });
+      f.dataSync();
+      f.dispose();
+      return (performance.now() - t0) / 1000;
+    };
+    const theirs = async (n: number, batches: number): Promise<number[]> =>
+      (await peer!.call({ cmd: 'features', threads: n, batches })).seconds as number[];
+    for (let i = 0; i < warmup; i++) ours();
+    if (peer && warmup > 0) for (const n of threads) await theirs(n, warmup);
+    const mine: number[] = [];
+    const peerTimes = new Map<number, number[]>(threads.map((n) => [n, []]));
+    for (let r = 0; r < rounds; r++) {
+      mine.push(ours());
+      if (peer) for (const n of threads) peerTimes.get(n)!.push(...(await theirs(n, 1)));
+    }
+    const oursFig = batch / Math.min(...mine);
+    const { model } = net.cfg;
+    return threads.map((n) => {
+      const times = peerTimes.get(n)!;
+      const peerFig = times.length ? batch / Math.min(...times) : null;
+      const notes = [
+        `teacher backbone, eval mode: ResNet-18 width ${model.width}${model.cifarStem ? ' CIFAR stem' : ''}, ` +
+          `batches of ${batch} × ${s}×${s}×${ch}`,
+        `ours: 1 thread (tfjs ${tf.getBackend()}); ${mine.map((t) => t.toFixed(2)).join(', ')} s per batch`,
+        `fastest of ${rounds} alternating batches per side after ${warmup} warm-up`,
+      ];
+      if (why) notes.push(why);
+      else
+        notes.push(
+          `peer: ${threadWord(n)}; ${times.map((t) => t.toFixed(2)).join(', ')} s per batch`,
+        );
+      return {
+        scenario: `${c.id.replace(/^train-step/, 'features')}-t${n}`,
+        unit: 'images/s',
+        higherIsBetter: true,
+        ours: oursFig,
+        peer: peerFig,
+        peerName: peer ? `${peer.versions} (Debian), ${threadWord(n)}` : 'PyTorch (absent)',
+        speedRatio: speedRatio(oursFig, peerFig, true),
+        backend: tf.getBackend(),
+        notes,
+      };
+    });
+  } finally {
+    peer?.close();
+    x.dispose();
+    net.dispose();
+  }
+}
