@@ -29,6 +29,12 @@
  */
 import { tf } from './tf';
 import {
+  addNIsExact,
+  installChunkedAddN,
+  storageBufferLimit,
+  withRaisedLimits,
+} from './webgpu/limits';
+import {
   formatAdapter,
   summariseAdapter,
   type AdapterInfoLike,
@@ -88,7 +94,7 @@ function wrapGpu(gpu: DawnGpu, first: DawnAdapter, route: DawnRoute): DawnGpu {
     requestAdapter: (options?: Record<string, unknown>) => {
       if (!handed) {
         handed = true;
-        return Promise.resolve(first);
+        return Promise.resolve(withRaisedLimits(first));
       }
       return gpu.requestAdapter({ ...options, featureLevel: route.featureLevel });
     },
@@ -177,7 +183,11 @@ function registerTfjsWebgpu(adapter: DawnAdapter): void {
         'maxComputeWorkgroupSizeX',
         'maxComputeInvocationsPerWorkgroup',
       ];
-      const requiredLimits = Object.fromEntries(pick.map((k) => [k, limits[k]]));
+      const requiredLimits = {
+        ...Object.fromEntries(pick.map((k) => [k, limits[k]])),
+        // See ./webgpu/limits.ts: tfjs asks for 8 storage buffers, its AddN needs more.
+        maxStorageBuffersPerShaderStage: storageBufferLimit(adapter),
+      };
       const requiredFeatures = adapter.features?.has('timestamp-query') ? ['timestamp-query'] : [];
       const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
       return new mod.WebGPUBackend(device, adapter.info);
@@ -229,6 +239,9 @@ export async function tryWebgpu(options: TryWebgpuOptions): Promise<WebgpuChoice
   }
   let workarounds: string[];
   try {
+    // One shader binds at most (storage-buffer limit − 1) AddN inputs (./webgpu/limits.ts).
+    installChunkedAddN(storageBufferLimit(adapter) - 1);
+    if (!(await addNIsExact())) throw new Error('a 20-input AddN is wrong');
     workarounds = await applyWebgpuWorkarounds();
   } catch (e) {
     tf.removeBackend('webgpu');
