@@ -1,0 +1,120 @@
+/**
+ * Smoke test of the bench plumbing (src/bench/main.ts) at tiny sizes: scenario selection,
+ * rows, target checks, results file and table. Not a benchmark: no figure is checked.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  formatReport,
+  runBench,
+  runScenario,
+  SCENARIOS,
+  type BenchReport,
+} from '../../src/bench/main';
+import { backboneFlops, TorchPeer } from '../../src/bench/trainStepBench';
+import { resnetSpec } from '../../src/models/resnet';
+
+const dir = mkdtempSync(join(tmpdir(), 'carp-bench-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('bench plumbing', () => {
+  it('lists unique scenario ids and rejects unknown ones before running anything', async () => {
+    const ids = SCENARIOS.map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    await expect(runBench({ only: ['nope'], out: join(dir, 'x.json') })).rejects.toThrow(
+      /unknown scenario\(s\) nope/,
+    );
+    await expect(runScenario('nope')).rejects.toThrow(/unknown scenario 'nope'/);
+  });
+
+  it('runs selected scenarios in-process, writes results.json and prints the table', async () => {
+    const out = join(dir, 'results.json');
+    let printed = '';
+    const report = await runBench({
+      only: ['augment,memory'],
+      noPeer: true,
+      smoke: true,
+      isolate: false,
+      out,
+      print: (t) => (printed += t),
+    });
+    const saved = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+    expect(saved.scenarios).toEqual(['augment', 'memory']);
+    expect(saved.failures).toEqual([]);
+    expect(saved.rows.map((r) => r.scenario)).toEqual([
+      'augment-cifar10-r18',
+      'augment-fmnist-small',
+      'memory-fmnist-tiny-tensors-2-vs-6',
+      'memory-fmnist-tiny-rss-2-vs-6',
+    ]);
+    for (const r of saved.rows) {
+      expect(r.peer).toBeNull();
+      expect(r.speedRatio).toBeNull();
+      expect(Number.isFinite(r.ours)).toBe(true);
+    }
+    expect(report.rows[0].notes).toContain('peer skipped (noPeer)');
+    // No tensor leaks over the smoke steps.
+    expect(saved.rows[2].ours).toBe(0);
+    expect(saved.targets.find((t) => t.scenario.includes('tensors'))?.met).toBe(true);
+    expect(saved.machine.cores).toBeGreaterThan(0);
+    expect(printed).toContain('augment-fmnist-small');
+    expect(printed).toContain(`results: ${out}`);
+  });
+
+  it('formats missing peers and ratios', () => {
+    const text = formatReport({
+      startedAt: '',
+      seconds: 1,
+      gitSha: null,
+      machine: { cpu: 'x', cores: 2 },
+      scenarios: ['a'],
+      rows: [
+        {
+          scenario: 'a-t2',
+          unit: 'images/s',
+          higherIsBetter: true,
+          ours: 2,
+          peer: 4,
+          peerName: 'p',
+          speedRatio: 0.5,
+          backend: 'wasm',
+          notes: ['n1'],
+        },
+      ],
+      profiles: [],
+      failures: [{ scenario: 'b', error: 'boom' }],
+      targets: [{ scenario: 'a-t2', target: 'ratio ≥ 0.4', met: true }],
+    });
+    expect(text).toMatch(/a-t2 +images\/s +2\.00 +4\.00 +0\.50×/);
+    expect(text).toContain('met   a-t2: ratio ≥ 0.4');
+    expect(text).toContain('a-t2: n1');
+    expect(text).toContain('FAILED b: boom');
+  });
+
+  it('counts ResNet-18 CIFAR forward FLOPs as the known ≈0.56 GFLOP at 32 px', () => {
+    const f = backboneFlops(resnetSpec('resnet18', { cifarStem: true }), 32);
+    expect(f / 2 / 1e6).toBeCloseTo(555.4, 0); // multiply-adds, convs only
+  });
+
+  it.skipIf(TorchPeer.unavailable() !== null)(
+    'talks to the PyTorch peer (train step at smoke size, same loss scale as ours)',
+    async () => {
+      const { rows } = await runScenario('train-step-fmnist-small', { smoke: true });
+      expect(rows.map((r) => r.scenario)).toEqual([
+        'train-step-fmnist-small-t1',
+        'train-step-fmnist-small-t2',
+      ]);
+      for (const r of rows) {
+        expect(r.peer).toBeGreaterThan(0);
+        expect(r.speedRatio).toBeGreaterThan(0);
+        const loss = r.notes.find((n) => n.startsWith('loss after'))!;
+        const [ours, peer] = [...loss.matchAll(/(\d+\.\d+)/g)].map((m) => Number(m[1]));
+        // K 64, P 16 at initialisation: both near ln 16 ≈ 2.77.
+        expect(Math.abs(ours - Math.log(16))).toBeLessThan(0.05);
+        expect(Math.abs(peer - Math.log(16))).toBeLessThan(0.05);
+      }
+    },
+  );
+});
