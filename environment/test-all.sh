@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p test-output
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 export CARP_PRESET="${CARP_PRESET:-fmnist-tiny}"
+# WebGPU on Mesa's software adapter: slow but exact, so a few small checks run in CI.
+export CARP_TEST_WEBGPU="${CARP_TEST_WEBGPU:-1}"
 status=0
 step() { printf '\n== %s\n' "$1"; }
 
