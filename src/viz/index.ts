@@ -44,6 +44,7 @@ export {
   partitionFigure,
   prototypeGalleryFigure,
   retrievalGalleryFigure,
+  neighboursGalleryFigure,
 } from './notebookImages';
 export type { ImageBatchU8, ImageHolder, ImageRow } from './notebookImages';
 export {
@@ -53,5 +54,6 @@ export {
   lowShotFigure,
   blockMapFigure,
   headlineRows,
+  linearHistoryFigure,
 } from './notebookCharts';
 export type { HeadlineRow } from './notebookCharts';

@@ -208,3 +208,23 @@ export function headlineRows(results: readonly EvalResult[]): HeadlineRow[] {
   }
   return rows;
 }
+
+/** Validation top-1 per epoch of linear probes (`runLinear`'s `metrics.history`), one line each. */
+export function linearHistoryFigure(
+  series: readonly { name: string; history: readonly { epoch: number; top1: number }[] }[],
+  o: FigureOptions = {},
+): PlotlyFigure {
+  const data: PlotlyTrace[] = series.map((s, i) => ({
+    type: 'scatter',
+    mode: s.history.length > 1 ? 'lines' : 'markers',
+    name: s.name,
+    x: s.history.map((h) => h.epoch),
+    y: s.history.map((h) => h.top1),
+    line: { color: categoryColor(i) },
+  }));
+  const layout = baseLayout('Linear probe: validation top-1 per epoch', o);
+  layout.xaxis = { title: { text: 'epoch' } };
+  layout.yaxis = { title: { text: 'top-1' }, tickformat: '.0%', rangemode: 'tozero' };
+  layout.legend = { orientation: 'h', y: -0.2 };
+  return { data, layout };
+}

@@ -200,8 +200,8 @@ export function partitionFigure(
 
 /**
  * Images assigned to each of `prototypes` (spec §9.4 assignments), one row per prototype,
- * the first `perPrototype` members in dataset order; captions give the prototype, its
- * size and each image's class.
+ * the first `perPrototype` members in dataset order, captioned with their true class
+ * (the first one also with the prototype's index); the title lists each row's size.
  */
 export function prototypeGalleryFigure(
   d: ImageHolder & { labels: ArrayLike<number>; classes?: string[] },
@@ -210,20 +210,26 @@ export function prototypeGalleryFigure(
   o: FigureOptions & { perPrototype?: number } = {},
 ): PlotlyFigure {
   const per = o.perPrototype ?? 8;
-  const rows: ImageRow[] = prototypes.map((p) => {
+  const className = (i: number) => d.classes?.[d.labels[i]] ?? String(d.labels[i]);
+  const sizes: string[] = [];
+  const rows: ImageRow[] = [];
+  for (const p of prototypes) {
     const members: number[] = [];
     for (let i = 0; i < assignments.length; i++) if (assignments[i] === p) members.push(i);
+    if (members.length === 0) continue;
     const shown = members.slice(0, per);
-    const className = (i: number) => d.classes?.[d.labels[i]] ?? String(d.labels[i]);
-    return {
+    sizes.push(`#${p}: ${members.length}`);
+    rows.push({
       images: pickImages(d, shown),
-      captions: shown.map((i, k) => (k === 0 ? `#${p} (${members.length}): ` : '') + className(i)),
-    };
+      captions: shown.map((i, k) => (k === 0 ? `#${p}: ` : '') + className(i)),
+    });
+  }
+  if (rows.length === 0)
+    throw new RangeError('prototypeGalleryFigure: no image is assigned to those prototypes');
+  return imageRowsFigure(rows, {
+    title: `Images per prototype (row = prototype; images assigned: ${sizes.join(', ')})`,
+    ...o,
   });
-  return imageRowsFigure(
-    rows.filter((r) => r.images.shape[0] > 0),
-    { title: 'Images per prototype (row: prototype, its size, then each image’s class)', ...o },
-  );
 }
 
 /**
@@ -263,4 +269,40 @@ export function retrievalGalleryFigure(
     };
   });
   return imageRowsFigure(rows, { title: `Retrieval: query, then its top ${topK}`, ...o });
+}
+
+/**
+ * Queries (first column) and their nearest neighbours in a labelled bank (e.g. the k-NN
+ * bank, spec §9.2), one row per query; captions give each neighbour's class, marked ✓
+ * when it matches the query's class.
+ */
+export function neighboursGalleryFigure(
+  queries: ImageHolder & { labels: ArrayLike<number> },
+  bank: ImageHolder & { labels: ArrayLike<number>; classes?: string[] },
+  ranking: readonly (readonly number[])[],
+  o: FigureOptions & { queryIds?: readonly number[]; topK?: number } = {},
+): PlotlyFigure {
+  const topK = o.topK ?? 8;
+  const name = (label: number) => bank.classes?.[label] ?? String(label);
+  const ids = o.queryIds ?? Array.from({ length: Math.min(5, ranking.length) }, (_, i) => i);
+  const rows: ImageRow[] = ids.map((q) => {
+    const top = ranking[q].slice(0, topK);
+    const images = pickImages(queries, [q]);
+    const found = pickImages(bank, top);
+    const all = new Uint8Array(images.images.length + found.images.length);
+    all.set(images.images, 0);
+    all.set(found.images, images.images.length);
+    const ql = queries.labels[q];
+    return {
+      images: {
+        images: all,
+        shape: [1 + top.length, queries.height, queries.width, queries.channels],
+      },
+      captions: [
+        `query: ${name(ql)}`,
+        ...top.map((i) => `${bank.labels[i] === ql ? '✓' : '✗'} ${name(bank.labels[i])}`),
+      ],
+    };
+  });
+  return imageRowsFigure(rows, { title: `Nearest neighbours in the bank (top ${topK})`, ...o });
 }
