@@ -187,32 +187,44 @@ export function trainStep(
   }
   const teacherBn = new BatchNormUpdates();
   const studentBn = new BatchNormUpdates();
-
-  // 1. Forward, teacher: the two global views, BN in training mode, no tape (spec §2.4).
-  const teacherLogits = multiCropForward(teacher, spec, views.slice(0, 2), {
-    training: true,
-    bnUpdates: teacherBn,
-  });
-
-  // 2. Random partition, shared by all views and images (spec §3).
-  const pi = partition ?? samplePartition(spec.head.numPrototypes, P, state.partitionRng);
-  const teacherProbs = tf.tidy(() =>
-    splitViews(teacherLogits, 2).map((l) => partitionProbabilities(l, pi, P)),
-  );
-  teacherLogits.dispose();
-
-  // 3. Forward, student on all views; loss (L_cons + L_reg)/A; backward (spec §4, §5.4).
-  let terms: Scalar[] = [];
+  let teacherProbs: Tensor3D[] = [];
   let studentProbs: Tensor3D[] = [];
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = multiCropForward(student, spec, views, { training: true, bnUpdates: studentBn });
-    const probs = splitViews(logits, numViews).map((l) => partitionProbabilities(l, pi, P));
-    const loss = carpLoss(probs, teacherProbs);
-    terms = [loss.total, loss.consistency, loss.entropy].map((t) => tf.keep(t));
-    studentProbs = probs.map((p) => tf.keep(p));
-    return tf.div(loss.total, hp.accumulation) as Scalar;
-  }, student.trainableVariables());
-  value.dispose();
+  let terms: Scalar[] = [];
+  let grads: tf.NamedTensorMap = {};
+  try {
+    // 1. Forward, teacher: the two global views, BN in training mode, no tape (spec §2.4).
+    const teacherLogits = multiCropForward(teacher, spec, views.slice(0, 2), {
+      training: true,
+      bnUpdates: teacherBn,
+    });
+
+    // 2. Random partition, shared by all views and images (spec §3).
+    const pi = partition ?? samplePartition(spec.head.numPrototypes, P, state.partitionRng);
+    teacherProbs = tf.tidy(() =>
+      splitViews(teacherLogits, 2).map((l) => partitionProbabilities(l, pi, P)),
+    );
+    teacherLogits.dispose();
+
+    // 3. Forward, student on all views; loss (L_cons + L_reg)/A; backward (spec §4, §5.4).
+    const result = tf.variableGrads(() => {
+      const logits = multiCropForward(student, spec, views, {
+        training: true,
+        bnUpdates: studentBn,
+      });
+      const probs = splitViews(logits, numViews).map((l) => partitionProbabilities(l, pi, P));
+      const loss = carpLoss(probs, teacherProbs);
+      terms = [loss.total, loss.consistency, loss.entropy].map((t) => tf.keep(t));
+      studentProbs = probs.map((p) => tf.keep(p));
+      return tf.div(loss.total, hp.accumulation) as Scalar;
+    }, student.trainableVariables());
+    result.value.dispose();
+    grads = result.grads;
+  } catch (e) {
+    tf.dispose([...teacherProbs, ...studentProbs, ...terms]);
+    teacherBn.dispose();
+    studentBn.dispose();
+    throw e;
+  }
   const [loss, consistency, entropy] = terms.map((t) => t.dataSync()[0]);
   const acc = pseudoLabelAccuracy(studentProbs, teacherProbs);
   tf.dispose([...terms, ...studentProbs, ...teacherProbs]);

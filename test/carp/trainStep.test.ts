@@ -198,6 +198,10 @@ describe('trainStep (wasm, the default backend)', () => {
     const views = makeViews(6);
     expect(() => trainStep(state, views.slice(0, 1), hp())).toThrow(/need the 2 global views/);
     expect(() => trainStep(state, views, hp({ accumulation: 0 }))).toThrow(/accumulation/);
+    // A failure inside the forward leaves nothing behind either.
+    const rgb = [tf.zeros([4, 8, 8, 3]), tf.zeros([4, 8, 8, 3])] as Tensor4D[];
+    expect(() => trainStep(state, rgb, hp())).toThrow(/\[N, H, W, 1\]/);
+    tf.dispose(rgb);
     expect(() => CarpTrainState.create({ spec, partitionSize: 17, rng: createRng(0) })).toThrow(
       /partitionSize/,
     );

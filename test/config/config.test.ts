@@ -69,7 +69,7 @@ describe('config schema', () => {
     }
     const tiny = resolveConfig('fmnist-tiny');
     expect(networkSpec(tiny.model)).toMatchObject({
-      backbone: { width: 8, inChannels: 1, cifarStem: true },
+      backbone: { width: 8, inChannels: 1, cifarStem: false },
       head: { inDim: 64, numPrototypes: 64 },
     });
     expect(tiny.crops.mean).toHaveLength(1);
