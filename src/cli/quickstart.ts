@@ -6,11 +6,9 @@
  */
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
-import { networkSpec } from '../config/derived';
-import { createCarpParams } from '../models/multiCrop';
-import { createRng } from '../random';
 import { runKnn } from '../eval/protocols';
-import { loadTeacher, type LoadedTeacher } from '../train/loadTeacher';
+import { loadTeacher } from '../train/loadTeacher';
+import { randomInitTeacher } from '../train/randomTeacher';
 import { pretrain } from '../train/trainer';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 import { configFromArgs } from './pretrain';
@@ -57,19 +55,7 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   // k-NN bank: the images the run trained on (data.limit); queries: the 10k test images.
   const limit = config.data.limit;
   const trained = loadTeacher(outDir);
-  const random: LoadedTeacher = {
-    params: createCarpParams(
-      networkSpec(config.model),
-      createRng(config.train.seed + 1),
-      'random-init',
-      false,
-    ),
-    spec: trained.spec,
-    config,
-    checkpointId: `random-init-seed${config.train.seed + 1}`,
-    path: 'random-init',
-    missing: [],
-  };
+  const random = randomInitTeacher(config);
   try {
     const ours = await runKnn(
       { teacher: trained, runDir: outDir, dataset: 'fashion-mnist', limit },

@@ -39,12 +39,14 @@ export interface ProtocolContext {
 }
 
 /**
- * The eval-time input transform (spec §9.0). ImageNet-stem networks (the paper's
- * ResNet-50, official checkpoints) get T-eval: resize the shorter side to 256, centre crop
- * 224, with the protocol's filter (bicubic for k-NN/linear, bilinear for k-means), then
- * normalise. Small-image presets (CIFAR stem: Fashion-MNIST, CIFAR at native size) are
- * only normalised, with the run's statistics [JUDGEMENT: T-eval's 224 crop is defined
- * for the ImageNet network]. Grey images are replicated when the network wants RGB.
+ * The eval-time input transform (spec §9.0): T-eval — resize the shorter side, centre
+ * crop, with the protocol's filter (bicubic for k-NN/linear, bilinear for k-means) —
+ * then normalise. For the paper's network and official checkpoints that is 256 → 224.
+ * For a carp-kit run the crop is the run's global-crop size (resize = crop·256/224)
+ * [JUDGEMENT: T-eval scaled to the training resolution], and images already at that size
+ * (Fashion-MNIST at 28 px, CIFAR at 32 px) are only normalised. Normalisation uses the
+ * run's statistics (ImageNet's for PyTorch files); grey images are replicated when the
+ * network wants RGB.
  */
 export function evalTransform(
   teacher: LoadedTeacher,
@@ -53,11 +55,13 @@ export function evalTransform(
   const crops = teacher.config?.crops;
   const mean = crops?.mean ?? IMAGENET_MEAN;
   const std = crops?.std ?? IMAGENET_STD;
-  const { inChannels, cifarStem } = teacher.spec.backbone;
+  const crop = crops?.globalSize ?? 224;
+  const resize = Math.round((crop * 256) / 224);
+  const { inChannels } = teacher.spec.backbone;
   const filter = o.filter ?? 'bicubic';
-  const stats = `${mean.map((m) => m.toFixed(3)).join('_')}-${std.map((v) => v.toFixed(3)).join('_')}-c${inChannels}`;
+  const stats = `${mean.map((m) => m.toFixed(3)).join('_')}-${std.map((v) => v.toFixed(3)).join('_')}`;
   return {
-    name: cifarStem ? `norm-${stats}` : `teval256-224-${filter}-${stats}`,
+    name: `teval${resize}-${crop}-${filter}-${stats}-c${inChannels}`,
     fn: (x) =>
       tf.tidy(() => {
         const rgb =
@@ -65,9 +69,10 @@ export function evalTransform(
         const c = rgb.shape[3];
         const m = mean.length === c ? mean : [mean[0]];
         const s = std.length === c ? std : [std[0]];
-        return cifarStem
+        const native = rgb.shape[1] === crop && rgb.shape[2] === crop;
+        return native
           ? normalizeImages(rgb, m, s)
-          : tevalBatch(rgb, { filter, mean: m, std: s });
+          : tevalBatch(rgb, { resize, crop, filter, mean: m, std: s });
       }),
   };
 }
