@@ -130,7 +130,10 @@ export interface PseudoLabelAccuracy {
  * @param student V tensors [N_blocks, B, P]; only view 0 is read.
  * @param teacher 2 tensors [N_blocks, B, P]; only view 1 is read.
  */
-export function pseudoLabelAccuracy(student: Tensor3D[], teacher: Tensor3D[]): PseudoLabelAccuracy {
+export async function pseudoLabelAccuracy(
+  student: Tensor3D[],
+  teacher: Tensor3D[],
+): Promise<PseudoLabelAccuracy> {
   const [, batch, partitionSize] = checkShapes(student, teacher);
   const k = Math.min(5, partitionSize);
   // Tensors out of tidy, TypedArrays read afterwards (DESIGN.md §6.7).
@@ -139,8 +142,9 @@ export function pseudoLabelAccuracy(student: Tensor3D[], teacher: Tensor3D[]): P
     const t = tf.squeeze(tf.slice(teacher[1], [0, 0, 0], [1, batch, partitionSize]), [0]);
     return [tf.topk(s, k).indices, tf.argMax(t, -1)];
   });
-  const topIdx = top.dataSync() as Int32Array;
-  const targetIdx = Int32Array.from(target.dataSync());
+  // Asynchronous reads: the webgpu backend cannot read synchronously in Node.
+  const topIdx = (await top.data()) as Int32Array;
+  const targetIdx = Int32Array.from(await target.data());
   tf.dispose([top, target]);
   const studentArgmax = new Int32Array(batch);
   let hit1 = 0;

@@ -173,12 +173,12 @@ export interface StepResult {
  *
  * @param partition optional fixed partition (tests); drawn from `state.partitionRng` otherwise.
  */
-export function trainStep(
+export async function trainStep(
   state: CarpTrainState,
   views: readonly Tensor4D[],
   hp: StepHyperParameters,
   partition?: Int32Array,
-): StepResult {
+): Promise<StepResult> {
   const { spec, student, teacher, optimizer, partitionSize: P } = state;
   const numViews = views.length;
   if (numViews < 2) throw new Error(`trainStep: need the 2 global views, got ${numViews}`);
@@ -225,8 +225,11 @@ export function trainStep(
     studentBn.dispose();
     throw e;
   }
-  const [loss, consistency, entropy] = terms.map((t) => t.dataSync()[0]);
-  const acc = pseudoLabelAccuracy(studentProbs, teacherProbs);
+  // Asynchronous reads (the webgpu backend cannot read synchronously in Node).
+  const [loss, consistency, entropy] = await Promise.all(
+    terms.map(async (t) => (await t.data())[0]),
+  );
+  const acc = await pseudoLabelAccuracy(studentProbs, teacherProbs);
   tf.dispose([...terms, ...studentProbs, ...teacherProbs]);
 
   // 4. Abort on a non-finite loss, before any state changes (spec §5.4).

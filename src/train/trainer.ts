@@ -233,7 +233,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         );
         let r;
         try {
-          r = trainStep(state, views, {
+          r = await trainStep(state, views, {
             step,
             learningRate: lrSchedule[step],
             weightDecay: optim.weightDecay,

@@ -262,10 +262,10 @@ describe('carpLoss input checks', () => {
 describe('pseudoLabelAccuracy', () => {
   beforeAll(() => useBackend('cpu'));
 
-  it('scores student view 0 against the teacher view 1 arg-max inside block 0', () => {
+  it('scores student view 0 against the teacher view 1 arg-max inside block 0', async () => {
     // Block 0 of the worked example: student v0 arg-max (0, 1); teacher u1 arg-max (0, 1).
     const { p, q } = exampleProbabilities();
-    const r = pseudoLabelAccuracy(p, q);
+    const r = await pseudoLabelAccuracy(p, q);
     expect(Array.from(r.studentArgmax)).toEqual([0, 1]);
     expect(Array.from(r.teacherArgmax)).toEqual([0, 1]);
     expect([r.top1, r.top5]).toEqual([1, 1]); // top-5 is top-min(5, P) = top-3 here
@@ -283,7 +283,7 @@ describe('pseudoLabelAccuracy', () => {
         [0.1, 0.1, 0.8],
       ],
     ]);
-    const r2 = pseudoLabelAccuracy([s, s], [s, t]);
+    const r2 = await pseudoLabelAccuracy([s, s], [s, t]);
     expect([r2.top1, r2.top5]).toEqual([0, 1]);
     tf.dispose([s, t]);
   });

@@ -66,7 +66,7 @@ describe('trainStep (wasm, the default backend)', () => {
     await useBackend('wasm');
   });
 
-  it('lowers the loss on a fixed batch and partition; tensor count stays flat', () => {
+  it('lowers the loss on a fixed batch and partition; tensor count stays flat', async () => {
     // η = 0.02 (paper 0.001) so a handful of steps move the near-uniform initial
     // assignments (L ≈ ln P at init) measurably.
     const state = CarpTrainState.create({ spec, partitionSize: P, rng: createRng(0), eta: 0.02 });
@@ -75,7 +75,7 @@ describe('trainStep (wasm, the default backend)', () => {
     const losses: number[] = [];
     const counts: number[] = [];
     for (let t = 0; t < 6; t++) {
-      const r = trainStep(state, views, hp({ step: t, learningRate: 1 }), partition);
+      const r = await trainStep(state, views, hp({ step: t, learningRate: 1 }), partition);
       expect(r.step).toBe(t);
       expect(r.loss).toBeCloseTo(r.consistency + r.entropy, 5);
       expect(r.top1).toBeGreaterThanOrEqual(0);
@@ -93,13 +93,13 @@ describe('trainStep (wasm, the default backend)', () => {
     state.dispose();
   });
 
-  it('EMA before the LARS step with the forward-time student; teacher BN from its own forward only', () => {
+  it('EMA before the LARS step with the forward-time student; teacher BN from its own forward only', async () => {
     const state = newState(1);
     const views = makeViews(2);
     const partition = samplePartition(16, P, createRng(3));
     // Give the student distinctive buffers: they must not leak into the teacher.
     tf.tidy(() => state.student.get('backbone.bn1.running_mean').assign(tf.fill([4], 7)));
-    trainStep(state, views, hp({ step: 0, learningRate: 0.3 }), partition); // teacher ≠ student now
+    await trainStep(state, views, hp({ step: 0, learningRate: 0.3 }), partition); // teacher ≠ student now
     const s0 = snapshot(state.student);
     const t0 = snapshot(state.teacher);
     // Reference for the teacher's buffers: a copy of the teacher doing its own forward.
@@ -108,7 +108,12 @@ describe('trainStep (wasm, the default backend)', () => {
     tf.dispose(multiCropForward(ref, spec, views.slice(0, 2), { training: true, bnUpdates: upd }));
     upd.apply();
     const m = 0.9;
-    trainStep(state, views, hp({ step: 1, teacherMomentum: m, learningRate: 0.3 }), partition);
+    await trainStep(
+      state,
+      views,
+      hp({ step: 1, teacherMomentum: m, learningRate: 0.3 }),
+      partition,
+    );
     for (const n of state.teacher.names()) {
       const got = state.teacher.get(n).dataSync();
       if (state.teacher.kind(n) === 'buffer') {
@@ -130,7 +135,7 @@ describe('trainStep (wasm, the default backend)', () => {
     state.dispose();
   });
 
-  it('accumulation: non-final micro-steps change only BN statistics; the step uses Σ grad(L/A)', () => {
+  it('accumulation: non-final micro-steps change only BN statistics; the step uses Σ grad(L/A)', async () => {
     const pA = samplePartition(16, P, createRng(11));
     const pB = samplePartition(16, P, createRng(12));
     const vA = makeViews(3);
@@ -140,7 +145,12 @@ describe('trainStep (wasm, the default backend)', () => {
     const [x, y, z] = [newState(5), newState(5), newState(5)];
     const start = snapshot(x.student);
     const teacherStart = snapshot(x.teacher);
-    trainStep(x, vA, hp({ step: 0, accumulation: 2, optimizerStep: false, learningRate: lr }), pA);
+    await trainStep(
+      x,
+      vA,
+      hp({ step: 0, accumulation: 2, optimizerStep: false, learningRate: lr }),
+      pA,
+    );
     for (const n of x.student.parameterNames()) {
       expect(Array.from(x.student.get(n).dataSync()), n).toEqual(Array.from(start.get(n)!));
       expect(Array.from(x.teacher.get(n).dataSync()), n).toEqual(Array.from(teacherStart.get(n)!));
@@ -148,10 +158,15 @@ describe('trainStep (wasm, the default backend)', () => {
     expect(x.student.get('backbone.bn1.num_batches_tracked').dataSync()[0]).toBe(2); // two resolution groups
     expect(x.teacher.get('backbone.bn1.num_batches_tracked').dataSync()[0]).toBe(1);
     expect(x.gradients.count).toBe(1);
-    trainStep(x, vB, hp({ step: 1, accumulation: 2, optimizerStep: true, learningRate: lr }), pB);
+    await trainStep(
+      x,
+      vB,
+      hp({ step: 1, accumulation: 2, optimizerStep: true, learningRate: lr }),
+      pB,
+    );
     expect(x.gradients.count).toBe(0);
-    trainStep(y, vA, hp({ step: 0, learningRate: lr }), pA);
-    trainStep(z, vB, hp({ step: 0, learningRate: lr }), pB);
+    await trainStep(y, vA, hp({ step: 0, learningRate: lr }), pA);
+    await trainStep(z, vB, hp({ step: 0, learningRate: lr }), pB);
     // For 1-D parameters LARS is plain SGD on a fresh momentum buffer: Δ = −lr·g, so
     // Δ_X = (Δ_Y + Δ_Z) / 2 exactly when X sums the gradients of L/2.
     let checked = 0;
@@ -170,15 +185,15 @@ describe('trainStep (wasm, the default backend)', () => {
     [x, y, z].forEach((s) => s.dispose());
   });
 
-  it('a non-finite loss aborts naming the micro-step, with nothing modified or leaked', () => {
+  it('a non-finite loss aborts naming the micro-step, with nothing modified or leaked', async () => {
     const state = newState(2);
     const views = makeViews(5);
-    trainStep(state, views, hp({ step: 0 }));
+    await trainStep(state, views, hp({ step: 0 }));
     tf.tidy(() => state.student.get('head.mlp.6.bias').assign(tf.fill([8], NaN)));
     const before = snapshot(state.teacher);
     const studentBefore = snapshot(state.student);
     const n0 = tf.memory().numTensors;
-    expect(() => trainStep(state, views, hp({ step: 17 }))).toThrow(
+    await expect(trainStep(state, views, hp({ step: 17 }))).rejects.toThrow(
       /non-finite loss at micro-step 17/,
     );
     expect(tf.memory().numTensors).toBe(n0);
@@ -192,15 +207,17 @@ describe('trainStep (wasm, the default backend)', () => {
     state.dispose();
   });
 
-  it('rejects bad inputs and disposes everything it owns', () => {
+  it('rejects bad inputs and disposes everything it owns', async () => {
     const n0 = tf.memory().numTensors;
     const state = newState(3);
     const views = makeViews(6);
-    expect(() => trainStep(state, views.slice(0, 1), hp())).toThrow(/need the 2 global views/);
-    expect(() => trainStep(state, views, hp({ accumulation: 0 }))).toThrow(/accumulation/);
+    await expect(trainStep(state, views.slice(0, 1), hp())).rejects.toThrow(
+      /need the 2 global views/,
+    );
+    await expect(trainStep(state, views, hp({ accumulation: 0 }))).rejects.toThrow(/accumulation/);
     // A failure inside the forward leaves nothing behind either.
     const rgb = [tf.zeros([4, 8, 8, 3]), tf.zeros([4, 8, 8, 3])] as Tensor4D[];
-    expect(() => trainStep(state, rgb, hp())).toThrow(/\[N, H, W, 1\]/);
+    await expect(trainStep(state, rgb, hp())).rejects.toThrow(/\[N, H, W, 1\]/);
     tf.dispose(rgb);
     expect(() => CarpTrainState.create({ spec, partitionSize: 17, rng: createRng(0) })).toThrow(
       /partitionSize/,
@@ -221,15 +238,16 @@ describe('trainStep: wasm agrees with the cpu reference backend', () => {
       await useBackend(backend);
       const state = newState(7);
       const views = makeViews(8);
-      const losses = [0, 1].map(
-        (t) =>
-          trainStep(
-            state,
-            views,
-            hp({ step: t, accumulation: 2, optimizerStep: t === 1 }),
-            partitions[t],
-          ).loss,
-      );
+      const losses: number[] = [];
+      for (const t of [0, 1]) {
+        const r = await trainStep(
+          state,
+          views,
+          hp({ step: t, accumulation: 2, optimizerStep: t === 1 }),
+          partitions[t],
+        );
+        losses.push(r.loss);
+      }
       const out = { losses, student: snapshot(state.student), teacher: snapshot(state.teacher) };
       tf.dispose(views);
       state.dispose();
