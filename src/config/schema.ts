@@ -7,6 +7,7 @@
  * (crop count, scaled learning rate, block count …) are functions in `derived.ts` and are
  * never stored here. Validation rules live in `validate.ts`; presets in `presets.ts`.
  */
+import { PAPER_MULTICROP, type MultiCropConfig } from '../data/multiCropConfig';
 import type { ResNetArch } from '../models/resnet';
 
 export interface ModelConfig {
@@ -37,49 +38,9 @@ export interface ModelConfig {
  * `MultiCropConfig` of src/data/multiCropConfig.ts, so the section can be handed to the
  * augmentation as is (a test pins the equality with its presets).
  */
-export interface CropConfig {
+export interface CropConfig extends MultiCropConfig {
   /** Global views per image; the teacher sees exactly these two. [CODE] 2 (fixed) */
   globalCount: number;
-  /** Global crop side in px. [CODE] 224 */
-  globalSize: number;
-  /** Local crop side in px. [CODE] 96 */
-  localSize: number;
-  /** Local views per image. [CODE]+[README] 6 ("2x224 + 6x96") */
-  numLocal: number;
-  /** Area fraction range of global crops. [CODE] (0.2, 1.0) */
-  globalScale: [number, number];
-  /** Area fraction range of local crops. [CODE] (0.05, 0.2) */
-  localScale: [number, number];
-  /** Crop aspect-ratio range (log-uniform). [CODE] (3/4, 4/3) */
-  ratio: [number, number];
-  /** Horizontal flip probability. [CODE] 0.5 */
-  flipProb: number;
-  /** Colour-jitter probability. [CODE] 0.8 */
-  jitterProb: number;
-  /** Brightness jitter strength (factor ∈ [1−s, 1+s]). [CODE] 0.4 */
-  brightness: number;
-  /** Contrast jitter strength. [CODE] 0.4 */
-  contrast: number;
-  /** Saturation jitter strength. [CODE] 0.2 */
-  saturation: number;
-  /** Hue shift range (fraction of the circle). [CODE] 0.1 */
-  hue: number;
-  /** Greyscale probability. [CODE] 0.2 */
-  grayscaleProb: number;
-  /** Blur σ range in px (PIL radius). [CODE] (0.1, 2.0) */
-  blurSigma: [number, number];
-  /** Gaussian-blur probability per view kind [global A, global B, local]. [CODE] (1.0, 0.1, 0.5) */
-  blurProb: [number, number, number];
-  /** Solarisation probability per view kind [global A, global B, local]. [CODE] (0, 0.2, 0) */
-  solarizeProb: [number, number, number];
-  /** Per-channel normalisation mean. [CODE] ImageNet's */
-  mean: number[];
-  /** Per-channel normalisation std. [CODE] ImageNet's */
-  std: number[];
-  /** Crop resize filter. [CODE] bicubic */
-  filter: 'box' | 'bilinear' | 'bicubic' | 'lanczos';
-  /** Greyscale input: keep one channel or replicate to RGB. [JUDGEMENT] keep */
-  channels: 'keep' | 'rgb';
 }
 
 export interface OptimConfig {
@@ -158,29 +119,9 @@ export const PAPER_DEFAULTS: CarpConfig = {
     headBatchNorm: true,
     headLayers: 3,
   },
-  crops: {
-    globalCount: 2,
-    globalSize: 224,
-    localSize: 96,
-    numLocal: 6,
-    globalScale: [0.2, 1.0],
-    localScale: [0.05, 0.2],
-    ratio: [3 / 4, 4 / 3],
-    flipProb: 0.5,
-    jitterProb: 0.8,
-    brightness: 0.4,
-    contrast: 0.4,
-    saturation: 0.2,
-    hue: 0.1,
-    grayscaleProb: 0.2,
-    blurSigma: [0.1, 2.0],
-    blurProb: [1.0, 0.1, 0.5],
-    solarizeProb: [0, 0.2, 0],
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
-    filter: 'bicubic',
-    channels: 'keep',
-  },
+  // The §6 values live with the augmentation (one place): src/data/multiCropConfig.ts.
+  crops: { globalCount: 2, ...structuredClone(PAPER_MULTICROP) } as CropConfig,
+
   optim: {
     lrRef: 0.45,
     minLr: 0.0048,

@@ -10,32 +10,47 @@ import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from './fashionMnist';
 import { IMAGENET_MEAN, IMAGENET_STD } from './normalize';
 import type { ResampleFilter } from './resample';
 
+/** Multi-crop settings; each field's source tag is the spec's (§6, §5.5). */
 export interface MultiCropConfig {
+  /** Global crop side in px. [CODE] 224 */
   globalSize: number;
+  /** Local crop side in px. [CODE] 96 */
   localSize: number;
+  /** Local views per image. [CODE]+[README] 6 ("2x224 + 6x96") */
   numLocal: number;
-  /** Crop area fraction ranges. */
+  /** Area fraction range of global crops. [CODE] (0.2, 1.0) */
   globalScale: [number, number];
+  /** Area fraction range of local crops. [CODE] (0.05, 0.2) */
   localScale: [number, number];
-  /** Aspect-ratio range (log-uniform). */
+  /** Crop aspect-ratio range (log-uniform). [CODE] (3/4, 4/3) */
   ratio: [number, number];
+  /** Horizontal flip probability. [CODE] 0.5 */
   flipProb: number;
+  /** Colour-jitter probability. [CODE] 0.8 */
   jitterProb: number;
-  /** Jitter strengths: factors U[1 − s, 1 + s] (hue: U[−s, s]). */
+  /** Brightness jitter strength: factor U[1 − s, 1 + s]. [CODE] 0.4 */
   brightness: number;
+  /** Contrast jitter strength. [CODE] 0.4 */
   contrast: number;
+  /** Saturation jitter strength. [CODE] 0.2 */
   saturation: number;
+  /** Hue shift range U[−s, s] (fraction of the circle). [CODE] 0.1 */
   hue: number;
+  /** Greyscale probability. [CODE] 0.2 */
   grayscaleProb: number;
+  /** Blur σ range in px (PIL radius). [CODE] (0.1, 2.0) */
   blurSigma: [number, number];
-  /** Per view kind: [global A, global B, local]. */
+  /** Gaussian-blur probability per view kind [global A, global B, local]. [CODE] (1.0, 0.1, 0.5) */
   blurProb: [number, number, number];
+  /** Solarisation probability per view kind [global A, global B, local]. [CODE] (0, 0.2, 0) */
   solarizeProb: [number, number, number];
+  /** Per-channel normalisation mean. [CODE] ImageNet's */
   mean: number[];
+  /** Per-channel normalisation std. [CODE] ImageNet's */
   std: number[];
-  /** Crop resize filter (bicubic as the reference). */
+  /** Crop resize filter. [CODE] bicubic */
   filter: ResampleFilter;
-  /** Greyscale input: keep 1 channel, or replicate to RGB. */
+  /** Greyscale input: keep one channel or replicate to RGB. [JUDGEMENT] keep */
   channels: 'keep' | 'rgb';
 }
 
