@@ -6,7 +6,7 @@ Run by the TypeScript bench as a long-lived child (Debian python3-torch 1.13 and
 python3-torchvision 0.14 under /usr/bin/python3). Protocol: one JSON object per line on
 stdin, one JSON reply per line on stdout.
 
-  {"cmd": "setup", "width", "inChannels", "hiddenDim", "bottleneckDim", "numPrototypes",
+  {"cmd": "setup", "width", "cifarStem", "inChannels", "hiddenDim", "bottleneckDim", "numPrototypes",
    "partitionSize", "batch", "accumulation", "globalSize", "localSize", "numLocal",
    "featureBatch", "featureSize", "seed", "learningRate", "weightDecay", "teacherMomentum"}
       → {"ok": true, "torch": version, "torchvision": version, "params": count}
@@ -21,9 +21,9 @@ The step (spec §7), per micro-step of an optimiser step with A micro-steps:
   views → random partition (one per micro-step) → L = L_cons + L_reg, divided by A →
   on the last micro-step: EMA of the teacher with the current student (before backward),
   backward, LARS step (spec §5.2), zero grad; otherwise backward only.
-Network: torchvision resnet18 with the CIFAR stem (conv1 3×3 stride 1, maxpool and fc
-Identity, zero-init-residual) — at widths other than 64 the same torchvision blocks at the
-narrower width — and the CARP head (Linear-BN-GELU ×2, Linear → bottleneck, weight-normed
+Network: torchvision resnet18 (zero-init-residual, fc Identity) with the CIFAR stem (conv1
+3×3 stride 1, maxpool Identity) or the ImageNet stem, as the config says — at widths other
+than 64 the same torchvision blocks at the narrower width — and the CARP head (Linear-BN-GELU ×2, Linear → bottleneck, weight-normed
 prototypes with g frozen at 1, no L2 normalisation). The views are random tensors of the
 crop sizes made once (augmentation is benchmarked separately; the TypeScript side also
 times its step on pre-made views).
@@ -41,8 +41,9 @@ from torchvision.models.resnet import BasicBlock, ResNet
 EPS = torch.finfo(torch.float32).eps
 
 
-def resnet18_cifar(width: int, in_channels: int) -> nn.Module:
-    """torchvision resnet18 (zero-init-residual) with the CIFAR stem, fc = Identity (spec §2.1)."""
+def resnet18(width: int, in_channels: int, cifar_stem: bool) -> nn.Module:
+    """torchvision resnet18 (zero-init-residual), fc = Identity (spec §2.1); the CIFAR stem is
+    conv1 3×3 stride 1 and maxpool Identity, the ImageNet stem torchvision's 7×7/2 + max-pool."""
     if width == 64:
         m = torchvision.models.resnet18(zero_init_residual=True)
     else:
@@ -51,10 +52,9 @@ def resnet18_cifar(width: int, in_channels: int) -> nn.Module:
         nn.Module.__init__(m)
         m._norm_layer = nn.BatchNorm2d
         m.inplanes, m.dilation, m.groups, m.base_width = width, 1, 1, 64
-        m.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
         m.bn1 = nn.BatchNorm2d(width)
         m.relu = nn.ReLU(inplace=True)
-        m.maxpool = nn.Identity()
+        m.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         m.layer1 = m._make_layer(BasicBlock, width, 2)
         m.layer2 = m._make_layer(BasicBlock, 2 * width, 2, stride=2)
         m.layer3 = m._make_layer(BasicBlock, 4 * width, 2, stride=2)
@@ -69,9 +69,12 @@ def resnet18_cifar(width: int, in_channels: int) -> nn.Module:
         for mod in m.modules():
             if isinstance(mod, BasicBlock):
                 nn.init.constant_(mod.bn2.weight, 0)
-    m.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
+    if cifar_stem:
+        m.conv1 = nn.Conv2d(in_channels, width, 3, 1, 1, bias=False)
+        m.maxpool = nn.Identity()
+    else:
+        m.conv1 = nn.Conv2d(in_channels, width, 7, 2, 3, bias=False)
     nn.init.kaiming_normal_(m.conv1.weight, mode="fan_out", nonlinearity="relu")
-    m.maxpool = nn.Identity()
     m.fc = nn.Identity()
     return m
 
@@ -201,7 +204,7 @@ class Peer:
 
     def network(self) -> MultiCropWrapper:
         c = self.c
-        backbone = resnet18_cifar(int(c["width"]), int(c["inChannels"]))
+        backbone = resnet18(int(c["width"]), int(c["inChannels"]), bool(c["cifarStem"]))
         head = CarpHead(
             8 * int(c["width"]), int(c["hiddenDim"]), int(c["bottleneckDim"]), int(c["numPrototypes"])
         )

@@ -39,24 +39,26 @@ export async function benchFeatures(
   const ch = net.cfg.model.inChannels;
   const rng = createRng(3);
   const x = tf.randomNormal([batch, s, s, ch], 0, 1, 'float32', rng.seed32()) as tf.Tensor4D;
-  const why = o.noPeer ? 'peer skipped (noPeer)' : TorchPeer.unavailable(o.python);
+  const why = o.noPeer
+    ? 'peer skipped (noPeer)'
+    : (net.peerUnsupported() ?? TorchPeer.unavailable(o.python));
   const peer = why ? null : await TorchPeer.start(net.peerSetup(batch), o.python);
   try {
-    const ours = (): number => {
+    const ours = async (): Promise<number> => {
       const t0 = performance.now();
       const f = backboneFeatures(net.state.teacher, net.spec, x, { training: false });
-      f.dataSync();
+      await f.data();
       f.dispose();
       return (performance.now() - t0) / 1000;
     };
     const theirs = async (n: number, batches: number): Promise<number[]> =>
       (await peer!.call({ cmd: 'features', threads: n, batches })).seconds as number[];
-    for (let i = 0; i < warmup; i++) ours();
-    if (peer && warmup > 0) for (const n of threads) await theirs(n, warmup);
+    for (let i = 0; i < warmup; i++) await ours();
+    if (peer && warmup > 0) await theirs(threads[0], warmup);
     const mine: number[] = [];
     const peerTimes = new Map<number, number[]>(threads.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
-      mine.push(ours());
+      mine.push(await ours());
       if (peer) for (const n of threads) peerTimes.get(n)!.push(...(await theirs(n, 1)));
     }
     const oursFig = batch / Math.min(...mine);

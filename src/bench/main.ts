@@ -48,7 +48,7 @@ export const SCENARIOS: BenchScenario[] = [
   {
     id: 'features-cifar10-r18',
     description:
-      'eval-mode backbone features images/s, ResNet-18 CIFAR, batch 256 vs PyTorch 1/2 threads',
+      'eval-mode backbone features images/s, ResNet-18 CIFAR, batch 128 vs PyTorch 1/2 threads',
   },
   {
     id: 'augment',
@@ -227,7 +227,7 @@ export async function runScenario(id: string, o: RunBenchOptions = {}): Promise<
       return {
         rows: await benchFeatures(s ? smokeCase(CIFAR_STEP) : CIFAR_STEP, {
           ...peer,
-          batch: s ? 4 : 256,
+          batch: s ? 4 : 128,
           warmup: s ? 0 : 1,
           rounds: s ? 1 : 3,
         }),
@@ -252,7 +252,7 @@ export async function runScenario(id: string, o: RunBenchOptions = {}): Promise<
         profiles: [],
       };
     case 'memory':
-      return { rows: benchMemory(s ? { steps: 6, early: 2 } : {}), profiles: [] };
+      return { rows: await benchMemory(s ? { steps: 6, early: 2 } : {}), profiles: [] };
     default:
       throw new Error(`unknown scenario '${id}' (known: ${SCENARIOS.map((x) => x.id).join(', ')})`);
   }

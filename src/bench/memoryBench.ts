@@ -63,7 +63,7 @@ function snapshot(step: number): Snapshot {
 }
 
 /** Runs the training steps and returns the tensor-count and RSS rows. */
-export function benchMemory(o: MemoryBenchOptions = {}): BenchRow[] {
+export async function benchMemory(o: MemoryBenchOptions = {}): Promise<BenchRow[]> {
   const steps = o.steps ?? 200;
   const early = o.early ?? 10;
   const tolerance = o.rssToleranceMiB ?? 32;
@@ -95,7 +95,7 @@ export function benchMemory(o: MemoryBenchOptions = {}): BenchRow[] {
         rng,
       );
       try {
-        ours.microStep(isOptimizerStep(t - 1, A, steps), views);
+        await ours.microStep(isOptimizerStep(t - 1, A, steps), views);
       } finally {
         tf.dispose(views);
       }

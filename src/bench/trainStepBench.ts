@@ -196,6 +196,7 @@ export class OurCarpStep {
     const { model, crops } = this.cfg;
     return {
       width: model.width,
+      cifarStem: model.cifarStem ? 1 : 0,
       inChannels: model.inChannels,
       hiddenDim: model.hiddenDim,
       bottleneckDim: model.bottleneckDim,
@@ -212,17 +213,29 @@ export class OurCarpStep {
     };
   }
 
+  /** Why the peer cannot build this network (it implements ResNet-18 + the paper's head), or null. */
+  peerUnsupported(): string | null {
+    const m = this.cfg.model;
+    return m.arch === 'resnet18' && m.headLayers === 3 && m.headBatchNorm
+      ? null
+      : 'peer skipped: carp_step.py builds ResNet-18 with the 3-layer BN head only';
+  }
+
   /** One `trainStep` on `views` (default: the pre-made ones); returns the loss L. */
-  microStep(optimizerStep: boolean, views: readonly tf.Tensor4D[] = this.views): number {
-    return trainStep(this.state, views, { ...this.hp, step: this.t++, optimizerStep }).loss;
+  async microStep(
+    optimizerStep: boolean,
+    views: readonly tf.Tensor4D[] = this.views,
+  ): Promise<number> {
+    const r = await trainStep(this.state, views, { ...this.hp, step: this.t++, optimizerStep });
+    return r.loss;
   }
 
   /** Runs one optimiser step (A micro-steps on the pre-made views); returns its seconds and loss. */
-  step(): { seconds: number; loss: number } {
+  async step(): Promise<{ seconds: number; loss: number }> {
     const t0 = performance.now();
     let loss = NaN;
     for (let i = 0; i < this.c.accumulation; i++) {
-      loss = this.microStep(i === this.c.accumulation - 1);
+      loss = await this.microStep(i === this.c.accumulation - 1);
     }
     return { seconds: (performance.now() - t0) / 1000, loss };
   }
@@ -263,7 +276,9 @@ export async function benchTrainStep(
   const rounds = o.rounds ?? 3;
   const threads = o.threads ?? [1, 2];
   const ours = new OurCarpStep(c);
-  const why = o.noPeer ? 'peer skipped (noPeer)' : TorchPeer.unavailable(o.python);
+  const why = o.noPeer
+    ? 'peer skipped (noPeer)'
+    : (ours.peerUnsupported() ?? TorchPeer.unavailable(o.python));
   const peer = why ? null : await TorchPeer.start(ours.peerSetup(8), o.python);
   try {
     const mine: number[] = [];
@@ -281,10 +296,12 @@ export async function benchTrainStep(
       phases.set(n, acc);
       peerLoss = (r.loss as number | null) ?? NaN;
     };
-    for (let i = 0; i < warmup; i++) ours.step();
-    if (peer && warmup > 0) for (const n of threads) await runPeer(n, warmup, false);
+    // Warm-up: micro-steps on our side (kernels, heap growth), whole steps on the peer's at
+    // its first thread count (its pool of PEER_MAX_THREADS threads exists from the start).
+    for (let i = 0; i < warmup; i++) await ours.microStep(true);
+    if (peer && warmup > 0) await runPeer(threads[0], warmup, false);
     for (let r = 0; r < rounds; r++) {
-      const s = ours.step();
+      const s = await ours.step();
       mine.push(s.seconds);
       ourLoss = s.loss;
       if (peer) for (const n of threads) await runPeer(n, 1, true);
@@ -298,7 +315,7 @@ export async function benchTrainStep(
         `${ours.images} images per optimiser step = ${c.accumulation} micro-batch${c.accumulation === 1 ? '' : 'es'} of ${c.batch}`,
       'both sides time the step on views made before timing (augmentation: see the augment rows)',
       `ours: 1 thread (tfjs ${tf.getBackend()}); ${fmt(mine)} s per step; ≈${(flops / best / 1e9).toFixed(1)} GFLOP/s`,
-      `fastest of ${rounds} alternating timed steps per side after ${warmup} warm-up`,
+      `fastest of ${rounds} alternating timed steps per side after ${warmup} warm-up micro-step(s)`,
       ...(c.note ? [c.note] : []),
     ];
     const rows = threads.map((n): BenchRow => {
@@ -331,7 +348,7 @@ export async function benchTrainStep(
         notes,
       };
     });
-    return { rows, profile: o.profile ? profileTrainStep(ours) : null };
+    return { rows, profile: o.profile ? await profileTrainStep(ours) : null };
   } finally {
     peer?.close();
     ours.dispose();
@@ -354,13 +371,13 @@ export interface StepProfile {
 
 /**
  * Splits one optimiser micro-step (A = 1) of `ours` into the stages of `trainStep`, with
- * timers around each (the wasm and cpu backends run ops synchronously; a scalar read at
- * each stage end also covers asynchronous backends): augmentation of a fresh raw batch,
+ * timers around each (the wasm and cpu backends run ops synchronously; a read at each
+ * stage end also covers asynchronous backends): augmentation of a fresh raw batch,
  * teacher forward + partition, student forward + loss + backward (`variableGrads`), EMA,
  * LARS, BN running statistics. The student forward alone (no tape) and the loss alone
  * (forward + backward on fixed logits) are timed apart to split the middle stage.
  */
-export function profileTrainStep(ours: OurCarpStep, seed = 1): StepProfile {
+export async function profileTrainStep(ours: OurCarpStep, seed = 1): Promise<StepProfile> {
   const { spec, state, cfg } = ours;
   const { student, teacher, optimizer, partitionSize: P } = state;
   const b = ours.c.batch;
@@ -370,20 +387,20 @@ export function profileTrainStep(ours: OurCarpStep, seed = 1): StepProfile {
   const data = new Uint8Array(b * s * s * ch);
   for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
   const sec: Record<string, number> = {};
-  const timed = <T>(name: string, f: () => T): T => {
+  const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
     const t0 = performance.now();
-    const out = f();
+    const out = await f();
     sec[name] = (sec[name] ?? 0) + (performance.now() - t0) / 1000;
     return out;
   };
-  const views = timed('augmentation', () =>
+  const views = await timed('augmentation', () =>
     multiCropViews({ data, shape: [b, s, s, ch] }, multiCropSettings(cfg.crops), rng),
   );
   const teacherBn = new BatchNormUpdates();
   const studentBn = new BatchNormUpdates();
   const pi = samplePartition(spec.head.numPrototypes, P, rng);
   try {
-    const teacherProbs = timed('teacherForward', () => {
+    const teacherProbs = await timed('teacherForward', async () => {
       const logits = multiCropForward(teacher, spec, views.slice(0, 2), {
         training: true,
         bnUpdates: teacherBn,
@@ -392,10 +409,10 @@ export function profileTrainStep(ours: OurCarpStep, seed = 1): StepProfile {
         splitViews(logits, 2).map((l) => partitionProbabilities(l, pi, P)),
       );
       logits.dispose();
-      probs[0].dataSync();
+      await probs[0].data();
       return probs;
     });
-    const grads = timed('studentForwardLossBackward', () => {
+    const grads = await timed('studentForwardLossBackward', async () => {
       const r = tf.variableGrads(() => {
         const logits = multiCropForward(student, spec, views, {
           training: true,
@@ -404,37 +421,35 @@ export function profileTrainStep(ours: OurCarpStep, seed = 1): StepProfile {
         const probs = splitViews(logits, views.length).map((l) => partitionProbabilities(l, pi, P));
         return carpLoss(probs, teacherProbs).total;
       }, student.trainableVariables());
-      r.value.dataSync();
+      await r.value.data();
       r.value.dispose();
       return r.grads;
     });
-    timed('ema', () => updateTeacher(teacher, student, ours.hp.teacherMomentum));
-    timed('lars', () => {
+    await timed('ema', () => updateTeacher(teacher, student, ours.hp.teacherMomentum));
+    await timed('lars', () => {
       optimizer.setLearningRate(ours.hp.learningRate);
       optimizer.setWeightDecay(ours.hp.weightDecay);
       optimizer.applyGradients(grads);
       tf.dispose(Object.values(grads));
     });
-    timed('bnStats', () => {
+    await timed('bnStats', () => {
       teacherBn.apply();
       studentBn.apply();
     });
     // Apart from the step: the student forward alone, and the loss alone on fixed logits.
-    const logits = timed('studentForward', () =>
-      tf.tidy(() => {
-        const l = multiCropForward(student, spec, views, { training: true });
-        l.dataSync();
-        return l;
-      }),
-    );
-    timed('loss', () => {
+    const logits = await timed('studentForward', async () => {
+      const l = multiCropForward(student, spec, views, { training: true });
+      await l.data();
+      return l;
+    });
+    await timed('loss', async () => {
       const g = tf.grad((x: tf.Tensor) => {
         const probs = splitViews(x as tf.Tensor2D, views.length).map((l) =>
           partitionProbabilities(l, pi, P),
         );
         return carpLoss(probs, teacherProbs).total;
       })(logits);
-      g.dataSync();
+      await g.data();
       g.dispose();
     });
     logits.dispose();
