@@ -5,18 +5,25 @@
  * official PyTorch `.pth` (its `teacher`, spec §8). Writes a typed JSON result to
  * `<out>/eval/<protocol>-<dataset>.json` (out defaults to the run directory, or the
  * `.pth`'s folder) and prints a summary (or the JSON with --json).
+ * fewshot / retrieval / copydetection run the paper's benchmarks on data prepared with
+ * data-scripts/ (voc2007, inat2018; roxford5k, rparis6k; copydays), or the offline proxy
+ * on fashion-mnist. An option that does not apply to the protocol is an error.
  */
 import { dirname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { selectBackend } from '../backend/selectBackend';
 import {
-  runCopyDetectionProxy,
-  runFewShotProxy,
+  BENCHMARK_DATASETS,
+  benchmarkOf,
+  runCopyDetection,
+  runFewShot,
+  runRetrieval,
+} from '../eval/paperProtocols';
+import {
   runKmeans,
   runKnn,
   runLinear,
   runPrototypes,
-  runRetrievalProxy,
   type ProtocolContext,
 } from '../eval/protocols';
 import { loadTeacher } from '../train/loadTeacher';
@@ -40,11 +47,53 @@ const SPEC: Record<string, OptionSpec> = {
   },
   out: { type: 'string', help: 'where eval/ and features/ go (default: the run directory)' },
   limit: { type: 'string', help: 'use only the first N images of each split' },
-  epochs: { type: 'string', help: 'linear: epochs (default 100)' },
+  epochs: {
+    type: 'string',
+    help: 'linear: epochs (default 100); fewshot on inat2018: (default 20)',
+  },
   k: { type: 'string', help: 'knn: comma-separated k values (default 10,20,100,200)' },
+  augment: {
+    type: 'boolean',
+    help: 'linear: train on random resized crops + flips through the backbone (spec §9.1)',
+  },
+  shots: {
+    type: 'string',
+    help: 'fewshot: comma-separated k (default 1,2,4,8,16; inat2018: one k, default 1)',
+  },
+  runs: { type: 'string', help: 'fewshot (voc2007, fashion-mnist): runs per k (default 5)' },
+  mode: { type: 'string', help: 'fewshot on voc2007: full, lowshot or both (default both)' },
+  imsize: { type: 'string', help: 'retrieval: longest side of the thumbnails (default 512)' },
+  distractors: { type: 'string', help: 'copydetection on copydays: folder of distractor images' },
+  whitening: { type: 'string', help: 'copydetection on copydays: folder of whitening images' },
   json: { type: 'boolean', help: 'print the result JSON' },
   help: { type: 'boolean', help: 'show this help' },
 };
+
+/** Where each protocol-specific option applies: [protocol, benchmarks (all when absent)]. */
+const APPLIES: Record<string, [string, string[]?][]> = {
+  epochs: [['linear'], ['fewshot', ['inat2018']]],
+  k: [['knn']],
+  augment: [['linear']],
+  shots: [['fewshot']],
+  runs: [['fewshot', ['voc2007', 'fashion-mnist']]],
+  mode: [['fewshot', ['voc2007']]],
+  imsize: [['retrieval', ['roxford5k', 'rparis6k']]],
+  distractors: [['copydetection', ['copydays']]],
+  whitening: [['copydetection', ['copydays']]],
+};
+
+function checkApplies(options: Record<string, unknown>, protocol: string, dataset: string): void {
+  const bench =
+    protocol in BENCHMARK_DATASETS
+      ? benchmarkOf(protocol as keyof typeof BENCHMARK_DATASETS, dataset)
+      : undefined;
+  for (const [name, rules] of Object.entries(APPLIES)) {
+    if (options[name] === undefined) continue;
+    if (rules.some(([p, b]) => p === protocol && (!b || b.includes(bench ?? dataset)))) continue;
+    const where = rules.map(([p, b]) => (b ? `${p} on ${b.join('/')}` : p)).join(', ');
+    throw new UsageError(`--${name} applies to ${where}, not ${protocol} on ${dataset}`);
+  }
+}
 
 function positiveInt(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -75,43 +124,63 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const checkpoint = options.checkpoint as string | undefined;
   if (!checkpoint) throw new UsageError('--checkpoint DIR|FILE is required');
   if (!existsSync(checkpoint)) throw new UsageError(`--checkpoint ${checkpoint} does not exist`);
-  const k =
-    options.k === undefined
+  const list = (name: string) =>
+    options[name] === undefined
       ? undefined
-      : String(options.k)
+      : String(options[name])
           .split(',')
-          .map((s) => positiveInt(s, 'k')!);
+          .map((v) => positiveInt(v, name)!);
+  const k = list('k');
+  const shots = list('shots');
   const limit = positiveInt(options.limit, 'limit') ?? null;
   const epochs = positiveInt(options.epochs, 'epochs');
+  const runs = positiveInt(options.runs, 'runs');
+  const imsize = positiveInt(options.imsize, 'imsize');
+  const mode = options.mode as 'full' | 'lowshot' | 'both' | undefined;
+  if (mode !== undefined && !['full', 'lowshot', 'both'].includes(mode))
+    throw new UsageError(`--mode must be full, lowshot or both, got '${mode}'`);
+  const folder = (name: string) => {
+    const dir = options[name] as string | undefined;
+    if (dir !== undefined && !existsSync(dir))
+      throw new UsageError(`--${name} ${dir} does not exist`);
+    return dir;
+  };
+  const distractors = folder('distractors');
+  const whitening = folder('whitening');
+  const dataset = (options.dataset as string | undefined) ?? 'fashion-mnist';
+  if (protocol in BENCHMARK_DATASETS) {
+    const p = protocol as keyof typeof BENCHMARK_DATASETS;
+    const b = benchmarkOf(p, dataset);
+    if (b === undefined || (p === 'retrieval' && b !== dataset))
+      throw new UsageError(
+        `${protocol} runs on ${BENCHMARK_DATASETS[p].join(', ')} (prepared with data-scripts/), not '${dataset}'`,
+      );
+  }
+  checkApplies(options, protocol, dataset);
   const runDir =
     (options.out as string | undefined) ??
     (statSync(checkpoint).isDirectory() ? checkpoint : dirname(checkpoint));
 
   await selectBackend();
   const teacher = loadTeacher(checkpoint);
-  const ctx: ProtocolContext = {
-    teacher,
-    runDir,
-    dataset: (options.dataset as string | undefined) ?? 'fashion-mnist',
-    limit,
-  };
+  const ctx: ProtocolContext = { teacher, runDir, dataset, limit };
   try {
     const result = await (async () => {
       switch (protocol) {
         case 'knn':
           return runKnn(ctx, { k });
         case 'linear':
-          return runLinear(ctx, { epochs });
+          return runLinear(ctx, { epochs, augment: options.augment === true });
         case 'kmeans':
           return runKmeans(ctx);
         case 'prototypes':
           return runPrototypes(ctx);
         case 'fewshot':
-          return runFewShotProxy(ctx);
+          return runFewShot(ctx, { shots, runs, mode, inat: { epochs } });
         case 'retrieval':
-          return runRetrievalProxy(ctx);
+          return runRetrieval(ctx, { imsize });
         default:
-          return runCopyDetectionProxy(ctx);
+          return runCopyDetection(ctx, { distractors, whitening });
       }
     })();
     if (options.json) {

@@ -5,14 +5,9 @@
  * maths lives in the modules they call (knn, linearProbe, kmeans, prototypeClusters …).
  */
 import { join } from 'node:path';
-import { tf } from '../backend/tf';
-import type { Tensor4D } from '../backend/tf';
 import { openDataset } from '../data/datasets';
-import { tevalBatch } from '../data/evalTransforms';
-import { IMAGENET_MEAN, IMAGENET_STD, normalizeImages } from '../data/normalize';
 import type { ImageSource } from '../data/source';
-import type { LoadedTeacher } from '../train/loadTeacher';
-import { cachedFeatures, extractFeatures, type FeatureSet } from './features';
+import type { FeatureSet } from './features';
 import { kmeansEvaluation } from './kmeans';
 import { weightedKnn } from './knn';
 import { linearProbe } from './linearProbe';
@@ -24,58 +19,22 @@ import {
   networkExtractor,
   retrievalProxyEvaluation,
 } from './proxies';
-import { createEvalResult, writeEvalResult, type EvalResult } from './results';
+import { writeEvalResult, type EvalResult } from './results';
+import { augmentSettings, augmentedFeatureBatches } from './augmentedFeatures';
+import {
+  cachedSourceFeatures,
+  evalTransform,
+  finishResult,
+  teacherInput,
+  type RunnerContext,
+} from './paperProtocols/common';
 import type { CarpNetworkSpec } from '../models/multiCrop';
 
-export interface ProtocolContext {
-  teacher: LoadedTeacher;
-  /** Where results (`eval/`) and the feature cache (`features/`) go. */
-  runDir: string;
-  /** Dataset name (`fashion-mnist` embedded; others prepared under CARP_DATA_DIR). */
-  dataset: string;
-  /** Use only the first N images of each split (quick runs); null = all. */
-  limit?: number | null;
-  batchSize?: number;
-}
+/** Teacher, run directory (results + feature cache), dataset name, optional limit and batch size. */
+export type ProtocolContext = RunnerContext;
 
-/**
- * The eval-time input transform (spec §9.0): T-eval — resize the shorter side, centre
- * crop, with the protocol's filter (bicubic for k-NN/linear, bilinear for k-means) —
- * then normalise. For the paper's network and official checkpoints that is 256 → 224.
- * For a carp-kit run the crop is the run's global-crop size (resize = crop·256/224)
- * [JUDGEMENT: T-eval scaled to the training resolution], and images already at that size
- * (Fashion-MNIST at 28 px, CIFAR at 32 px) are only normalised. Normalisation uses the
- * run's statistics (ImageNet's for PyTorch files); grey images are replicated when the
- * network wants RGB.
- */
-export function evalTransform(
-  teacher: LoadedTeacher,
-  o: { filter?: 'bicubic' | 'bilinear' } = {},
-): { fn: (x: Tensor4D) => Tensor4D; name: string } {
-  const crops = teacher.config?.crops;
-  const mean = crops?.mean ?? IMAGENET_MEAN;
-  const std = crops?.std ?? IMAGENET_STD;
-  const crop = crops?.globalSize ?? 224;
-  const resize = Math.round((crop * 256) / 224);
-  const { inChannels } = teacher.spec.backbone;
-  const filter = o.filter ?? 'bicubic';
-  const stats = `${mean.map((m) => m.toFixed(3)).join('_')}-${std.map((v) => v.toFixed(3)).join('_')}`;
-  return {
-    name: `teval${resize}-${crop}-${filter}-${stats}-c${inChannels}`,
-    fn: (x) =>
-      tf.tidy(() => {
-        const rgb =
-          x.shape[3] === 1 && inChannels === 3 ? (tf.tile(x, [1, 1, 1, 3]) as Tensor4D) : x;
-        const c = rgb.shape[3];
-        const m = mean.length === c ? mean : [mean[0]];
-        const s = std.length === c ? std : [std[0]];
-        const native = rgb.shape[1] === crop && rgb.shape[2] === crop;
-        return native
-          ? normalizeImages(rgb, m, s)
-          : tevalBatch(rgb, { resize, crop, filter, mean: m, std: s });
-      }),
-  };
-}
+/** The eval-time input transform (spec §9.0), defined with the other runner helpers. */
+export { evalTransform };
 
 /** Features of one split, cached under `<runDir>/features`. */
 export async function splitFeatures(
@@ -85,20 +44,11 @@ export async function splitFeatures(
 ): Promise<{ set: FeatureSet; source: ImageSource }> {
   const source = await openDataset(ctx.dataset, split, { limit: ctx.limit });
   const t = evalTransform(ctx.teacher, { filter });
-  const key = {
-    checkpointId: ctx.teacher.checkpointId,
-    dataset: ctx.dataset,
-    split: ctx.limit ? `${split}-first${ctx.limit}` : split,
-    transform: t.name,
-  };
-  const { cached: _c, ...set } = await cachedFeatures(join(ctx.runDir, 'features'), key, () =>
-    extractFeatures({
-      params: ctx.teacher.params,
-      spec: ctx.teacher.spec,
-      source,
-      transform: t.fn,
-      batchSize: ctx.batchSize,
-    }),
+  const set = await cachedSourceFeatures(
+    ctx,
+    source,
+    ctx.limit ? `${split}-first${ctx.limit}` : split,
+    t,
   );
   return { set, source };
 }
@@ -112,22 +62,6 @@ async function trainTest(ctx: ProtocolContext, filter: 'bicubic' | 'bilinear' = 
     test,
     numClasses: Math.max(train.source.classes.length, test.source.classes.length),
   };
-}
-
-function finish<M>(
-  ctx: ProtocolContext,
-  r: Omit<EvalResult<M>, 'createdAt' | 'checkpoint' | 'proxy' | 'dataset' | 'seconds'>,
-  t0: number,
-): EvalResult<M> {
-  const result = createEvalResult<M>({
-    ...r,
-    dataset: ctx.dataset,
-    proxy: false,
-    checkpoint: ctx.teacher.checkpointId,
-    seconds: (performance.now() - t0) / 1000,
-  });
-  writeEvalResult(ctx.runDir, result as EvalResult);
-  return result;
 }
 
 /** Weighted k-NN (spec §9.2): bank = train features, queries = test features. */
@@ -149,7 +83,7 @@ export async function runKnn(ctx: ProtocolContext, o: { k?: number[]; temperatur
   const metrics = Object.fromEntries(
     Object.entries(res).map(([kk, v]) => [kk, { top1: v.top1, top5: v.top5 }]),
   );
-  return finish(
+  return finishResult(
     ctx,
     {
       protocol: 'knn',
@@ -161,26 +95,58 @@ export async function runKnn(ctx: ProtocolContext, o: { k?: number[]; temperatur
   );
 }
 
-/** Linear probe on frozen features (spec §9.1, adapted: cached centre features). */
+/**
+ * Linear probe (spec §9.1). Default: trained on cached centre-crop features (adapted);
+ * `augment: true` trains on fresh random resized crops + flips through the frozen backbone
+ * every batch, as the reference (`augmentedFeatureBatches`). Validation: bicubic T-eval.
+ */
 export async function runLinear(
   ctx: ProtocolContext,
-  o: { epochs?: number; lr?: number; batchSize?: number; eta?: number } = {},
+  o: { epochs?: number; lr?: number; batchSize?: number; eta?: number; augment?: boolean } = {},
 ) {
   const t0 = performance.now();
-  const { train, test, numClasses } = await trainTest(ctx);
   const settings = {
     epochs: o.epochs ?? 100,
     lr: o.lr ?? 1.0,
     batchSize: o.batchSize ?? 2048,
     eta: o.eta ?? 0.001,
   };
-  const r = await linearProbe({ train: train.set, val: test.set, numClasses, ...settings });
-  return finish(
+  let r;
+  let splits;
+  let augmentation = {};
+  if (o.augment) {
+    const source = await openDataset(ctx.dataset, 'train', { limit: ctx.limit });
+    const test = await splitFeatures(ctx, 'test');
+    const input = teacherInput(ctx.teacher);
+    const numClasses = Math.max(source.classes.length, test.source.classes.length);
+    // With `trainBatches` the probe reads only the labels of `train`: nothing to extract.
+    const { labels, count, labelDim } = source;
+    const train = { features: new Float32Array(0), labels, count, labelDim, dim: test.set.dim };
+    augmentation = { augment: { ...augmentSettings(), size: input.cropSize } };
+    const trainBatches = augmentedFeatureBatches({
+      params: ctx.teacher.params,
+      spec: ctx.teacher.spec,
+      source,
+      size: input.cropSize,
+      mean: input.mean,
+      std: input.std,
+      batchSize: settings.batchSize,
+      forwardBatch: ctx.batchSize,
+    });
+    r = await linearProbe({ train, val: test.set, numClasses, trainBatches, ...settings });
+    splits = { train: source.count, test: test.set.count };
+    await source.close();
+  } else {
+    const { train, test, numClasses } = await trainTest(ctx);
+    r = await linearProbe({ train: train.set, val: test.set, numClasses, ...settings });
+    splits = { train: train.set.count, test: test.set.count };
+  }
+  return finishResult(
     ctx,
     {
       protocol: 'linear',
-      splits: { train: train.set.count, test: test.set.count },
-      settings,
+      splits,
+      settings: { ...settings, ...augmentation },
       metrics: { top1: r.top1, top5: r.top5, bestEpoch: r.bestEpoch, history: r.history },
     },
     t0,
@@ -204,7 +170,7 @@ export async function runKmeans(
     testLabels: test.set.labels,
     seed: o.seed ?? 1234,
   });
-  return finish(
+  return finishResult(
     ctx,
     {
       protocol: 'kmeans',
@@ -233,7 +199,7 @@ export async function runPrototypes(ctx: ProtocolContext) {
     batchSize: ctx.batchSize,
   });
   const { counts, ...usage } = r.usage;
-  return finish(
+  return finishResult(
     ctx,
     {
       protocol: 'prototypes',
