@@ -45,6 +45,7 @@ export {
   prototypeGalleryFigure,
   retrievalGalleryFigure,
   neighboursGalleryFigure,
+  copyEditsGalleryFigure,
 } from './notebookImages';
 export type { ImageBatchU8, ImageHolder, ImageRow } from './notebookImages';
 export {

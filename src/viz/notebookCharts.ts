@@ -150,7 +150,7 @@ export function blockMapFigure(
   layout.barmode = 'group';
   layout.xaxis = { tickangle: -45 };
   layout.yaxis = { title: { text: 'mAP' }, tickformat: '.0%', range: [0, 1.02] };
-  layout.legend = { orientation: 'h', y: 1.12 };
+  layout.legend = { x: 1, xanchor: 'right', y: 1, yanchor: 'top', bgcolor: 'rgba(255,255,255,0.8)' };
   return { data, layout };
 }
 

@@ -306,3 +306,32 @@ export function neighboursGalleryFigure(
   });
   return imageRowsFigure(rows, { title: `Nearest neighbours in the bank (top ${topK})`, ...o });
 }
+
+/**
+ * Copy-detection queries next to their originals (spec §9.8): one row per original, then
+ * its edited copy from each of `blocks` (block query i edits original i, as in the
+ * Copydays-style proxy; for `strong`, query i edits original i mod #originals).
+ */
+export function copyEditsGalleryFigure(
+  blocks: readonly { name: string; queries: ImageHolder }[],
+  o: FigureOptions & { originals?: readonly number[]; blocks?: readonly string[] } = {},
+): PlotlyFigure {
+  const names = o.blocks ?? blocks.map((b) => b.name);
+  const chosen = names.map((n) => {
+    const b = blocks.find((x) => x.name === n);
+    if (!b) throw new RangeError(`copyEditsGalleryFigure: no block '${n}'`);
+    return b;
+  });
+  const ids = o.originals ?? [0, 1, 2, 3, 4];
+  const rows: ImageRow[] = ids.map((i) => {
+    const parts = chosen.map((b) => pickImages(b.queries, [i]));
+    const [, h, w, c] = parts[0].shape;
+    const images = new Uint8Array(parts.length * h * w * c);
+    parts.forEach((p, k) => images.set(p.images, k * h * w * c));
+    return { images: { images, shape: [parts.length, h, w, c] }, captions: [...names] };
+  });
+  return imageRowsFigure(rows, {
+    title: 'Copy-detection queries: an original and its edited copies',
+    ...o,
+  });
+}
