@@ -143,6 +143,10 @@ export async function runCopydays(
     if (!COPYDAYS_BLOCKS.includes(name))
       throw new Error(`copydays: unknown block '${name}' (valid: ${COPYDAYS_BLOCKS.join(', ')})`);
     const b = await openBlock(ctx.dataset, name);
+    if (name !== 'strong' && b.source.count !== db.count)
+      throw new Error(
+        `copydays block ${name}: ${b.source.count} images, expected one per original (${db.count})`,
+      );
     const n = ctx.limit ? Math.min(ctx.limit, b.source.count) : b.source.count;
     const split = name.replace('/', '-') + (n < b.source.count ? `-first${n}` : '');
     const rows = Int32Array.from({ length: n }, (_, i) => i);
@@ -154,10 +158,6 @@ export async function runCopydays(
             split,
           );
     const positives = copydaysPositives(name, b.names.slice(0, n), original.names);
-    if (name !== 'strong' && b.source.count !== db.count)
-      throw new Error(
-        `copydays block ${name}: ${b.source.count} images, expected one per original (${db.count})`,
-      );
     blocks.push({ name, queryFeatures: set.features, positives });
     splits[`queries:${name}`] = n;
     await b.source.close();
