@@ -1,0 +1,170 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import * as evaluate from '../../src/cli/evaluate';
+import { main } from '../../src/cli/main';
+import { CHECKPOINT_FORMAT } from '../../src/train/checkpoint';
+import { saveSafetensors, type NamedArray } from '../../src/train/safetensors';
+import { LATEST_CHECKPOINT } from '../../src/train/trainer';
+import { initTestBackend } from '../helpers/tensors';
+import {
+  tempDirs,
+  tinyRgbConfig,
+  tinyRgbTeacher,
+  writeVocFixture,
+} from '../eval/paperProtocols/fixtures';
+
+const saved = process.env.CARP_DATA_DIR;
+
+/**
+ * main.ts loads its commands lazily with Node's `require('./evaluate')`, which cannot
+ * resolve a .ts file under vitest: hand that require the module vitest already loaded
+ * (one instance, so the backend chosen by the test is the command's).
+ */
+function serveEvaluateToRequire(): void {
+  const M = Module as unknown as {
+    _extensions: Record<string, unknown>;
+    _cache: Record<string, unknown>;
+  };
+  const file = resolve('src/cli/evaluate.ts');
+  M._extensions['.ts'] ??= M._extensions['.js'];
+  const m = new Module(file);
+  Object.assign(m, { filename: file, loaded: true, exports: evaluate });
+  M._cache[file] = m;
+}
+
+/** A run directory holding a checkpoint of the tiny RGB teacher (random init). */
+async function writeRun(runDir: string): Promise<void> {
+  const teacher = tinyRgbTeacher();
+  const tensors = new Map<string, NamedArray>();
+  for (const name of teacher.params.names()) {
+    const t = teacher.params.get(name);
+    const data = await t.data();
+    tensors.set(`teacher.${name}`, {
+      dtype: t.dtype === 'int32' ? 'I32' : 'F32',
+      shape: t.shape,
+      data: data as Float32Array | Int32Array,
+    });
+  }
+  teacher.params.dispose();
+  const meta = {
+    format: CHECKPOINT_FORMAT,
+    position: { epoch: 0, iteration: 0, globalStep: 0, optimizerSteps: 0 },
+    rngs: {},
+    config: tinyRgbConfig(),
+    savedAt: new Date().toISOString(),
+  };
+  mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
+  saveSafetensors(join(runDir, LATEST_CHECKPOINT), tensors, {
+    format: CHECKPOINT_FORMAT,
+    meta: JSON.stringify(meta),
+  });
+}
+
+/** Runs `carp eval …` in-process; returns the exit code and what it printed. */
+async function carpEval(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    stdout += String(s);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    stderr += String(s);
+    return true;
+  });
+  try {
+    const code = await main(['eval', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('carp eval', () => {
+  beforeAll(async () => {
+    await initTestBackend('wasm');
+    serveEvaluateToRequire();
+  });
+  afterEach(() => {
+    process.env.CARP_DATA_DIR = saved;
+  });
+
+  it('an unknown protocol exits 2 naming the valid ones', async () => {
+    const r = await carpEval(['nearest', '--checkpoint', '.']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "carp eval: unknown protocol 'nearest' (valid: knn, linear, kmeans, prototypes, fewshot, retrieval, copydetection)\n",
+    );
+  });
+
+  it('a missing checkpoint exits 2 naming the path', async () => {
+    expect((await carpEval(['knn'])).stderr).toBe('carp eval: --checkpoint DIR|FILE is required\n');
+    const r = await carpEval(['knn', '--checkpoint', '/nonexistent/run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('carp eval: --checkpoint /nonexistent/run does not exist\n');
+  });
+
+  it('bad dataset / option combinations exit 2 before loading anything', async () => {
+    const { runDir } = tempDirs('cli-usage');
+    const r = await carpEval(['retrieval', '--checkpoint', runDir, '--dataset', 'voc2007']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('retrieval runs on fashion-mnist, roxford5k, rparis6k');
+    const o = await carpEval(['fewshot', '--checkpoint', runDir, '--imsize', '256']);
+    expect(o.code).toBe(2);
+    expect(o.stderr).toBe(
+      'carp eval: --imsize applies to retrieval on roxford5k/rparis6k, not fewshot on fashion-mnist\n',
+    );
+    const m = await carpEval([
+      'fewshot',
+      '--checkpoint',
+      runDir,
+      '--dataset',
+      'inat2018',
+      '--mode',
+      'full',
+    ]);
+    expect(m.stderr).toContain('--mode applies to fewshot on voc2007, not fewshot on inat2018');
+  });
+
+  it('a dataset that is not prepared exits 1 naming the path and the data-script', async () => {
+    const { dataDir, runDir } = tempDirs('cli-missing');
+    await writeRun(runDir);
+    process.env.CARP_DATA_DIR = dataDir;
+    const r = await carpEval(['fewshot', '--checkpoint', runDir, '--dataset', 'voc2007']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(join(dataDir, 'voc2007', 'trainval', 'manifest.json'));
+    expect(r.stderr).toContain('npx tsx data-scripts/voc2007.ts');
+    const k = await carpEval(['knn', '--checkpoint', runDir, '--dataset', 'food101']);
+    expect(k.code).toBe(1);
+    expect(k.stderr).toContain(join(dataDir, 'food101', 'train'));
+    expect(k.stderr).toContain('data-scripts/');
+  });
+
+  it('fewshot --dataset voc2007 --mode full writes eval/fewshot-voc2007.json', async () => {
+    const { dataDir, runDir } = tempDirs('cli-voc');
+    await writeRun(runDir);
+    writeVocFixture(dataDir);
+    process.env.CARP_DATA_DIR = dataDir;
+    const r = await carpEval([
+      'fewshot',
+      '--checkpoint',
+      runDir,
+      '--dataset',
+      'voc2007',
+      '--mode',
+      'full',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('fewshot on voc2007: {"full":{"mAP":');
+    const file = join(runDir, 'eval', 'fewshot-voc2007.json');
+    expect(existsSync(file)).toBe(true);
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    expect(json).toMatchObject({ protocol: 'fewshot', dataset: 'voc2007', proxy: false });
+    expect(json.settings.mode).toBe('full');
+    expect(json.checkpoint).toBe(`${join(runDir, LATEST_CHECKPOINT)}@step0`);
+  });
+});
