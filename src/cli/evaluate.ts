@@ -46,7 +46,10 @@ const SPEC: Record<string, OptionSpec> = {
     help: 'dataset name (default fashion-mnist; others prepared under $CARP_DATA_DIR)',
   },
   out: { type: 'string', help: 'where eval/ and features/ go (default: the run directory)' },
-  limit: { type: 'string', help: 'use only the first N images of each split' },
+  limit: {
+    type: 'string',
+    help: 'use only the first N images of each split (retrieval, copydetection: the first N queries)',
+  },
   epochs: {
     type: 'string',
     help: 'linear: epochs (default 100); fewshot on inat2018: (default 20)',

@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyDetectionImage } from '../../../src/data/evalTransforms';
 import type { DecodedImage } from '../../../src/data/imageFile';
-import { copydaysPositives, runCopyDetection, runCopydays } from '../../../src/eval/paperProtocols';
+import {
+  copydaysPositives,
+  runCopyDetection,
+  runCopydays,
+  type CopydaysMetrics,
+} from '../../../src/eval/paperProtocols';
 import { readEvalResults } from '../../../src/eval/results';
 import { createRng } from '../../../src/random';
 import { initTestBackend } from '../../helpers/tensors';
@@ -111,7 +116,7 @@ describe('Copydays copy detection on prepared blocks (spec §9.8)', () => {
     const r = await runCopyDetection(ctx, { blocks: ['original', 'strong'], ...folders });
     expect(r.splits).toMatchObject({ database: 3, distractors: 2, whitening: 6 });
     expect(r.settings).toMatchObject(folders);
-    expect(r.metrics.blocks.original).toBeCloseTo(1, 6);
+    expect((r.metrics as CopydaysMetrics).blocks.original).toBeCloseTo(1, 6);
     expect(readEvalResults(runDir).map((e) => `${e.protocol}-${e.dataset}`)).toEqual([
       'copydetection-copydays',
     ]);
