@@ -147,6 +147,35 @@ export {
   splitFeatures,
 } from './eval/protocols';
 export type { ProtocolContext } from './eval/protocols';
+// The paper's few-shot, retrieval and copy-detection benchmarks on prepared data.
+export {
+  runFewShot,
+  runRetrieval,
+  runCopyDetection,
+  runVocFewShot,
+  runInatFewShot,
+  runRevisitedRetrieval,
+  runCopydays,
+  copydaysPositives,
+  benchmarkOf,
+  BENCHMARK_DATASETS,
+  REVISITED_DATASETS,
+  listImageFiles,
+  fileListSource,
+} from './eval/paperProtocols';
+export type {
+  FewShotOptions,
+  VocFewShotOptions,
+  VocFewShotMetrics,
+  InatFewShotOptions,
+  InatFewShotMetrics,
+  RevisitedOptions,
+  RevisitedMetrics,
+  CopydaysOptions,
+  CopydaysMetrics,
+} from './eval/paperProtocols';
+export { augmentedFeatureBatches, augmentSettings } from './eval/augmentedFeatures';
+export type { AugmentedBatchesOptions } from './eval/augmentedFeatures';
 
 // --- search (faiss) ---
 export { FlatIndex, kmeansFaiss, setFaissThreads } from './search/faiss';

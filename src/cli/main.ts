@@ -12,32 +12,30 @@ import { UsageError } from './args';
 
 type Command = (argv: string[]) => Promise<number>;
 
-// Commands load lazily (require) so `carp --help` does not start TensorFlow.js.
-/* eslint-disable @typescript-eslint/no-require-imports */
-const COMMANDS: Record<string, { load: () => Command; summary: string }> = {
+// Commands load lazily so `carp --help` does not start TensorFlow.js. Dynamic `import()` of
+// the compiled `.js` works under plain Node (CommonJS output) and under vitest (→ .ts).
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
   pretrain: {
-    load: () => (require('./pretrain') as typeof import('./pretrain')).pretrainCommand,
+    load: async () => (await import('./pretrain.js')).pretrainCommand,
     summary: 'CARP pretraining (resumable)',
   },
   eval: {
-    load: () => (require('./evaluate') as typeof import('./evaluate')).evalCommand,
+    load: async () => (await import('./evaluate.js')).evalCommand,
     summary: 'run an evaluation protocol',
   },
   bench: {
-    load: () => (require('./bench') as typeof import('./bench')).benchCommand,
+    load: async () => (await import('./bench.js')).benchCommand,
     summary: 'benchmarks vs peers',
   },
   report: {
-    load: () => (require('./report') as typeof import('./report')).reportCommand,
+    load: async () => (await import('./report.js')).reportCommand,
     summary: 'write RUN_DIR/report.html',
   },
   quickstart: {
-    load: () => (require('./quickstart') as typeof import('./quickstart')).quickstartCommand,
+    load: async () => (await import('./quickstart.js')).quickstartCommand,
     summary: 'short pretraining + k-NN evaluation',
   },
 };
-/* eslint-enable @typescript-eslint/no-require-imports */
-
 function topHelp(): string {
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(11)} ${c.summary}`);
   return `usage: carp <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'carp <command> --help' for a command's options.\n`;

@@ -1,8 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import Module from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import * as evaluate from '../../src/cli/evaluate';
 import { main } from '../../src/cli/main';
 import { CHECKPOINT_FORMAT } from '../../src/train/checkpoint';
 import { saveSafetensors, type NamedArray } from '../../src/train/safetensors';
@@ -16,23 +14,6 @@ import {
 } from '../eval/paperProtocols/fixtures';
 
 const saved = process.env.CARP_DATA_DIR;
-
-/**
- * main.ts loads its commands lazily with Node's `require('./evaluate')`, which cannot
- * resolve a .ts file under vitest: hand that require the module vitest already loaded
- * (one instance, so the backend chosen by the test is the command's).
- */
-function serveEvaluateToRequire(): void {
-  const M = Module as unknown as {
-    _extensions: Record<string, unknown>;
-    _cache: Record<string, unknown>;
-  };
-  const file = resolve('src/cli/evaluate.ts');
-  M._extensions['.ts'] ??= M._extensions['.js'];
-  const m = new Module(file);
-  Object.assign(m, { filename: file, loaded: true, exports: evaluate });
-  M._cache[file] = m;
-}
 
 /** A run directory holding a checkpoint of the tiny RGB teacher (random init). */
 async function writeRun(runDir: string): Promise<void> {
@@ -86,7 +67,6 @@ async function carpEval(args: string[]) {
 describe('carp eval', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
-    serveEvaluateToRequire();
   });
   afterEach(() => {
     process.env.CARP_DATA_DIR = saved;
