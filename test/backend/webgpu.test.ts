@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 // tfjs-core's CommonJS bundle registers no gradients (as in test/carp/backends.ts); the
 // registry is global, so this ESM copy serves every backend.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import {
   adapterDisplayName,
   isSoftwareAdapter,
