@@ -85,6 +85,8 @@ export async function benchMemory(o: MemoryBenchOptions = {}): Promise<BenchRow[
   ];
   const data = new Uint8Array(b * s * s * ch);
   const snaps: Snapshot[] = [];
+  // A midpoint too: a leak grows steadily, allocator warm-up does not.
+  const mid = Math.round((early + steps) / 2);
   const t0 = performance.now();
   try {
     for (let t = 1; t <= steps; t++) {
@@ -99,13 +101,13 @@ export async function benchMemory(o: MemoryBenchOptions = {}): Promise<BenchRow[
       } finally {
         tf.dispose(views);
       }
-      if (t === early || t === steps) snaps.push(snapshot(t));
+      if (t === early || t === mid || t === steps) snaps.push(snapshot(t));
     }
   } finally {
     ours.dispose();
   }
   const seconds = (performance.now() - t0) / 1000;
-  const [a, z] = snaps;
+  const [a, m, z] = snaps;
   const dTensors = z.tensors - a.tensors;
   const dRss = z.rssMiB - a.rssMiB;
   const setting = `fmnist-tiny network, batch ${b}, accumulation ${A}, 2×${s} + ${cfg.crops.numLocal}×${cfg.crops.localSize} crops, augmentation every step; ${steps} micro-steps in ${seconds.toFixed(1)} s`;
@@ -126,7 +128,7 @@ export async function benchMemory(o: MemoryBenchOptions = {}): Promise<BenchRow[
       `Δ live tensors (step ${steps} − ${early})`,
       dTensors,
       [
-        `tensors ${a.tensors} → ${z.tensors}; bytes ${a.bytes} → ${z.bytes}`,
+        `tensors at steps ${early}/${mid}/${steps}: ${a.tensors} → ${m.tensors} → ${z.tensors}; bytes ${a.bytes} → ${m.bytes} → ${z.bytes}`,
         dTensors === 0 && z.bytes === a.bytes ? 'flat: yes' : 'flat: NO (tensor leak)',
       ],
     ),

@@ -11,6 +11,7 @@
  * `profileTrainStep` (here too) splits one micro-step into its stages for docs/performance.md.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tf } from '../backend/tf';
@@ -275,6 +276,7 @@ export async function benchTrainStep(
   const warmup = o.warmup ?? 1;
   const rounds = o.rounds ?? 3;
   const threads = o.threads ?? [1, 2];
+  const load = loadavg()[0];
   const ours = new OurCarpStep(c);
   const why = o.noPeer
     ? 'peer skipped (noPeer)'
@@ -323,6 +325,11 @@ export async function benchTrainStep(
       const peerBest = times.length ? Math.min(...times) : null;
       const notes = [...common];
       if (why) notes.push(why);
+      if (peerBest !== null && n > 1) {
+        notes.push(
+          `a ${n}-thread peer needs ${n} idle cores: 1-min load average was ${load.toFixed(2)} at the start on ${availableParallelism()} cores; with other processes running, its threads wait on each other (compare the 1-thread row)`,
+        );
+      }
       if (peerBest !== null) {
         const ph = phases.get(n)!;
         const total = Object.values(ph).reduce((a, b) => a + b, 0);
