@@ -29,9 +29,23 @@ export function tableFigure(
     },
     cells: { values: columns, align: 'left', height: 24 },
   };
+  // Rows whose text wraps are taller: estimate lines per row from ~7 px per character
+  // of a 900 px wide table split by the column widths.
+  const widths = o.columnWidths ?? header.map(() => 1);
+  const total = widths.reduce((a, b) => a + b, 0);
+  const lines = [header, ...rows].map((r) =>
+    Math.max(
+      1,
+      ...r.map((cell, j) =>
+        Math.ceil(
+          String(cell ?? '').length / Math.max(4, ((900 * (widths[j] ?? 1)) / total - 16) / 7),
+        ),
+      ),
+    ),
+  );
   const layout = baseLayout('', {
     ...o,
-    height: o.height ?? Math.min(900, 90 + 26 * (rows.length + 1)),
+    height: o.height ?? Math.min(900, 80 + lines.reduce((a, n) => a + 10 + 16 * n, 0)),
   });
   layout.margin = { l: 10, r: 10, t: o.title ? 50 : 10, b: 10 };
   return { data: [trace], layout };
@@ -150,7 +164,13 @@ export function blockMapFigure(
   layout.barmode = 'group';
   layout.xaxis = { tickangle: -45 };
   layout.yaxis = { title: { text: 'mAP' }, tickformat: '.0%', range: [0, 1.02] };
-  layout.legend = { x: 1, xanchor: 'right', y: 1, yanchor: 'top', bgcolor: 'rgba(255,255,255,0.8)' };
+  layout.legend = {
+    x: 1,
+    xanchor: 'right',
+    y: 1,
+    yanchor: 'top',
+    bgcolor: 'rgba(255,255,255,0.8)',
+  };
   return { data, layout };
 }
 

@@ -227,7 +227,7 @@ export function prototypeGalleryFigure(
   if (rows.length === 0)
     throw new RangeError('prototypeGalleryFigure: no image is assigned to those prototypes');
   return imageRowsFigure(rows, {
-    title: `Images per prototype (row = prototype; images assigned: ${sizes.join(', ')})`,
+    title: `Images per prototype, one row each<br><sub>images assigned: ${sizes.join(', ')}</sub>`,
     ...o,
   });
 }
