@@ -16,6 +16,7 @@ import { commitDir, tempSibling } from '../data/atomic';
 import type { ImageSource } from '../data/source';
 import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
+import type { ResNetSpec } from '../models/resnet';
 import { Progress } from '../train/progress';
 
 export interface FeatureSet {
@@ -49,10 +50,22 @@ export interface ExtractOptions {
   progress?: boolean;
 }
 
+/**
+ * A batch size that keeps one forward's activations near 256 MB: the wasm backend's heap
+ * is a 32-bit address space and dies with "memory access out of bounds" well before
+ * 4 GB (seen: ResNet-50 at 224 px fails at batch 64, works at 16). The widest early
+ * activation is about H·W·width floats per image, ×4 for bottleneck blocks; capped at 256.
+ */
+export function defaultFeatureBatch(backbone: ResNetSpec, height: number, width: number): number {
+  const perImage = height * width * backbone.width * (backbone.block === 'bottleneck' ? 4 : 1) * 4;
+  return Math.max(1, Math.min(256, Math.floor((256 * 2 ** 20) / perImage)));
+}
+
 /** Extracts pooled backbone features in eval mode (spec §9.0). */
 export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
   const { source } = o;
-  const batchSize = o.batchSize ?? 256;
+  const batchSize =
+    o.batchSize ?? defaultFeatureBatch(o.spec.backbone, source.height, source.width);
   if (!(batchSize >= 1))
     throw new Error(`extractFeatures: batchSize must be ≥ 1, got ${batchSize}`);
   if (source.count === 0)

@@ -12,6 +12,7 @@ import { multiCropForward, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
 import { Progress } from '../train/progress';
 import { clusteringMetrics, type ClusteringMetrics } from './clusteringMetrics';
+import { defaultFeatureBatch } from './features';
 
 export interface PrototypeUsage {
   /** Images assigned to each prototype, length K. */
@@ -65,7 +66,8 @@ export async function assignPrototypes(o: {
   batchSize?: number;
 }): Promise<Int32Array> {
   const { source } = o;
-  const batchSize = o.batchSize ?? 256;
+  const batchSize =
+    o.batchSize ?? defaultFeatureBatch(o.spec.backbone, source.height, source.width);
   const per = source.height * source.width * source.channels;
   const buf = new Uint8Array(batchSize * per);
   const out = new Int32Array(source.count);

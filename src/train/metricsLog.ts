@@ -6,8 +6,11 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../data/atomic';
 
-/** One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). */
-export interface StepMetrics {
+/**
+ * One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
+ * alias, not an interface, so it is assignable to `Record<string, unknown>` (viz rows).
+ */
+export type StepMetrics = {
   /** Global micro-step t. */
   step: number;
   epoch: number;
@@ -26,7 +29,7 @@ export interface StepMetrics {
   imagesPerSecond: number;
   /** Seconds since the run (or resume) started. */
   elapsed: number;
-}
+};
 
 export function appendMetrics(path: string, m: StepMetrics): void {
   appendFileSync(path, JSON.stringify(m) + '\n');

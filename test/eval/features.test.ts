@@ -7,6 +7,7 @@ import type { Tensor4D } from '../../src/backend/tf';
 import { memorySource } from '../../src/data/source';
 import {
   cachedFeatures,
+  defaultFeatureBatch,
   extractFeatures,
   featureCacheName,
   readCachedFeatures,
@@ -100,5 +101,12 @@ describe('extractFeatures / cachedFeatures (spec §9.0)', () => {
     expect(calls).toBe(2);
     expect(readdirSync(root)).toEqual([featureCacheName(key)]);
     expect(readCachedFeatures(join(root, featureCacheName(key)), key)).toBeUndefined(); // now holds ck2
+  });
+
+  it('sizes the default batch to ~256 MB of early activations (wasm heap), capped at 256', () => {
+    // ResNet-50 at 224 px: 224·224·64·4 floats·4 B = 51.4 MB per image → 5 images.
+    expect(defaultFeatureBatch(resnetSpec('resnet50'), 224, 224)).toBe(5);
+    expect(defaultFeatureBatch(resnetSpec('resnet18', { width: 16 }), 28, 28)).toBe(256);
+    expect(defaultFeatureBatch(resnetSpec('resnet50'), 4000, 4000)).toBe(1);
   });
 });
