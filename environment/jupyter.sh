@@ -16,7 +16,7 @@ export JUPYTER_PATH="$root/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}
 export PATH="/usr/bin:$PATH"
 
 [ -f "$root/.jupyter/share/jupyter/kernels/carp-kit/kernel.json" ] || bash environment/register-kernel.sh >/dev/null
-[ -f "$root/dist/index.js" ] || npx tsc -p tsconfig.build.json
+[ -f "$root/dist/index.js" ] || npm run --silent build
 
 if /usr/bin/python3 -c 'import jupyterlab' 2>/dev/null; then
   app=lab

@@ -71,7 +71,7 @@ def ensure_kernel():
         if status != 0:
             fail_setup("could not register the carp-kit kernel (environment/register-kernel.sh)")
     if not os.path.exists(os.path.join(ROOT, "dist", "index.js")):
-        fail_setup("dist/index.js is missing: build the library first (npx tsc -p tsconfig.build.json)")
+        fail_setup("dist/index.js is missing: build the library first (npm run build)")
 
 
 def error_text(cell):

@@ -47,7 +47,9 @@ node environment/postinstall.mjs \
 
 # --- 3. library build ------------------------------------------------------------
 say "building dist/ (tsc)"
-npx tsc -p tsconfig.build.json || die "TypeScript build failed"
+# `npm run build` names node_modules/typescript: node_modules/.bin/tsc may be tslab's
+# bundled TypeScript 5.0 (both packages declare a `tsc` bin).
+npm run --silent build || die "TypeScript build failed"
 
 # --- 4. Jupyter kernel ---------------------------------------------------------
 bash environment/register-kernel.sh >/dev/null || die "kernel registration failed (is jupyter-client installed?)"

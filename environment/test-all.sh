@@ -11,7 +11,7 @@ export CARP_TEST_WEBGPU="${CARP_TEST_WEBGPU:-1}"
 status=0
 step() { printf '\n== %s\n' "$1"; }
 
-step "typecheck"; npx tsc -p tsconfig.json --noEmit || status=1
+step "typecheck"; npm run --silent typecheck || status=1
 step "lint"; npx eslint . || status=1
 step "format"; npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; status=1; }
 step "unit + notebook tests (vitest)"
