@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  checkTargets,
   formatReport,
   runBench,
   runScenario,
   SCENARIOS,
   type BenchReport,
 } from '../../src/bench/main';
+import type { BenchRow } from '../../src/bench/types';
 import { backboneFlops, TorchPeer } from '../../src/bench/trainStepBench';
 import { resnetSpec } from '../../src/models/resnet';
 
@@ -91,6 +93,30 @@ describe('bench plumbing', () => {
     expect(text).toContain('met   a-t2: ratio ≥ 0.4');
     expect(text).toContain('a-t2: n1');
     expect(text).toContain('FAILED b: boom');
+  });
+
+  it('checks the targets, and refuses to judge a 2-thread peer slower than its 1-thread run', () => {
+    const row = (scenario: string, ours: number, peer: number, higher = true): BenchRow => ({
+      scenario,
+      unit: '',
+      higherIsBetter: higher,
+      ours,
+      peer,
+      peerName: '',
+      speedRatio: higher ? ours / peer : peer / ours,
+      backend: 'wasm',
+      notes: [],
+    });
+    const t = checkTargets([
+      row('train-step-a-t1', 1, 4),
+      row('train-step-a-t2', 1, 6), // faster than its 1-thread run: judged
+      row('train-step-b-t1', 1, 4),
+      row('train-step-b-t2', 1, 3), // slower than its 1-thread run: busy cores
+      row('knn-x', 1.4, 1, false),
+      row('kmeans-x', 1.6, 1, false),
+    ]);
+    expect(t.map((x) => x.met)).toEqual([false, null, true, false]);
+    expect(t[1].note).toMatch(/busy cores/);
   });
 
   it('counts ResNet-18 CIFAR forward FLOPs as the known ≈0.56 GFLOP at 32 px', () => {
