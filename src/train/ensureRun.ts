@@ -6,6 +6,7 @@
  * A run of another config is never touched: that is an error naming the first
  * differing key, so a changed preset cannot silently evaluate stale weights.
  */
+import { firstConfigDifference } from '../config/difference';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CarpConfig } from '../config/schema';
@@ -38,22 +39,6 @@ export interface EnsureRunResult {
   metrics: StepMetrics[];
 }
 
-/** The first dotted key where two JSON values differ, or null when equal. */
-function firstDifference(a: unknown, b: unknown, path = ''): string | null {
-  if (JSON.stringify(a) === JSON.stringify(b)) return null;
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b as object)])) {
-      const d = firstDifference(
-        (a as Record<string, unknown>)[k],
-        (b as Record<string, unknown>)[k],
-        path ? `${path}.${k}` : k,
-      );
-      if (d) return d;
-    }
-  }
-  return path || '(root)';
-}
-
 /** Reuses, resumes or trains the run of `config` in `runDir` (see module comment). */
 export async function ensureRun(o: EnsureRunOptions): Promise<EnsureRunResult> {
   const { config, runDir } = o;
@@ -64,7 +49,7 @@ export async function ensureRun(o: EnsureRunOptions): Promise<EnsureRunResult> {
     const stored: unknown = existsSync(configPath)
       ? JSON.parse(readFileSync(configPath, 'utf8'))
       : null;
-    const diff = firstDifference(config, stored);
+    const diff = firstConfigDifference(config, stored);
     if (diff) {
       throw new Error(
         `${runDir} holds a run of another configuration (key '${diff}' differs); ` +

@@ -13,6 +13,7 @@
  * Training N steps straight or N/2 + resume + N/2 gives the same parameters on the same
  * backend (test/train/trainer.test.ts).
  */
+import { firstConfigDifference, valueAt } from '../config/difference';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf';
@@ -79,24 +80,6 @@ export function epochCheckpointName(e: number): string {
   return join('checkpoints', `epoch-${String(e).padStart(4, '0')}.safetensors`);
 }
 
-/** Throws naming the first differing key between two resolved configs. */
-function assertSameConfig(a: unknown, b: unknown, path = ''): void {
-  if (JSON.stringify(a) === JSON.stringify(b)) return;
-  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b as object)])) {
-      assertSameConfig(
-        (a as Record<string, unknown>)[k],
-        (b as Record<string, unknown>)[k],
-        path ? `${path}.${k}` : k,
-      );
-    }
-    return;
-  }
-  throw new Error(
-    `cannot resume: config key '${path}' is ${JSON.stringify(b)} in the checkpoint but ${JSON.stringify(a)} now`,
-  );
-}
-
 /** Pretrains CARP per `config`, writing the run directory; resumable. */
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const { config, outDir } = o;
@@ -153,7 +136,13 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   try {
     if (o.resume) {
       const ck = readCheckpoint(ckptPath);
-      assertSameConfig(config, ck.meta.config);
+      const diff = firstConfigDifference(config, ck.meta.config);
+      if (diff) {
+        throw new Error(
+          `cannot resume: config key '${diff}' is ${JSON.stringify(valueAt(ck.meta.config, diff))} ` +
+            `in the checkpoint but ${JSON.stringify(valueAt(config, diff))} now`,
+        );
+      }
       await restoreCheckpoint(ck, {
         student: state.student,
         teacher: state.teacher,
