@@ -44,6 +44,17 @@ export async function openDataset(
   return limit !== undefined && limit < source.count ? limitSource(source, limit) : source;
 }
 
+/**
+ * The (bank, query) splits of a labelled dataset for the frozen-feature protocols (spec
+ * §9.2 table): `trainval` when prepared (FGVC-Aircraft, Pets) else `train`; `test` when
+ * prepared else `val` (ImageNet). Fashion-MNIST: train / test.
+ */
+export function evalSplits(name: string): { bank: string; query: string } {
+  if (name === 'fashion-mnist') return { bank: 'train', query: 'test' };
+  const has = (split: string) => existsSync(join(dataRoot(), name, split, 'manifest.json'));
+  return { bank: has('trainval') ? 'trainval' : 'train', query: has('test') ? 'test' : 'val' };
+}
+
 /** The first `limit` images of a source. */
 export function limitSource(s: ImageSource, limit: number): ImageSource {
   // Explicit fields: a source may be a class instance whose getters a spread would drop.

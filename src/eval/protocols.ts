@@ -5,7 +5,7 @@
  * maths lives in the modules they call (knn, linearProbe, kmeans, prototypeClusters …).
  */
 import { join } from 'node:path';
-import { openDataset } from '../data/datasets';
+import { evalSplits, openDataset } from '../data/datasets';
 import type { ImageSource } from '../data/source';
 import type { FeatureSet } from './features';
 import { kmeansEvaluation } from './kmeans';
@@ -55,8 +55,9 @@ export async function splitFeatures(
 
 /** The (bank, query) splits of a dataset: train/test, or trainval/test where that is the split. */
 async function trainTest(ctx: ProtocolContext, filter: 'bicubic' | 'bilinear' = 'bicubic') {
-  const train = await splitFeatures(ctx, 'train', filter);
-  const test = await splitFeatures(ctx, 'test', filter);
+  const splits = evalSplits(ctx.dataset);
+  const train = await splitFeatures(ctx, splits.bank, filter);
+  const test = await splitFeatures(ctx, splits.query, filter);
   return {
     train,
     test,
@@ -115,8 +116,9 @@ export async function runLinear(
   let splits;
   let augmentation = {};
   if (o.augment) {
-    const source = await openDataset(ctx.dataset, 'train', { limit: ctx.limit });
-    const test = await splitFeatures(ctx, 'test');
+    const names = evalSplits(ctx.dataset);
+    const source = await openDataset(ctx.dataset, names.bank, { limit: ctx.limit });
+    const test = await splitFeatures(ctx, names.query);
     const input = teacherInput(ctx.teacher);
     const numClasses = Math.max(source.classes.length, test.source.classes.length);
     // With `trainBatches` the probe reads only the labels of `train`: nothing to extract.
@@ -190,7 +192,10 @@ export async function runPrototypes(ctx: ProtocolContext) {
     throw new Error(
       `${ctx.teacher.path} has no CARP head: prototypes-as-clusters needs the prototype layer`,
     );
-  const source = await openDataset(ctx.dataset, 'test', { limit: ctx.limit });
+  // Spec §9.4: the evaluation split (ImageNet val; test elsewhere).
+  const source = await openDataset(ctx.dataset, evalSplits(ctx.dataset).query, {
+    limit: ctx.limit,
+  });
   const r = await prototypeClusterEvaluation({
     params: ctx.teacher.params,
     spec: { backbone, head },

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import type { Tensor4D } from '../../src/backend/tf';
 import { resolveConfig } from '../../src/config/resolve';
+import { evalSplits } from '../../src/data/datasets';
 import { normalizeImages } from '../../src/data/normalize';
 import { evalTransform, runKnn } from '../../src/eval/protocols';
 import { readEvalResults } from '../../src/eval/results';
@@ -71,5 +72,28 @@ describe('protocol runners', () => {
     const again = await runKnn(ctx, { k: [5, 500] });
     expect(again.metrics).toEqual(r.metrics);
     teacher.params.dispose();
+  });
+
+  it('evalSplits: trainval/val where prepared, train/test otherwise (spec §9.2 table)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'splits-'));
+    const saved = process.env.CARP_DATA_DIR;
+    process.env.CARP_DATA_DIR = root;
+    try {
+      for (const [ds, split] of [
+        ['imagenet', 'train'],
+        ['imagenet', 'val'],
+        ['pets', 'trainval'],
+        ['pets', 'test'],
+      ]) {
+        mkdirSync(join(root, ds, split), { recursive: true });
+        writeFileSync(join(root, ds, split, 'manifest.json'), '{}');
+      }
+      expect(evalSplits('imagenet')).toEqual({ bank: 'train', query: 'val' });
+      expect(evalSplits('pets')).toEqual({ bank: 'trainval', query: 'test' });
+      expect(evalSplits('fashion-mnist')).toEqual({ bank: 'train', query: 'test' });
+    } finally {
+      if (saved === undefined) delete process.env.CARP_DATA_DIR;
+      else process.env.CARP_DATA_DIR = saved;
+    }
   });
 });
