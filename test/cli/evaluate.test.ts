@@ -69,7 +69,8 @@ describe('carp eval', () => {
     await initTestBackend('wasm');
   });
   afterEach(() => {
-    process.env.CARP_DATA_DIR = saved;
+    if (saved === undefined) delete process.env.CARP_DATA_DIR;
+    else process.env.CARP_DATA_DIR = saved;
   });
 
   it('an unknown protocol exits 2 naming the valid ones', async () => {

@@ -74,7 +74,8 @@ describe('Copydays copy detection on prepared blocks (spec §9.8)', () => {
     await initTestBackend('wasm');
   });
   afterEach(() => {
-    process.env.CARP_DATA_DIR = saved;
+    if (saved === undefined) delete process.env.CARP_DATA_DIR;
+    else process.env.CARP_DATA_DIR = saved;
   });
 
   it('positives: same index, or for strong the originals sharing the first 4 characters', () => {

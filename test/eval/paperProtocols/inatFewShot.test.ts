@@ -32,7 +32,8 @@ describe('iNat 2018 few-shot on prepared data (spec §9.6)', () => {
     await initTestBackend('wasm');
   });
   afterEach(() => {
-    process.env.CARP_DATA_DIR = saved;
+    if (saved === undefined) delete process.env.CARP_DATA_DIR;
+    else process.env.CARP_DATA_DIR = saved;
   });
 
   it('draws k per class with a fixed seed before extraction and trains inatLinear on those rows', async () => {

@@ -55,7 +55,8 @@ describe('revisited Oxford/Paris retrieval on raw files (spec §9.7)', () => {
     await initTestBackend('wasm');
   });
   afterEach(() => {
-    process.env.CARP_DATA_DIR = saved;
+    if (saved === undefined) delete process.env.CARP_DATA_DIR;
+    else process.env.CARP_DATA_DIR = saved;
   });
 
   it('Lanczos thumbnails + multi-scale descriptors per image, Medium/Hard mAP as retrievalEvaluation', async () => {

@@ -18,7 +18,8 @@ describe('VOC07 few-shot on prepared data (spec §9.5)', () => {
     await initTestBackend('wasm');
   });
   afterEach(() => {
-    process.env.CARP_DATA_DIR = saved;
+    if (saved === undefined) delete process.env.CARP_DATA_DIR;
+    else process.env.CARP_DATA_DIR = saved;
   });
 
   it('full and low-shot SVMs on bilinear T-eval features equal the protocol functions, result voc2007', async () => {
