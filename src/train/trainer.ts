@@ -17,7 +17,6 @@ import { firstConfigDifference, valueAt } from '../config/difference';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf';
-import type { Tensor4D } from '../backend/tf';
 import { currentBackend } from '../backend/selectBackend';
 import { isOptimizerStep, CarpTrainState, trainStep } from '../carp/trainStep';
 import { multiCropSettings, networkSpec, scaledLr } from '../config/derived';
@@ -209,16 +208,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       for await (const batch of batches) {
         const i = batch.step;
         const optimizerStep = isOptimizerStep(i, train.accumulation, iters);
-        const views = tf.tidy(() =>
-          multiCropViews(
-            tf.tensor4d(
-              batch.images,
-              [batch.size, batch.height, batch.width, batch.channels],
-              'int32',
-            ) as Tensor4D,
-            crops,
-            augmentRng,
-          ),
+        // The raw uint8 batch goes in as is: no int32 tensor copy, and the augmentation
+        // engine (CPU loops on wasm/cpu, batched ops elsewhere) reads it directly.
+        const views = multiCropViews(
+          { data: batch.images, shape: [batch.size, batch.height, batch.width, batch.channels] },
+          crops,
+          augmentRng,
         );
         let r;
         try {
