@@ -8,7 +8,9 @@
 import { tf } from '../backend/tf';
 import { backboneFeatures } from '../models/multiCrop';
 import { createRng } from '../random';
-import { OurCarpStep, threadWord, TorchPeer, type TrainStepCase } from './trainStepBench';
+import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
+import { TorchPeer } from './torchPeer';
+import { threadWord } from './trainStepBench';
 import { type BenchRow, speedRatio } from './types';
 
 export interface FeatureBenchOptions {

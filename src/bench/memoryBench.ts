@@ -14,7 +14,7 @@ import { isOptimizerStep } from '../carp/trainStep';
 import { multiCropSettings } from '../config/derived';
 import { multiCropViews } from '../data/multiCrop';
 import { createRng } from '../random';
-import { OurCarpStep } from './trainStepBench';
+import { OurCarpStep } from './ourCarpStep';
 import type { BenchRow } from './types';
 
 export interface MemoryBenchOptions {

@@ -1,0 +1,152 @@
+/**
+ * The bench scenarios (issue: benchmarks): their ids and descriptions, the train-step cases
+ * they measure, and `runScenario`, which runs one of them in this process and returns its
+ * rows (and, for the CIFAR train step, the stage profile).
+ */
+import { selectBackend } from '../backend/selectBackend';
+import { runAugment } from './augmentScenario';
+import { benchFaissKmeans, benchFaissKnn } from './faissBench';
+import { benchFeatures } from './featureBench';
+import { benchMemory } from './memoryBench';
+import type { TrainStepCase } from './ourCarpStep';
+import type { StepProfile } from './stepProfile';
+import { benchTrainStep } from './trainStepBench';
+import type { BenchRow } from './types';
+
+export interface BenchScenario {
+  id: string;
+  description: string;
+}
+
+export const SCENARIOS: BenchScenario[] = [
+  {
+    id: 'train-step-cifar10-r18',
+    description:
+      'CARP step images/s, ResNet-18 CIFAR, 32 px, 2+4 crops, K 4096, P 512, batch 64 vs PyTorch 1/2 threads (+ stage profile)',
+  },
+  {
+    id: 'train-step-fmnist-small',
+    description: 'CARP step images/s, fmnist-small preset vs PyTorch 1/2 threads',
+  },
+  {
+    id: 'features-cifar10-r18',
+    description:
+      'eval-mode backbone features images/s, ResNet-18 CIFAR, batch 128 vs PyTorch 1/2 threads',
+  },
+  {
+    id: 'augment',
+    description:
+      'multi-crop augmentation images/s (cifar10-r18, fmnist-small crops) vs torchvision/PIL',
+  },
+  {
+    id: 'knn',
+    description: 'k-NN: 50k×512 bank, 10k queries, k 20 (faiss flat IP) vs Python faiss',
+  },
+  {
+    id: 'kmeans',
+    description: 'k-means: 50k×256 into 100 clusters, 20 iterations vs faiss.Kmeans',
+  },
+  {
+    id: 'memory',
+    description: 'live tensors and RSS after 200 vs 10 fmnist-tiny training steps (must be flat)',
+  },
+];
+
+export interface RunBenchOptions {
+  /** Scenario ids (comma-separated values allowed); default all. */
+  only?: string[];
+  /** Skip every peer (ours only). */
+  noPeer?: boolean;
+  /** Results file (default bench/results.json in the project). */
+  out?: string;
+  /** Tiny sizes that only exercise the plumbing (tests). */
+  smoke?: boolean;
+  /** Run each scenario in a child process (default true). */
+  isolate?: boolean;
+  /** Where the table goes (default stdout). */
+  print?: (text: string) => void;
+}
+
+/** What one scenario yields (also the result file of an isolated scenario process). */
+export interface ScenarioResult {
+  rows: BenchRow[];
+  profiles: StepProfile[];
+}
+
+const CIFAR_STEP: TrainStepCase = {
+  id: 'train-step-cifar10-r18',
+  preset: 'cifar10-r18',
+  overrides: ['model.partitionSize=512', 'crops.numLocal=4'],
+  batch: 32,
+  accumulation: 2,
+  note:
+    'batch 64 runs as 2 accumulated micro-batches of 32 on both sides: one micro-batch of 64 needs ' +
+    'more than the 4 GiB a wasm32 heap can address (32 peaks near 3.4 GiB); BN statistics are per 32 images',
+};
+const FMNIST_STEP: TrainStepCase = {
+  id: 'train-step-fmnist-small',
+  preset: 'fmnist-small',
+  overrides: [],
+  batch: 128,
+  accumulation: 1,
+};
+/** Smoke runs swap in the fmnist-tiny network with a tiny batch. */
+const smokeCase = (c: TrainStepCase): TrainStepCase => ({
+  ...c,
+  preset: 'fmnist-tiny',
+  overrides: [],
+  batch: 4,
+  accumulation: 1,
+  note: 'smoke sizes',
+});
+
+/** Runs one scenario in this process. */
+export async function runScenario(id: string, o: RunBenchOptions = {}): Promise<ScenarioResult> {
+  await selectBackend();
+  const s = o.smoke === true;
+  const peer = { noPeer: o.noPeer };
+  switch (id) {
+    case 'train-step-cifar10-r18':
+    case 'train-step-fmnist-small': {
+      const base = id === CIFAR_STEP.id ? CIFAR_STEP : FMNIST_STEP;
+      const c = s ? smokeCase(base) : base;
+      const rounds = s ? 1 : id === CIFAR_STEP.id ? 2 : 3;
+      // The CIFAR case also profiles one warm micro-step (the stage shares of docs/performance.md).
+      const profile = id === CIFAR_STEP.id;
+      const r = await benchTrainStep(c, { ...peer, warmup: s ? 0 : 1, rounds, profile });
+      return { rows: r.rows, profiles: r.profile ? [r.profile] : [] };
+    }
+    case 'features-cifar10-r18':
+      return {
+        rows: await benchFeatures(s ? smokeCase(CIFAR_STEP) : CIFAR_STEP, {
+          ...peer,
+          batch: s ? 4 : 128,
+          warmup: s ? 0 : 1,
+          rounds: s ? 1 : 3,
+        }),
+        profiles: [],
+      };
+    case 'augment':
+      return { rows: await runAugment(o), profiles: [] };
+    case 'knn':
+      return {
+        rows: [
+          benchFaissKnn(s ? { ...peer, n: 500, nq: 20, dim: 16, k: 5 } : { ...peer, repeats: 2 }),
+        ],
+        profiles: [],
+      };
+    case 'kmeans':
+      return {
+        rows: [
+          benchFaissKmeans(
+            s ? { ...peer, n: 1000, dim: 8, k: 4, niter: 2 } : { ...peer, repeats: 2 },
+          ),
+        ],
+        profiles: [],
+      };
+    case 'memory':
+      return { rows: await benchMemory(s ? { steps: 6, early: 2 } : {}), profiles: [] };
+    default:
+      throw new Error(`unknown scenario '${id}' (known: ${SCENARIOS.map((x) => x.id).join(', ')})`);
+  }
+}

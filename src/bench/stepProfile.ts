@@ -1,0 +1,143 @@
+/**
+ * Stage profile of one CARP training micro-step (issue: benchmarks; the stage shares of
+ * docs/performance.md): `trainStep`'s stages (spec §2–§5, §7) re-run one by one with a
+ * timer around each, on the state of an `OurCarpStep`.
+ */
+import { tf } from '../backend/tf';
+import { carpLoss } from '../carp/carpLoss';
+import { partitionProbabilities, samplePartition } from '../carp/randomPartition';
+import { updateTeacher } from '../carp/teacherEma';
+import { multiCropSettings } from '../config/derived';
+import { multiCropViews } from '../data/multiCrop';
+import { BatchNormUpdates } from '../models/layers';
+import { multiCropForward, splitViews } from '../models/multiCrop';
+import { createRng } from '../random';
+import type { OurCarpStep } from './ourCarpStep';
+
+/** Seconds per stage of one profiled micro-step, and their shares of the step. */
+export interface StepProfile {
+  scenario: string;
+  /** Images in the micro-batch. */
+  batch: number;
+  backend: string;
+  /** Stage → seconds (`studentBackward` = forward+loss+backward − forward − loss, measured apart). */
+  seconds: Record<string, number>;
+  /** Stage → fraction of `total`. */
+  shares: Record<string, number>;
+  /** Seconds of the profiled micro-step (augmentation included). */
+  total: number;
+}
+
+/**
+ * Splits one optimiser micro-step (A = 1) of `ours` into the stages of `trainStep`, with
+ * timers around each (the wasm and cpu backends run ops synchronously; a read at each
+ * stage end also covers asynchronous backends): augmentation of a fresh raw batch,
+ * teacher forward + partition, student forward + loss + backward (`variableGrads`), EMA,
+ * LARS, BN running statistics. The student forward alone (no tape) and the loss alone
+ * (forward + backward on fixed logits) are timed apart to split the middle stage.
+ */
+export async function profileTrainStep(ours: OurCarpStep, seed = 1): Promise<StepProfile> {
+  const { spec, state, cfg } = ours;
+  const { student, teacher, optimizer, partitionSize: P } = state;
+  const b = ours.c.batch;
+  const rng = createRng(seed);
+  const s = cfg.crops.globalSize;
+  const ch = cfg.model.inChannels;
+  const data = new Uint8Array(b * s * s * ch);
+  for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
+  const sec: Record<string, number> = {};
+  const timed = async <T>(name: string, f: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await f();
+    sec[name] = (sec[name] ?? 0) + (performance.now() - t0) / 1000;
+    return out;
+  };
+  const views = await timed('augmentation', () =>
+    multiCropViews({ data, shape: [b, s, s, ch] }, multiCropSettings(cfg.crops), rng),
+  );
+  const teacherBn = new BatchNormUpdates();
+  const studentBn = new BatchNormUpdates();
+  const pi = samplePartition(spec.head.numPrototypes, P, rng);
+  try {
+    const teacherProbs = await timed('teacherForward', async () => {
+      const logits = multiCropForward(teacher, spec, views.slice(0, 2), {
+        training: true,
+        bnUpdates: teacherBn,
+      });
+      const probs = tf.tidy(() =>
+        splitViews(logits, 2).map((l) => partitionProbabilities(l, pi, P)),
+      );
+      logits.dispose();
+      await probs[0].data();
+      return probs;
+    });
+    const grads = await timed('studentForwardLossBackward', async () => {
+      const r = tf.variableGrads(() => {
+        const logits = multiCropForward(student, spec, views, {
+          training: true,
+          bnUpdates: studentBn,
+        });
+        const probs = splitViews(logits, views.length).map((l) => partitionProbabilities(l, pi, P));
+        return carpLoss(probs, teacherProbs).total;
+      }, student.trainableVariables());
+      await r.value.data();
+      r.value.dispose();
+      return r.grads;
+    });
+    await timed('ema', () => updateTeacher(teacher, student, ours.hp.teacherMomentum));
+    await timed('lars', () => {
+      optimizer.setLearningRate(ours.hp.learningRate);
+      optimizer.setWeightDecay(ours.hp.weightDecay);
+      optimizer.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+    });
+    await timed('bnStats', () => {
+      teacherBn.apply();
+      studentBn.apply();
+    });
+    // Apart from the step: the student forward alone, and the loss alone on fixed logits.
+    const logits = await timed('studentForward', async () => {
+      const l = multiCropForward(student, spec, views, { training: true });
+      await l.data();
+      return l;
+    });
+    await timed('loss', async () => {
+      const g = tf.grad((x: tf.Tensor) => {
+        const probs = splitViews(x as tf.Tensor2D, views.length).map((l) =>
+          partitionProbabilities(l, pi, P),
+        );
+        return carpLoss(probs, teacherProbs).total;
+      })(logits);
+      await g.data();
+      g.dispose();
+    });
+    logits.dispose();
+    tf.dispose(teacherProbs);
+  } finally {
+    teacherBn.dispose();
+    studentBn.dispose();
+    tf.dispose(views);
+  }
+  const fwdLossBwd = sec.studentForwardLossBackward;
+  const stages: Record<string, number> = {
+    augmentation: sec.augmentation,
+    teacherForward: sec.teacherForward,
+    studentForward: sec.studentForward,
+    studentBackward: Math.max(0, fwdLossBwd - sec.studentForward - sec.loss),
+    loss: sec.loss,
+    ema: sec.ema,
+    lars: sec.lars,
+    bnStats: sec.bnStats,
+  };
+  const total =
+    sec.augmentation + sec.teacherForward + fwdLossBwd + sec.ema + sec.lars + sec.bnStats;
+  const shares = Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, v / total]));
+  return {
+    scenario: ours.c.id,
+    batch: b,
+    backend: tf.getBackend(),
+    seconds: stages,
+    shares,
+    total,
+  };
+}
