@@ -252,15 +252,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
           lastLogStep = step;
         }
         progress?.update(step, { loss: r.loss });
-        if (optimizerStep) position = { ...position, optimizerSteps: position.optimizerSteps + 1 };
+        // Where the run stands now: the next micro-step to execute.
         const endOfEpoch = i === iters - 1;
-        const next: TrainingPosition = {
+        position = {
           epoch: endOfEpoch ? batch.epoch + 1 : batch.epoch,
           iteration: endOfEpoch ? 0 : i + 1,
           globalStep: step,
-          optimizerSteps: position.optimizerSteps,
+          optimizerSteps: position.optimizerSteps + (optimizerStep ? 1 : 0),
         };
-        position = next;
         const stopping = step >= stopAt && optimizerStep;
         if (endOfEpoch) {
           const numbered =
