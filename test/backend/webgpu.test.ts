@@ -8,7 +8,13 @@
  * compared against the `cpu` backend, and against `wasm` where its gradient kernels are
  * registered. llvmpipe takes ~10–20 s for the whole file on 2 cores, hence the gate.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/resolve';
+import { readCheckpoint } from '../../src/train/checkpoint';
+import { LATEST_CHECKPOINT, pretrain } from '../../src/train/trainer';
 import { tf } from '../../src/backend/tf';
 // tfjs-core's CommonJS bundle registers no gradients (as in test/carp/backends.ts); the
 // registry is global, so this ESM copy serves every backend.
@@ -194,6 +200,42 @@ describe.skipIf(!ENABLED)(
     it('start-up self-test: split-K-shaped matMul is exact (workaround applied if needed)', async () => {
       await tf.setBackend('webgpu');
       expect(await splitKMatMulIsExact()).toBe(true);
+    });
+
+    it('the CARP trainer: two micro-steps give the same losses and teacher on webgpu and wasm', async (ctx) => {
+      if (!wasmReady) ctx.skip();
+      const config = resolveConfig('fmnist-tiny', [
+        'model.width=4',
+        'model.numPrototypes=16',
+        'model.partitionSize=8',
+        'model.hiddenDim=16',
+        'model.bottleneckDim=8',
+        'train.batchSize=8',
+        'train.epochs=1',
+        'data.limit=16',
+      ]);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const outDir = mkdtempSync(join(tmpdir(), `wgpu-train-${backend}-`));
+        const losses: number[] = [];
+        await pretrain({ config, outDir, progress: false, onStep: (m) => losses.push(m.loss) });
+        return { losses, teacher: readCheckpoint(join(outDir, LATEST_CHECKPOINT)).tensors };
+      };
+      const want = await run('wasm');
+      const got = await run('webgpu');
+      expect(want.losses).toHaveLength(2);
+      expectClose(got.losses, want.losses, { atol: 1e-5, rtol: 1e-4, label: 'losses' });
+      let compared = 0;
+      for (const [name, t] of want.teacher) {
+        if (!name.startsWith('teacher.') || t.dtype !== 'F32') continue;
+        compared++;
+        expectClose(got.teacher.get(name)!.data as Float32Array, t.data as Float32Array, {
+          atol: 1e-4,
+          rtol: 1e-3,
+          label: name,
+        });
+      }
+      expect(compared).toBeGreaterThan(50); // every float tensor of the teacher
     });
 
     it('train step leaks no tensor on webgpu', async () => {
