@@ -133,19 +133,29 @@ export function thumbnailSize(h: number, w: number, maxSide: number): [number, n
   return [y, x];
 }
 
-/** Retrieval preprocessing of one image (spec §9.7): Lanczos thumbnail to longest side ≤ imsize. */
-export function retrievalImage(img: DecodedImage, imsize = 512): DecodedImage {
-  const [oh, ow] = thumbnailSize(img.height, img.width, imsize);
-  if (oh === img.height && ow === img.width) return img;
+/** PIL-style resize of one decoded image on the CPU to h × w with `filter` (uint8 out). */
+export function resizeDecoded(
+  img: DecodedImage,
+  h: number,
+  w: number,
+  filter: ResampleFilter,
+): DecodedImage {
   const data = resampleImage(
     img.data,
     img.height,
     img.width,
     img.channels,
-    pilCoefficients(img.height, oh, 'lanczos'),
-    pilCoefficients(img.width, ow, 'lanczos'),
+    pilCoefficients(img.height, h, filter),
+    pilCoefficients(img.width, w, filter),
   );
-  return { data, height: oh, width: ow, channels: img.channels };
+  return { data, height: h, width: w, channels: img.channels };
+}
+
+/** Retrieval preprocessing of one image (spec §9.7): Lanczos thumbnail to longest side ≤ imsize. */
+export function retrievalImage(img: DecodedImage, imsize = 512): DecodedImage {
+  const [oh, ow] = thumbnailSize(img.height, img.width, imsize);
+  if (oh === img.height && ow === img.width) return img;
+  return resizeDecoded(img, oh, ow, 'lanczos');
 }
 
 /** The three scales of the multi-scale retrieval feature (spec §9.7). */
@@ -195,13 +205,5 @@ export function copyDetectionImage(
   size = 320,
   filter: ResampleFilter = 'bicubic',
 ): DecodedImage {
-  const data = resampleImage(
-    img.data,
-    img.height,
-    img.width,
-    img.channels,
-    pilCoefficients(img.height, size, filter),
-    pilCoefficients(img.width, size, filter),
-  );
-  return { data, height: size, width: size, channels: img.channels };
+  return resizeDecoded(img, size, size, filter);
 }

@@ -14,7 +14,7 @@
  */
 import sharp from 'sharp';
 import type { DecodedImage } from '../../data/imageFile';
-import { pilCoefficients, resampleImage } from '../../data/resample';
+import { resizeDecoded } from '../../data/evalTransforms';
 import { createRng, type Rng } from '../../random';
 
 /** Copydays `jpegqual/*` qualities and `crops/*` removed-area percentages (spec §9.8). */
@@ -23,15 +23,7 @@ export const CROP_PERCENTS = [10, 15, 20, 30, 40, 50, 60, 70, 80];
 
 /** Bicubic (PIL) resize of a greyscale/colour image to h × w. */
 export function resizeImage(img: DecodedImage, h: number, w: number): DecodedImage {
-  const data = resampleImage(
-    img.data,
-    img.height,
-    img.width,
-    img.channels,
-    pilCoefficients(img.height, h, 'bicubic'),
-    pilCoefficients(img.width, w, 'bicubic'),
-  );
-  return { data, height: h, width: w, channels: img.channels };
+  return resizeDecoded(img, h, w, 'bicubic');
 }
 
 /** One sharp operation on a greyscale image, back to 1-channel raw pixels. */
