@@ -1,18 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { updateTeacher } from '../../src/carp/teacherEma';
-import { carpNetworkSpec, createCarpParams } from '../../src/models/multiCrop';
-import { resnetSpec } from '../../src/models/resnet';
+import { createCarpParams } from '../../src/models/multiCrop';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { tinyCarpSpec } from '../helpers/fixtures';
 
-const spec = carpNetworkSpec(resnetSpec('resnet18', { width: 2, cifarStem: true, inChannels: 1 }), {
-  hiddenDim: 8,
-  bottleneckDim: 4,
-  numPrototypes: 6,
-  batchNorm: true,
-  numLayers: 3,
-});
+const spec = tinyCarpSpec(6);
 
 function randomize(store: ReturnType<typeof createCarpParams>, seed: number): void {
   store.names().forEach((n, i) => {

@@ -12,10 +12,11 @@ import {
   featureCacheName,
   readCachedFeatures,
 } from '../../src/eval/features';
-import { backboneFeatures, carpNetworkSpec, createCarpParams } from '../../src/models/multiCrop';
+import { backboneFeatures, createCarpParams } from '../../src/models/multiCrop';
 import { resnetSpec } from '../../src/models/resnet';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { tinyCarpSpec } from '../helpers/fixtures';
 
 function tinyDataset(count: number) {
   const rng = createRng(1);
@@ -38,16 +39,7 @@ describe('extractFeatures / cachedFeatures (spec §9.0)', () => {
     await initTestBackend('wasm');
   });
 
-  const spec = carpNetworkSpec(
-    resnetSpec('resnet18', { width: 2, cifarStem: true, inChannels: 1 }),
-    {
-      hiddenDim: 8,
-      bottleneckDim: 4,
-      numPrototypes: 6,
-      batchNorm: true,
-      numLayers: 3,
-    },
-  );
+  const spec = tinyCarpSpec(6);
   const transform = (x: Tensor4D) => tf.div(x, 255) as Tensor4D;
 
   it('equals one eval-mode forward over the whole set, in batches, without leaking', async () => {

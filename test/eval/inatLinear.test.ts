@@ -9,19 +9,11 @@ import {
 } from '../../src/eval/inatLinear';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { gaussianBlobs } from '../helpers/fixtures';
 
-/** `n` points of `classes` Gaussian blobs in `dim` dimensions, class = i mod classes. */
-function blobs(n: number, seed: number, dim = 6, classes = 3): FeatureSet {
-  const rng = createRng(seed);
-  const features = new Float32Array(n * dim);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % classes;
-    for (let j = 0; j < dim; j++)
-      features[i * dim + j] = (j === labels[i] ? 3 : 0) + 0.3 * rng.normal();
-  }
-  return { features, labels, count: n, dim, labelDim: 1 };
-}
+/** Blobs with noise std 0.3 (test/helpers/fixtures.ts). */
+const blobs = (n: number, seed: number, dim = 6, classes = 3): FeatureSet =>
+  gaussianBlobs(n, seed, { dim, classes, noise: 0.3 });
 
 describe('iNat-style few-shot linear classifier (spec §9.6)', () => {
   beforeAll(async () => {

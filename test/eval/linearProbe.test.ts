@@ -2,20 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import type { FeatureSet } from '../../src/eval/features';
 import { evaluateLinear, linearProbe } from '../../src/eval/linearProbe';
-import { createRng } from '../../src/random';
 import { expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { gaussianBlobs } from '../helpers/fixtures';
 
-function blobs(n: number, seed: number, dim = 6, classes = 3): FeatureSet {
-  const rng = createRng(seed);
-  const features = new Float32Array(n * dim);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = i % classes;
-    for (let j = 0; j < dim; j++)
-      features[i * dim + j] = (j === labels[i] ? 3 : 0) + 0.5 * rng.normal();
-  }
-  return { features, labels, count: n, dim, labelDim: 1 };
-}
+/** Blobs with noise std 0.5 (test/helpers/fixtures.ts). */
+const blobs = (n: number, seed: number, dim = 6, classes = 3): FeatureSet =>
+  gaussianBlobs(n, seed, { dim, classes, noise: 0.5 });
 
 describe('linearProbe (spec §9.1)', () => {
   beforeAll(async () => {

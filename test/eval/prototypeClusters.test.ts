@@ -7,10 +7,10 @@ import {
   prototypeClusterEvaluation,
   prototypeUsage,
 } from '../../src/eval/prototypeClusters';
-import { carpNetworkSpec, createCarpParams, multiCropForward } from '../../src/models/multiCrop';
-import { resnetSpec } from '../../src/models/resnet';
+import { createCarpParams, multiCropForward } from '../../src/models/multiCrop';
 import { createRng } from '../../src/random';
 import { expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { tinyCarpSpec } from '../helpers/fixtures';
 
 describe('prototypes as clusters (spec §9.4)', () => {
   beforeAll(async () => {
@@ -28,16 +28,7 @@ describe('prototypes as clusters (spec §9.4)', () => {
   });
 
   it('assigns the arg-max over all prototypes of the eval-mode teacher', async () => {
-    const spec = carpNetworkSpec(
-      resnetSpec('resnet18', { width: 2, cifarStem: true, inChannels: 1 }),
-      {
-        hiddenDim: 8,
-        bottleneckDim: 4,
-        numPrototypes: 5,
-        batchNorm: true,
-        numLayers: 3,
-      },
-    );
+    const spec = tinyCarpSpec(5);
     const params = createCarpParams(spec, createRng(0), 'proto-test');
     const rng = createRng(2);
     const count = 9;

@@ -7,10 +7,10 @@ import {
   learnWhitening,
 } from '../../src/eval/copyDetection';
 import { multiScaleDescriptor, rankByCosine, retrievalEvaluation } from '../../src/eval/retrieval';
-import { backboneFeatures, carpNetworkSpec, createCarpParams } from '../../src/models/multiCrop';
-import { resnetSpec } from '../../src/models/resnet';
+import { backboneFeatures, createCarpParams } from '../../src/models/multiCrop';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { tinyCarpSpec } from '../helpers/fixtures';
 
 describe('retrieval (spec §9.7) and copy detection (spec §9.8)', () => {
   beforeAll(async () => {
@@ -50,16 +50,7 @@ describe('retrieval (spec §9.7) and copy detection (spec §9.8)', () => {
   });
 
   it('builds the multi-scale descriptor as the unit-norm mean of per-scale features', async () => {
-    const spec = carpNetworkSpec(
-      resnetSpec('resnet18', { width: 2, cifarStem: true, inChannels: 1 }),
-      {
-        hiddenDim: 8,
-        bottleneckDim: 4,
-        numPrototypes: 5,
-        batchNorm: true,
-        numLayers: 3,
-      },
-    );
+    const spec = tinyCarpSpec(5);
     const params = createCarpParams(spec, createRng(0), 'retr-test');
     const rng = createRng(3);
     const x = tf.tensor4d(

@@ -12,10 +12,10 @@ import {
   pixelFeatures,
   sliceFeatures,
 } from '../../../src/eval/proxies/extractor';
-import { carpNetworkSpec, createCarpParams } from '../../../src/models/multiCrop';
-import { resnetSpec } from '../../../src/models/resnet';
+import { createCarpParams } from '../../../src/models/multiCrop';
 import { createRng } from '../../../src/random';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
+import { tinyCarpSpec } from '../../helpers/fixtures';
 
 function toy(count: number, seed = 1): ImageDataset {
   const rng = createRng(seed);
@@ -73,10 +73,7 @@ describe('proxy feature extractors', () => {
   });
 
   it('networkExtractor runs the frozen backbone (eval mode) without leaking', async () => {
-    const spec = carpNetworkSpec(
-      resnetSpec('resnet18', { width: 2, cifarStem: true, inChannels: 1 }),
-      { hiddenDim: 8, bottleneckDim: 4, numPrototypes: 6, batchNorm: true, numLayers: 3 },
-    );
+    const spec = tinyCarpSpec(6);
     const params = createCarpParams(spec, createRng(0), 'proxy-extractor-test');
     const ex = networkExtractor({
       params,
