@@ -197,7 +197,7 @@ export async function inatLinear(o: InatLinearOptions): Promise<InatLinearResult
         lossSum += (await loss.data())[0] * idx.length;
         loss.dispose();
       }
-      const acc = evaluateLinear(w as Tensor2D, b as Tensor2D, test);
+      const acc = await evaluateLinear(w as Tensor2D, b as Tensor2D, test);
       const e: InatLinearEpoch = { epoch, lr, trainLoss: lossSum / rows.length, ...acc };
       history.push(e);
       o.onEpoch?.(e);

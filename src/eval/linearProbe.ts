@@ -90,13 +90,16 @@ async function* featureBatches(set: FeatureSet, batchSize: number, rng: Rng) {
   }
 }
 
-/** Top-1 and top-5 accuracy (fractions) of a linear classifier on a feature set. */
-export function evaluateLinear(
+/**
+ * Top-1 and top-5 accuracy (fractions) of a linear classifier on a feature set. Reads are
+ * asynchronous: the webgpu backend cannot read synchronously in Node.
+ */
+export async function evaluateLinear(
   w: Tensor2D,
   b: Tensor2D,
   set: FeatureSet,
   chunk = 4096,
-): { top1: number; top5: number } {
+): Promise<{ top1: number; top5: number }> {
   let c1 = 0;
   let c5 = 0;
   const k = Math.min(5, w.shape[1]);
@@ -109,7 +112,7 @@ export function evaluateLinear(
       ]);
       return tf.topk(tf.add(tf.matMul(x, w), b), k).indices;
     });
-    const idx = top.dataSync();
+    const idx = await top.data();
     top.dispose();
     for (let i = 0; i < n; i++) {
       const y = set.labels[start + i];
@@ -179,7 +182,7 @@ export async function linearProbe(o: LinearProbeOptions): Promise<LinearProbeRes
         loss.dispose();
         seen += n;
       }
-      const acc = evaluateLinear(w as Tensor2D, b as Tensor2D, val);
+      const acc = await evaluateLinear(w as Tensor2D, b as Tensor2D, val);
       const e: LinearProbeEpoch = { epoch, lr, trainLoss: lossSum / Math.max(seen, 1), ...acc };
       history.push(e);
       o.onEpoch?.(e);

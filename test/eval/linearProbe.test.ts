@@ -54,7 +54,7 @@ describe('linearProbe (spec §9.1)', () => {
     expect(a.history).toEqual(b.history);
   });
 
-  it('computes top-1/top-5 exactly on a hand case', () => {
+  it('computes top-1/top-5 exactly on a hand case', async () => {
     // 2-D features, 6 classes; w picks class = argmax of a fixed score table.
     const w = tf.tensor2d([1, 0.5, 0, -1, -2, -3, 0, 0, 0, 0, 0, 10], [2, 6]);
     const b = tf.zeros([1, 6]) as tf.Tensor2D;
@@ -68,7 +68,7 @@ describe('linearProbe (spec §9.1)', () => {
     // Row 0 scores (1, .5, 0, −1, −2, −3): top-1 class 0 (label 1 → miss), label 1 in top-5 (hit).
     // Row 1 scores (0, 0, 0, 0, 0, 10): top-1 class 5 (miss); top-5 = 5 then the ties 0..3 in
     // index order (tf.topk is stable), so label 3 is a hit.
-    const acc = evaluateLinear(w, b, set);
+    const acc = await evaluateLinear(w, b, set);
     expect(acc.top1).toBe(0);
     expect(acc.top5).toBe(1);
     w.dispose();
