@@ -8,6 +8,9 @@ export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 export CARP_PRESET="${CARP_PRESET:-fmnist-tiny}"
 # WebGPU on Mesa's software adapter: slow but exact, so a few small checks run in CI.
 export CARP_TEST_WEBGPU="${CARP_TEST_WEBGPU:-1}"
+# The native (OpenBLAS) kernels must have been built by set-up: a missing addon fails a
+# test instead of silently testing the pure-wasm path only (src/backend/native).
+export CARP_REQUIRE_NATIVE="${CARP_REQUIRE_NATIVE:-1}"
 status=0
 step() { printf '\n== %s\n' "$1"; }
 

@@ -10,7 +10,8 @@
  * The choice and the skip reasons are logged once per process.
  */
 import { tf } from './tf';
-import { registerWasmKernels } from './wasmKernels';
+import type { NativeSummary } from './native/addon';
+import { activeNativeKernels, nativeUnavailableReason, registerWasmKernels } from './wasmKernels';
 import { tryWebgpu, type WebgpuAdapterSummary } from './webgpu';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -40,6 +41,8 @@ export interface BackendChoice {
   skipped: { candidate: BackendName; reason: string }[];
   /** The GPU adapter, when the backend is webgpu. */
   adapter?: WebgpuAdapterSummary;
+  /** On wasm: the native (OpenBLAS) kernels in use, or why not (src/backend/native). */
+  native?: NativeSummary | { unavailable: string };
 }
 
 let chosen: BackendChoice | undefined;
@@ -60,7 +63,7 @@ async function tryCandidate(
   candidate: BackendName,
   forced: boolean,
   log: (line: string) => void,
-): Promise<{ backend: string; adapter?: WebgpuAdapterSummary }> {
+): Promise<Pick<BackendChoice, 'backend' | 'adapter' | 'native'>> {
   switch (candidate) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
@@ -87,7 +90,11 @@ async function tryCandidate(
       await import('@tensorflow/tfjs-backend-wasm');
       registerWasmKernels();
       if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialise');
-      return { backend: 'wasm' };
+      const native = activeNativeKernels();
+      return {
+        backend: 'wasm',
+        native: native ?? { unavailable: nativeUnavailableReason() ?? 'unknown' },
+      };
     }
     case 'cpu': {
       await import('@tensorflow/tfjs-backend-cpu');
@@ -104,17 +111,19 @@ async function select(env: NodeJS.ProcessEnv, log: (line: string) => void): Prom
   const skipped: BackendChoice['skipped'] = [];
   for (const candidate of chain) {
     try {
-      const { backend, adapter } = await tryCandidate(candidate, forced, log);
+      const { backend, adapter, native } = await tryCandidate(candidate, forced, log);
       const choice: BackendChoice = {
         backend,
         candidate,
         forced,
         skipped,
         ...(adapter ? { adapter } : {}),
+        ...(native ? { native } : {}),
       };
       const why = skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ');
       log(
         `[carp-kit] backend ${backend}${forced ? ' (forced by CARP_BACKEND)' : ''}` +
+          (native ? ` — ${describeNative(native)}` : '') +
           (why ? ` — skipped ${why}` : ''),
       );
       return choice;
@@ -125,6 +134,13 @@ async function select(env: NodeJS.ProcessEnv, log: (line: string) => void): Prom
   throw new Error(
     `no TensorFlow.js backend could be started: ${skipped.map((s) => `${s.candidate}: ${s.reason}`).join('; ')}`,
   );
+}
+
+/** One phrase for the log line: the native kernels in use, or why not. */
+export function describeNative(native: NonNullable<BackendChoice['native']>): string {
+  return 'unavailable' in native
+    ? `native kernels off: ${native.unavailable}`
+    : `native kernels on (OpenBLAS ${native.blasCore}, ${native.threads} threads)`;
 }
 
 /**

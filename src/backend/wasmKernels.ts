@@ -26,6 +26,8 @@ import { batchMatMulConfig } from './kernels/batchMatMul';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
+import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
+import { BN_BACKWARD, BN_FORWARD, nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
 
@@ -42,6 +44,12 @@ export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 const ours = new Map<string, tf.KernelConfig>();
 /** The built-in configs we replaced (absent where wasm has none), kept for benchmarks. */
 const builtins = new Map<string, tf.KernelConfig>();
+/** The native (OpenBLAS) configs, when the addon loads (src/backend/native). */
+const native = new Map<string, tf.KernelConfig>();
+/** Whether the native kernels are installed; decided at the first registration. */
+let nativeOn: boolean | undefined;
+/** wasm's own Conv2D (XNNPACK), which the native Conv2D replaces and falls back to. */
+let builtinConv2D: tf.KernelConfig | undefined;
 
 function install(config: tf.KernelConfig): void {
   if (tf.getKernel(config.kernelName, BACKEND) !== undefined) {
@@ -61,6 +69,7 @@ function ensureConfigs(): void {
     const builtin = tf.getKernel(name, BACKEND);
     if (builtin !== undefined) builtins.set(name, builtin);
   }
+  builtinConv2D = tf.getKernel(tf.Conv2D, BACKEND);
   const matMul = builtins.get(tf.BatchMatMul);
   if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
   for (const config of [
@@ -74,15 +83,62 @@ function ensureConfigs(): void {
   }
 }
 
+/** Builds the native configs once, over ours (or the built-in) as their fallbacks. */
+function ensureNative(): boolean {
+  if (native.size > 0) return true;
+  const addon = loadNative().addon;
+  if (!addon) return false;
+  const fallbacks = new Map<string, tf.KernelConfig>(ours);
+  if (builtinConv2D) fallbacks.set(tf.Conv2D, builtinConv2D);
+  for (const config of nativeKernelConfigs(addon, fallbacks)) native.set(config.kernelName, config);
+  return true;
+}
+
 /**
  * Registers our wasm kernels; idempotent (a second call changes nothing unless a kernel
- * was swapped with {@link useWasmKernel}, which it swaps back to ours).
+ * was swapped with {@link useWasmKernel}, which it swaps back). Where the native addon
+ * loads (and `CARP_NATIVE` is not `0`), its kernels go over ours: see
+ * {@link useNativeKernels}.
  */
 export function registerWasmKernels(): void {
   ensureConfigs();
-  for (const config of ours.values()) {
+  if (nativeOn === undefined) nativeOn = ensureNative();
+  const wanted = new Map<string, tf.KernelConfig>(ours);
+  if (nativeOn) for (const [name, config] of native) wanted.set(name, config);
+  else if (builtinConv2D) wanted.set(tf.Conv2D, builtinConv2D);
+  for (const config of wanted.values()) {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc !== config.kernelFunc) install(config);
   }
+  if (!nativeOn) {
+    for (const name of [BN_FORWARD, BN_BACKWARD]) {
+      if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
+    }
+  }
+}
+
+/**
+ * Switches the native (OpenBLAS) kernels on or off on wasm, for tests and benchmarks that
+ * compare both paths in one process. Turning them on throws, with the reason, when the
+ * addon is unavailable.
+ */
+export function useNativeKernels(on: boolean): void {
+  ensureConfigs();
+  if (on && !ensureNative()) {
+    throw new Error(`useNativeKernels: native kernels unavailable: ${loadNative().reason}`);
+  }
+  nativeOn = on;
+  registerWasmKernels();
+}
+
+/** The native kernels' OpenBLAS core and threads when they are installed on wasm. */
+export function activeNativeKernels(): NativeSummary | undefined {
+  return nativeOn ? nativeSummary() : undefined;
+}
+
+/** Why the native kernels are not installed (undefined when they are). */
+export function nativeUnavailableReason(): string | undefined {
+  if (nativeOn) return undefined;
+  return loadNative().reason ?? 'switched off by useNativeKernels(false)';
 }
 
 /** Whether wasm has a built-in kernel of that name (before ours replaced it). */

@@ -3,7 +3,8 @@
  * evaluation mode (running BN statistics, no tape) — what every evaluation protocol runs
  * (spec §9.0) — on the active tfjs backend vs PyTorch (`torch.no_grad()`, `eval()`,
  * bench/peers/carp_step.py) on the same network and input size, alternating batches.
- * Ours is one thread (wasm); the peer gives one row per thread count.
+ * One row per thread count, both sides with that many threads (ours through the native
+ * kernels, ourThreads.ts; pure wasm is one thread in every row).
  */
 import { tf } from '../backend/tf';
 import { backboneFeatures } from '../models/multiCrop';
@@ -12,6 +13,7 @@ import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { TorchPeer } from './torchPeer';
 import { threadWord } from './trainStepBench';
 import { type BenchRow, speedRatio } from './types';
+import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 
 export interface FeatureBenchOptions {
   /** Images per batch (default 256). */
@@ -57,21 +59,29 @@ export async function benchFeatures(
       (await peer!.call({ cmd: 'features', threads: n, batches })).seconds as number[];
     for (let i = 0; i < warmup; i++) await ours();
     if (peer && warmup > 0) await theirs(threads[0], warmup);
-    const mine: number[] = [];
+    const mine = new Map<number, number[]>(threads.map((n) => [n, []]));
+    const ourThreads = new Map<number, number>();
     const peerTimes = new Map<number, number[]>(threads.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
-      mine.push(await ours());
-      if (peer) for (const n of threads) peerTimes.get(n)!.push(...(await theirs(n, 1)));
+      for (const n of threads) {
+        ourThreads.set(n, useOurThreads(n));
+        mine.get(n)!.push(await ours());
+        if (peer) peerTimes.get(n)!.push(...(await theirs(n, 1)));
+      }
     }
-    const oursFig = batch / Math.min(...mine);
+    restoreOurThreads();
     const { model } = net.cfg;
     return threads.map((n) => {
       const times = peerTimes.get(n)!;
       const peerFig = times.length ? batch / Math.min(...times) : null;
+      const oursFig = batch / Math.min(...mine.get(n)!);
       const notes = [
         `teacher backbone, eval mode: ResNet-18 width ${model.width}${model.cifarStem ? ' CIFAR stem' : ''}, ` +
           `batches of ${batch} × ${s}×${s}×${ch}`,
-        `ours: 1 thread (tfjs ${tf.getBackend()}); ${mine.map((t) => t.toFixed(2)).join(', ')} s per batch`,
+        `${ourThreadsNote(ourThreads.get(n)!)}; ${mine
+          .get(n)!
+          .map((t) => t.toFixed(2))
+          .join(', ')} s per batch`,
         `fastest of ${rounds} alternating batches per side after ${warmup} warm-up`,
       ];
       if (why) notes.push(why);
@@ -87,7 +97,7 @@ export async function benchFeatures(
         peer: peerFig,
         peerName: peer ? `${peer.versions} (Debian), ${threadWord(n)}` : 'PyTorch (absent)',
         speedRatio: speedRatio(oursFig, peerFig, true),
-        backend: tf.getBackend(),
+        backend: ourBackend(),
         notes,
       };
     });

@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tf';
+import type { NativeSummary } from '../backend/native/addon';
+import { activeNativeKernels } from '../backend/wasmKernels';
 import type { StepProfile } from './stepProfile';
 import type { TargetCheck } from './targets';
 import type { BenchRow } from './types';
@@ -49,8 +51,15 @@ export function machineInfo(): Record<string, unknown> {
     backend: tf.getBackend(),
     wasmSimd: tf.getBackend() === 'wasm' ? env.getBool('WASM_HAS_SIMD_SUPPORT') : null,
     wasmThreads: tf.getBackend() === 'wasm' ? env.getBool('WASM_HAS_MULTITHREAD_SUPPORT') : null,
+    // The OpenBLAS kernels behind wasm's convolutions, matMuls and batch norm, if on.
+    nativeKernels: tf.getBackend() === 'wasm' ? (activeNativeKernels() ?? null) : null,
     loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
   };
+}
+
+function nativeWords(native: unknown): string {
+  const n = native as NativeSummary | null | undefined;
+  return n ? `, native kernels: OpenBLAS ${n.blasCore}` : '';
 }
 
 export function gitSha(): string | null {
@@ -88,7 +97,7 @@ export function formatReport(r: BenchReport): string {
       .trimEnd();
   const m = r.machine;
   const lines = [
-    `carp-kit bench — ${String(m.cpu)}, ${String(m.cores)} cores, ${String(m.memoryGiB)} GiB, ${String(m.os)}, Node ${String(m.node)}, tfjs ${String(m.tfjs)} (${String(m.backend)}${m.wasmSimd ? ', SIMD' : ''}${m.wasmThreads === false ? ', 1 thread' : ''}), load ${String(m.loadAverageAtStart)}`,
+    `carp-kit bench — ${String(m.cpu)}, ${String(m.cores)} cores, ${String(m.memoryGiB)} GiB, ${String(m.os)}, Node ${String(m.node)}, tfjs ${String(m.tfjs)} (${String(m.backend)}${m.wasmSimd ? ', SIMD' : ''}${m.wasmThreads === false ? ', 1 wasm thread' : ''}${nativeWords(m.nativeKernels)}), load ${String(m.loadAverageAtStart)}`,
     'ratio: > 1 means ours is faster (ours/peer for images/s, peer/ours for seconds)',
     '',
     line(head),

@@ -6,18 +6,19 @@
  * Both sides time the step on views made once before timing (the peer's are random tensors
  * of the crop sizes; ours come from one `multiCropViews` call): augmentation is measured
  * by its own scenario. The figure is distinct images per second = A·B / seconds of one
- * optimiser step (A micro-steps of B images). The wasm backend runs one thread, so "ours"
- * is one thread in every row; the peer runs with `torch.set_num_threads(n)` per row.
+ * optimiser step (A micro-steps of B images). Each row runs both sides with the same
+ * number of threads: the peer with `torch.set_num_threads(n)`, ours with n native-kernel
+ * threads (ourThreads.ts; pure wasm, without the native kernels, is one thread in every row).
  * `profileTrainStep` (stepProfile.ts) splits one micro-step into its stages for docs/performance.md;
  * the peer process is `TorchPeer` (torchPeer.ts), our side `OurCarpStep` (ourCarpStep.ts).
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { tf } from '../backend/tf';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { stepFlops } from './stepFlops';
 import { profileTrainStep, type StepProfile } from './stepProfile';
 import { TorchPeer } from './torchPeer';
 import { type BenchRow, speedRatio } from './types';
+import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 
 // Re-exported: the names this module has always offered (tests, featureBench, memoryBench, main).
 export { DEFAULT_PYTHON, TorchPeer } from './torchPeer';
@@ -56,7 +57,8 @@ export async function benchTrainStep(
     : (ours.peerUnsupported() ?? TorchPeer.unavailable(o.python));
   const peer = why ? null : await TorchPeer.start(ours.peerSetup(8), o.python);
   try {
-    const mine: number[] = [];
+    const mine = new Map<number, number[]>(threads.map((n) => [n, []]));
+    const ourThreads = new Map<number, number>();
     const theirs = new Map<number, number[]>(threads.map((n) => [n, []]));
     const phases = new Map<number, Record<string, number>>();
     let peerLoss = NaN;
@@ -76,27 +78,33 @@ export async function benchTrainStep(
     for (let i = 0; i < warmup; i++) await ours.microStep(true);
     if (peer && warmup > 0) await runPeer(threads[0], warmup, false);
     for (let r = 0; r < rounds; r++) {
-      const s = await ours.step();
-      mine.push(s.seconds);
-      ourLoss = s.loss;
-      if (peer) for (const n of threads) await runPeer(n, 1, true);
+      for (const n of threads) {
+        ourThreads.set(n, useOurThreads(n));
+        const s = await ours.step();
+        mine.get(n)!.push(s.seconds);
+        ourLoss = s.loss;
+        if (peer) await runPeer(n, 1, true);
+      }
     }
+    restoreOurThreads();
     const flops = stepFlops(ours.spec, ours.cfg.crops, c.batch) * c.accumulation;
-    const best = Math.min(...mine);
     const { crops, model } = ours.cfg;
     const common = [
       `ResNet-18 width ${model.width}${model.cifarStem ? ' CIFAR stem' : ''}, ${model.inChannels} ch; ` +
         `2×${crops.globalSize} + ${crops.numLocal}×${crops.localSize} px crops; K ${model.numPrototypes}, P ${model.partitionSize}; ` +
         `${ours.images} images per optimiser step = ${c.accumulation} micro-batch${c.accumulation === 1 ? '' : 'es'} of ${c.batch}`,
       'both sides time the step on views made before timing (augmentation: see the augment rows)',
-      `ours: 1 thread (tfjs ${tf.getBackend()}); ${fmt(mine)} s per step; ≈${(flops / best / 1e9).toFixed(1)} GFLOP/s`,
       `fastest of ${rounds} alternating timed steps per side after ${warmup} warm-up micro-step(s)`,
       ...(c.note ? [c.note] : []),
     ];
     const rows = threads.map((n): BenchRow => {
       const times = theirs.get(n)!;
       const peerBest = times.length ? Math.min(...times) : null;
-      const notes = [...common];
+      const best = Math.min(...mine.get(n)!);
+      const notes = [
+        ...common,
+        `${ourThreadsNote(ourThreads.get(n)!)}; ${fmt(mine.get(n)!)} s per step; ≈${(flops / best / 1e9).toFixed(1)} GFLOP/s`,
+      ];
       if (why) notes.push(why);
       if (peerBest !== null && n > 1) {
         notes.push(
@@ -124,7 +132,7 @@ export async function benchTrainStep(
         peer: peerFig,
         peerName: peer ? `${peer.versions} (Debian), ${threadWord(n)}` : 'PyTorch (absent)',
         speedRatio: speedRatio(oursFig, peerFig, true),
-        backend: tf.getBackend(),
+        backend: ourBackend(),
         notes,
       };
     });

@@ -14,6 +14,7 @@
 import { tf } from '../backend/tf';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/tf';
 import type { ParamScope } from './params';
+import { BN_BACKWARD, BN_FORWARD } from '../backend/native/kernels';
 
 /** PyTorch BatchNorm defaults (spec §2.1). */
 export const BN_EPS = 1e-5;
@@ -106,7 +107,7 @@ function bnTrainOp(
     const { mean, variance } = tf.moments(x, axes);
     onStats(mean as Tensor1D, variance as Tensor1D, n);
     const inv = tf.rsqrt(tf.add(variance, BN_EPS));
-    const xhat = tf.sub(tf.mul(x, inv), tf.mul(mean, inv));
+    const xhat = tf.mul(tf.sub(x, mean), inv); // PyTorch's (x − μ)·inv: no cancellation
     const y = tf.add(tf.mul(xhat, gamma), beta);
     save([xhat, inv, gamma]);
     return {
@@ -122,6 +123,40 @@ function bnTrainOp(
     };
   };
   return tf.customGrad(f);
+}
+
+/**
+ * The same op on the native kernels (src/backend/native), one multi-threaded pass for the
+ * statistics, one for y, and two for the gradient: the composite above costs about six
+ * full-size passes forward and seven backward. It saves `x` instead of x̂ (x is alive
+ * anyway) and recomputes x̂ in the gradient.
+ */
+function bnTrainOpNative(
+  onStats: (mean: Tensor1D, variance: Tensor1D, n: number) => void,
+): (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor {
+  const engine = tf.engine();
+  const attrs = { epsilon: BN_EPS } as unknown as tf.NamedAttrMap;
+  const f = (...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta] = args as Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    const [y, mean, variance] = engine.runKernel(BN_FORWARD, { x, gamma, beta }, attrs) as Tensor[];
+    onStats(mean as Tensor1D, variance as Tensor1D, x.size / x.shape[x.rank - 1]);
+    save([x, mean, variance, gamma]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, smean, svar, sgamma] = saved;
+        const inputs = { dy, x: sx, mean: smean, variance: svar, gamma: sgamma };
+        return engine.runKernel(BN_BACKWARD, inputs, attrs) as Tensor[];
+      },
+    };
+  };
+  return tf.customGrad(f);
+}
+
+/** Whether the active backend has the native batch-norm kernels (wasm + native addon). */
+function hasNativeBatchNorm(): boolean {
+  return tf.getKernel(BN_FORWARD, tf.getBackend()) !== undefined;
 }
 
 /**
@@ -155,7 +190,8 @@ export function batchNorm<T extends Tensor2D | Tensor4D>(
       opts.bnUpdates.record(p, prefix, mean.clone(), tf.mul(variance, n / (n - 1)));
     }
   };
-  return bnTrainOp(axes, onStats)(x, gamma, beta) as T;
+  const op = hasNativeBatchNorm() ? bnTrainOpNative(onStats) : bnTrainOp(axes, onStats);
+  return op(x, gamma, beta) as T;
 }
 
 /** Bias-free convolution with PyTorch's symmetric zero padding; kernel `[kh, kw, in, out]`. */

@@ -5,6 +5,8 @@
  */
 import { expect } from 'vitest';
 import { tf } from '../../src/backend/tf';
+import { loadNative } from '../../src/backend/native/addon';
+import { useNativeKernels } from '../../src/backend/wasmKernels';
 import { createRng } from '../../src/random';
 import { expectClose, initTestBackend } from '../helpers/tensors';
 
@@ -92,4 +94,19 @@ export function expectAllClose(
 export async function initBothBackends(): Promise<void> {
   expect(await initTestBackend('wasm')).toBe('wasm');
   await import('@tensorflow/tfjs-backend-cpu');
+}
+
+/**
+ * The wasm kernel sets a test runs under: the native (OpenBLAS) kernels where the addon
+ * loads, and always our pure-wasm kernels (the path of machines without the addon).
+ * CI sets CARP_REQUIRE_NATIVE=1, so a missing addon fails nativeKernels.test.ts instead
+ * of silently dropping the native mode.
+ */
+export type KernelMode = 'native' | 'pure wasm';
+export const KERNEL_MODES: KernelMode[] =
+  loadNative().addon !== undefined ? ['native', 'pure wasm'] : ['pure wasm'];
+
+/** Switches wasm to the kernels of `mode` (restore with `setKernelMode(KERNEL_MODES[0])`). */
+export function setKernelMode(mode: KernelMode): void {
+  useNativeKernels(mode === 'native');
 }

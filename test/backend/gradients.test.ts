@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { useWasmKernel } from '../../src/backend/wasmKernels';
 import { createRng } from '../../src/random';
-import { compare, initBothBackends, type Pad } from './compareBackends';
+import {
+  KERNEL_MODES,
+  compare,
+  expectAllClose,
+  initBothBackends,
+  makeValues,
+  setKernelMode,
+  type Pad,
+} from './compareBackends';
 
 beforeAll(initBothBackends);
 afterAll(() => tf.setBackend('wasm'));
@@ -52,7 +60,9 @@ const convCases: [string, number[], number[], number | [number, number], Pad][] 
   ['5×5/3 same', [1, 10, 11, 2], [5, 5, 2, 3], 3, 'same'],
 ];
 
-describe('conv2d on wasm matches cpu (value, dx, dw)', () => {
+describe.each(KERNEL_MODES)('conv2d on wasm (%s kernels) matches cpu (value, dx, dw)', (mode) => {
+  beforeAll(() => setKernelMode(mode));
+  afterAll(() => setKernelMode(KERNEL_MODES[0]));
   for (const [name, xs, ws, strides, pad] of convCases) {
     it(name, () =>
       compare(
@@ -62,6 +72,22 @@ describe('conv2d on wasm matches cpu (value, dx, dw)', () => {
       ),
     );
   }
+  it('dilated 3×3 (forward only: tfjs has no dilated conv gradient)', async () => {
+    const x = tf.randomNormal([2, 9, 9, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 6) as tf.Tensor4D;
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const y = tf.conv2d(x, w, 1, 'same', 'NHWC', 2);
+      const v = (await y.data()) as Float32Array;
+      y.dispose();
+      return v;
+    };
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    expectAllClose([wasm], [cpu], () => 'dilated conv');
+    tf.dispose([x, w]);
+  });
 });
 
 describe('batch norm in training mode', () => {
@@ -133,8 +159,10 @@ describe('pooling', () => {
   });
 });
 
-describe('dense layers and the CARP head', () => {
-  // Small products stay on wasm's built-in loop, larger ones go through our kernel.
+describe.each(KERNEL_MODES)('matMul on wasm (%s kernels) matches cpu', (mode) => {
+  beforeAll(() => setKernelMode(mode));
+  afterAll(() => setKernelMode(KERNEL_MODES[0]));
+  // Pure wasm: small products stay on wasm's built-in loop, larger ones go through ours.
   for (const [m, k, n] of [
     [3, 4, 5],
     [40, 30, 50],
@@ -162,6 +190,31 @@ describe('dense layers and the CARP head', () => {
       { shape: [3, 40, 30] },
     ]);
   });
+  it('batched matMul broadcasting a batch of 1, and rank 4 (forward: tfjs has no broadcast gradient)', async () => {
+    for (const [sa, sb, tb] of [
+      [[1, 6, 7], [3, 7, 5], false],
+      [[2, 2, 6, 7], [5, 7], true],
+    ] as [number[], number[], boolean][]) {
+      const a = tf.tensor(makeValues({ shape: sa }), sa);
+      const b = tf.tensor(makeValues({ shape: sb }), sb);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const c = tf.matMul(a, b, false, tb);
+        const out = { shape: c.shape, values: (await c.data()) as Float32Array };
+        c.dispose();
+        return out;
+      };
+      const wasm = await run('wasm');
+      const cpu = await run('cpu');
+      await tf.setBackend('wasm');
+      expect(wasm.shape).toEqual(cpu.shape);
+      expectAllClose([wasm.values], [cpu.values], () => `matMul [${sa}]·[${sb}]`);
+      tf.dispose([a, b]);
+    }
+  });
+});
+
+describe('dense layers and the CARP head', () => {
   it('GELU exact: 0.5·x·(1 + erf(x/√2))', () =>
     compare('gelu', (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))), [
       { shape: [4, 7] },

@@ -59,13 +59,15 @@ describe('protocol runners', () => {
   it('runKnn writes a typed result and reuses cached features', async () => {
     const teacher = randomInitTeacher(tinyConfig());
     const runDir = mkdtempSync(join(tmpdir(), 'proto-'));
-    const ctx = { teacher, runDir, dataset: 'fashion-mnist', limit: 64 };
+    // 256 images: with 64, top-1 of these width-4 random features was 0.06 on cpu and 0.13
+    // on pure wasm (one image is 1.6 points; chance is 0.1), so "beats chance" was noise.
+    const ctx = { teacher, runDir, dataset: 'fashion-mnist', limit: 256 };
     const r = await runKnn(ctx, { k: [5, 500] });
     expect(r.protocol).toBe('knn');
     expect(r.proxy).toBe(false);
-    expect(r.splits).toEqual({ train: 64, test: 64 });
+    expect(r.splits).toEqual({ train: 256, test: 256 });
     const m = r.metrics as Record<string, { top1: number; top5: number }>;
-    expect(m['5'].top1).toBeGreaterThan(0.1); // random conv features beat chance (0.1) on Fashion-MNIST
+    expect(m['5'].top1).toBeGreaterThan(0.12); // random conv features beat chance (0.1): 0.14–0.15 measured
     expect(m['500'].top5).toBeGreaterThanOrEqual(m['500'].top1);
     expect(existsSync(join(runDir, 'eval', 'knn-fashion-mnist.json'))).toBe(true);
     expect(readEvalResults(runDir).map((e) => e.protocol)).toEqual(['knn']);

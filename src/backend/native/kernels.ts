@@ -1,0 +1,306 @@
+/**
+ * tfjs kernel configs for the wasm backend that run the native addon (./addon.ts) on the
+ * wasm heap: `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`, and
+ * two kernels of our own for training-mode batch norm (`CarpBatchNormForward`/`Backward`,
+ * used by src/models/layers.ts where the active backend has them).
+ *
+ * Each kernel allocates its output through the wasm backend (so tfjs owns it as usual),
+ * then hands the addon the heap and byte offsets; no data is copied. Cases the addon does
+ * not cover (NCHW, non-float32, empty tensors, batch broadcasting other than 1 ↔ B) go to
+ * the `fallback` config: our pure-wasm kernel or wasm's built-in.
+ */
+import { tf } from '../tf';
+import type { NativeAddon } from './addon';
+
+/** Our kernel names for batch norm in training mode (float32, channels last). */
+export const BN_FORWARD = 'CarpBatchNormForward';
+export const BN_BACKWARD = 'CarpBatchNormBackward';
+
+/** The members of tfjs-wasm's `BackendWasm` these kernels use. */
+interface WasmHeapBackend {
+  wasm: { HEAPU8: Uint8Array };
+  getMemoryOffset(dataId: object): number;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
+
+function heapBackend(args: KernelArgs): WasmHeapBackend {
+  return args.backend as unknown as WasmHeapBackend;
+}
+
+const size = (t: tf.TensorInfo): number => tf.util.sizeFromShape(t.shape);
+const allFloat = (ts: tf.TensorInfo[]): boolean =>
+  ts.every((t) => t.dtype === 'float32' && size(t) > 0);
+
+/** The 15 numbers of the addon's conv geometry (carp_native.cc `readConv`). */
+function geometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
+  ];
+}
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape?: [number, number, number, number];
+  filterShape?: [number, number, number, number];
+}
+
+type Shape4 = [number, number, number, number];
+
+/** A native conv-style kernel; `run` returns undefined to defer to the fallback. */
+function convConfig(
+  kernelName: string,
+  fallback: tf.KernelConfig,
+  run: (args: KernelArgs, attrs: ConvAttrs, b: WasmHeapBackend) => tf.TensorInfo | undefined,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    setupFunc: fallback.setupFunc,
+    kernelFunc: (args) => {
+      const attrs = args.attrs as unknown as ConvAttrs;
+      const inputs = Object.values(args.inputs) as tf.TensorInfo[];
+      const out =
+        attrs.dataFormat === 'NCHW' || !allFloat(inputs)
+          ? undefined
+          : run(args, attrs, heapBackend(args));
+      return out ?? fallback.kernelFunc(args);
+    },
+  };
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs, dilations: number) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides,
+    attrs.dilations ?? dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+/** The five native kernel configs for wasm; `fallbacks` holds the configs they replace. */
+export function nativeKernelConfigs(
+  addon: NativeAddon,
+  fallbacks: Map<string, tf.KernelConfig>,
+): tf.KernelConfig[] {
+  const need = (name: string): tf.KernelConfig => {
+    const f = fallbacks.get(name);
+    if (!f) throw new Error(`native kernels: no wasm ${name} to fall back to`);
+    return f;
+  };
+  const conv2d = convConfig(tf.Conv2D, need(tf.Conv2D), (args, attrs, b) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const info = convInfo(x.shape, filter.shape, attrs, 1);
+    const out = b.makeOutput(info.outShape, 'float32');
+    if (size(out) === 0) return out;
+    const heap = b.wasm.HEAPU8; // after makeOutput: allocation may grow (replace) the heap
+    addon.conv2d(
+      heap,
+      b.getMemoryOffset(x.dataId),
+      b.getMemoryOffset(filter.dataId),
+      b.getMemoryOffset(out.dataId),
+      ...geometry(info),
+    );
+    return out;
+  });
+  const backpropInput = convConfig(
+    tf.Conv2DBackpropInput,
+    need(tf.Conv2DBackpropInput),
+    (args, attrs, b) => {
+      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const inputShape = attrs.inputShape as Shape4;
+      if (tf.util.sizeFromShape(inputShape) === 0) return undefined;
+      const info = convInfo(inputShape, filter.shape, attrs, 1);
+      if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined; // fallback asserts
+      const out = b.makeOutput(inputShape, 'float32');
+      addon.conv2dBackpropInput(
+        b.wasm.HEAPU8,
+        b.getMemoryOffset(dy.dataId),
+        b.getMemoryOffset(filter.dataId),
+        b.getMemoryOffset(out.dataId),
+        ...geometry(info),
+      );
+      return out;
+    },
+  );
+  const backpropFilter = convConfig(
+    tf.Conv2DBackpropFilter,
+    need(tf.Conv2DBackpropFilter),
+    (args, attrs, b) => {
+      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const filterShape = attrs.filterShape as Shape4;
+      const info = convInfo(x.shape, filterShape, attrs, 1);
+      if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined;
+      const out = b.makeOutput(filterShape, 'float32');
+      addon.conv2dBackpropFilter(
+        b.wasm.HEAPU8,
+        b.getMemoryOffset(x.dataId),
+        b.getMemoryOffset(dy.dataId),
+        b.getMemoryOffset(out.dataId),
+        ...geometry(info),
+      );
+      return out;
+    },
+  );
+  return [
+    conv2d,
+    backpropInput,
+    backpropFilter,
+    matMulConfig(addon, need(tf.BatchMatMul)),
+    ...batchNormConfigs(addon),
+  ];
+}
+
+function matMulConfig(addon: NativeAddon, fallback: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: tf.BatchMatMul,
+    backendName: 'wasm',
+    setupFunc: fallback.setupFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as unknown as {
+        transposeA: boolean;
+        transposeB: boolean;
+      };
+      const outerA = a.shape.slice(0, -2);
+      const outerB = b.shape.slice(0, -2);
+      const batchA = tf.util.sizeFromShape(outerA);
+      const batchB = tf.util.sizeFromShape(outerB);
+      const sameBatch = batchA === batchB && tf.util.arraysEqual(outerA, outerB);
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      const m = a.shape[ra - (transposeA ? 1 : 2)];
+      const k = a.shape[ra - (transposeA ? 2 : 1)];
+      const n = b.shape[rb - (transposeB ? 2 : 1)];
+      const kb = b.shape[rb - (transposeB ? 1 : 2)];
+      if (!allFloat([a, b]) || k !== kb || !(sameBatch || batchA === 1 || batchB === 1)) {
+        return fallback.kernelFunc(args); // it also reports shape errors
+      }
+      const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+      const backend = heapBackend(args);
+      const out = backend.makeOutput([...outer, m, n], 'float32');
+      addon.matMul(
+        backend.wasm.HEAPU8,
+        backend.getMemoryOffset(a.dataId),
+        backend.getMemoryOffset(b.dataId),
+        backend.getMemoryOffset(out.dataId),
+        batchA,
+        batchB,
+        m,
+        n,
+        k,
+        transposeA ? 1 : 0,
+        transposeB ? 1 : 0,
+      );
+      return out;
+    },
+  };
+}
+
+/**
+ * `CarpBatchNormForward(x, gamma, beta; epsilon)` → `[y, mean, variance]` (biased variance)
+ * and `CarpBatchNormBackward(dy, x, mean, variance, gamma; epsilon)` → `[dx, dgamma, dbeta]`,
+ * channels on the last axis. Formulas: spec §3 (BatchNorm2d/1d in training mode) and the
+ * closed-form gradient documented at src/models/layers.ts `bnTrainOp`.
+ */
+function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
+  const forward: tf.KernelConfig = {
+    kernelName: BN_FORWARD,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
+      const { epsilon } = args.attrs as unknown as { epsilon: number };
+      const c = x.shape[x.shape.length - 1];
+      checkBatchNorm(BN_FORWARD, x, c, [gamma, beta]);
+      const b = heapBackend(args);
+      const y = b.makeOutput(x.shape, 'float32');
+      const mean = b.makeOutput([c], 'float32');
+      const variance = b.makeOutput([c], 'float32');
+      const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+      addon.batchNormForward(
+        b.wasm.HEAPU8,
+        off(x),
+        off(gamma),
+        off(beta),
+        off(y),
+        off(mean),
+        off(variance),
+        size(x) / c,
+        c,
+        epsilon,
+      );
+      return [y, mean, variance];
+    },
+  };
+  const backward: tf.KernelConfig = {
+    kernelName: BN_BACKWARD,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { dy, x, mean, variance, gamma } = args.inputs as Record<string, tf.TensorInfo>;
+      const { epsilon } = args.attrs as unknown as { epsilon: number };
+      const c = x.shape[x.shape.length - 1];
+      checkBatchNorm(BN_BACKWARD, x, c, [mean, variance, gamma]);
+      tf.util.assert(
+        tf.util.arraysEqual(dy.shape, x.shape) && dy.dtype === 'float32',
+        () => `${BN_BACKWARD}: dy [${dy.shape.join(',')}] must be float32 shaped like x`,
+      );
+      const b = heapBackend(args);
+      const dx = b.makeOutput(x.shape, 'float32');
+      const dgamma = b.makeOutput([c], 'float32');
+      const dbeta = b.makeOutput([c], 'float32');
+      const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+      addon.batchNormBackward(
+        b.wasm.HEAPU8,
+        off(dy),
+        off(x),
+        off(mean),
+        off(variance),
+        off(gamma),
+        off(dx),
+        off(dgamma),
+        off(dbeta),
+        size(x) / c,
+        c,
+        epsilon,
+      );
+      return [dx, dgamma, dbeta];
+    },
+  };
+  return [forward, backward];
+}
+
+function checkBatchNorm(name: string, x: tf.TensorInfo, c: number, perChannel: tf.TensorInfo[]) {
+  tf.util.assert(
+    x.dtype === 'float32' && size(x) > 0 && x.shape.length >= 2,
+    () => `${name}: x must be a non-empty float32 tensor of rank ≥ 2, got [${x.shape.join(',')}]`,
+  );
+  for (const t of perChannel) {
+    tf.util.assert(
+      t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === c,
+      () => `${name}: per-channel inputs must be float32 [${c}], got [${t.shape.join(',')}]`,
+    );
+  }
+}

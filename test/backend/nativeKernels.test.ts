@@ -1,0 +1,188 @@
+/**
+ * The native (OpenBLAS) kernels on wasm (src/backend/native): their presence where CI
+ * requires it, batch norm through src/models/layers.ts against the cpu composite, the
+ * fallbacks (NCHW, int32), determinism, thread counts, bounds checks and switching.
+ * Convolutions and matMuls are compared with cpu in both kernel modes by gradients.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/backend/tf';
+import { loadNative, setNativeThreads, threadsFromEnv } from '../../src/backend/native/addon';
+import { BN_FORWARD } from '../../src/backend/native/kernels';
+import { describeNative } from '../../src/backend/selectBackend';
+import { activeNativeKernels, useNativeKernels } from '../../src/backend/wasmKernels';
+import { BN_EPS, BatchNormUpdates, batchNorm, initBatchNorm } from '../../src/models/layers';
+import { ParamStore, type ParamScope } from '../../src/models/params';
+import { expectClose, expectNoLeak } from '../helpers/tensors';
+import { compare, initBothBackends, makeValues } from './compareBackends';
+
+const native = loadNative();
+const available = native.addon !== undefined;
+
+beforeAll(initBothBackends);
+afterAll(async () => {
+  if (available) useNativeKernels(true);
+  await tf.setBackend('wasm');
+});
+
+describe('availability', () => {
+  it('the addon loads where CI requires it, or says why not', () => {
+    if (process.env.CARP_REQUIRE_NATIVE === '1') {
+      expect(native.reason, 'native kernels required (CARP_REQUIRE_NATIVE=1)').toBeUndefined();
+    }
+    if (!available) expect(native.reason).toMatch(/CARP_NATIVE=0|not built|failed to load/);
+  });
+
+  it('CARP_THREADS is validated with the variable named', () => {
+    expect(threadsFromEnv({ CARP_THREADS: '3' })).toBe(3);
+    expect(() => threadsFromEnv({ CARP_THREADS: 'two' })).toThrow(/CARP_THREADS="two"/);
+    expect(() => threadsFromEnv({ CARP_THREADS: '0' })).toThrow(/1 to 1024/);
+  });
+});
+
+/** A scope over given γ, β (training mode reads nothing else unless stats are recorded). */
+function scopeOf(gamma: tf.Tensor, beta: tf.Tensor): ParamScope {
+  return {
+    prefix: '',
+    get: (name) => (name.endsWith('weight') ? gamma : beta) as tf.Variable,
+    add: () => {
+      throw new Error('not used');
+    },
+  };
+}
+
+const bnTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
+  batchNorm(scopeOf(gamma, beta), 'bn', x as tf.Tensor4D, { training: true });
+
+describe.runIf(available)('native kernels', () => {
+  beforeAll(() => useNativeKernels(true));
+
+  it('are installed on wasm and named in the backend log line', () => {
+    const summary = activeNativeKernels();
+    expect(summary?.blasCore).toMatch(/\w+/);
+    expect(summary!.threads).toBeGreaterThanOrEqual(1);
+    expect(describeNative(summary!)).toMatch(/^native kernels on \(OpenBLAS \w+, \d+ threads\)$/);
+    expect(tf.getKernel(BN_FORWARD, 'wasm')).toBeDefined();
+  });
+
+  it('batch norm in training mode (value, dx, dγ, dβ) matches the cpu composite', async () => {
+    await compare('bn 4-D', bnTrain, [{ shape: [4, 5, 5, 6] }, { shape: [6] }, { shape: [6] }]);
+    // More rows than the 64 reduction blocks, split over threads.
+    await compare('bn many rows', bnTrain, [
+      { shape: [8, 16, 16, 32] },
+      { shape: [32] },
+      { shape: [32] },
+    ]);
+    await compare('bn 2-D (head)', bnTrain, [{ shape: [12, 9] }, { shape: [9] }, { shape: [9] }]);
+  });
+
+  it('batch norm statistics: two passes keep the variance exact under a large mean', async () => {
+    // x = 1000 + small noise: a one-pass E[x²] − E[x]² in float32 would lose every digit.
+    const values = makeValues({ shape: [6, 4, 4, 3] }).map((v) => 1000 + 0.01 * v);
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const s = new ParamStore(`bn-${backend}`);
+      initBatchNorm(s.scope(''), 'bn', 3);
+      const upd = new BatchNormUpdates();
+      const x = tf.tensor4d(values, [6, 4, 4, 3]);
+      const y = batchNorm(s.scope(''), 'bn', x, { training: true, bnUpdates: upd });
+      upd.apply();
+      const out = {
+        y: y.dataSync().slice(),
+        mean: s.get('bn.running_mean').dataSync().slice(),
+        variance: s.get('bn.running_var').dataSync().slice(),
+      };
+      tf.dispose([x, y]);
+      s.dispose();
+      return out;
+    };
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    await tf.setBackend('wasm');
+    // Float64 reference of the batch statistics and of y = (x − μ)/√(σ² + ε), γ = 1, β = 0.
+    const mu = [0, 1, 2].map((ch) => {
+      const v = Array.from(values.filter((_, i) => i % 3 === ch));
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    });
+    const biased = [0, 1, 2].map((ch) => {
+      const v = Array.from(values.filter((_, i) => i % 3 === ch));
+      return v.reduce((a, b) => a + (b - mu[ch]) ** 2, 0) / v.length;
+    });
+    const n = values.length / 3;
+    const yRef = Array.from(values, (v, i) => (v - mu[i % 3]) / Math.sqrt(biased[i % 3] + BN_EPS));
+    // running = 0.9·init + 0.1·batch statistic (mean init 0, var init 1, unbiased var).
+    const meanRef = mu.map((m) => 0.1 * m);
+    const varRef = biased.map((b) => 0.9 + (0.1 * b * n) / (n - 1));
+    for (const [name, r] of [
+      ['wasm', wasm],
+      ['cpu', cpu],
+    ] as const) {
+      expectClose(r.mean, meanRef, { rtol: 1e-6, label: `${name} running mean` });
+      expectClose(r.variance, varRef, { atol: 1e-7, rtol: 1e-6, label: `${name} running var` });
+      // μ rounds to float32 (spacing 6e-5 at 1000, std 0.01): y within 0.006 natively; the
+      // composite's float32 mean (tf.moments) drifts further.
+      expectClose(r.y, yRef, { atol: name === 'wasm' ? 6e-3 : 2e-2, label: `${name} y` });
+    }
+    expect(BN_EPS).toBe(1e-5);
+  });
+
+  it('batch norm gradients leave no tensor behind', async () => {
+    const x = tf.randomNormal([2, 4, 4, 5]);
+    const g = tf.ones([5]);
+    const b = tf.zeros([5]);
+    const step = () =>
+      tf.dispose(tf.grads((a, c, d) => tf.sum(tf.square(bnTrain(a, c, d))))([x, g, b]));
+    step();
+    for (let i = 0; i < 3; i++) await expectNoLeak(step);
+    tf.dispose([x, g, b]);
+  });
+
+  it('results are bit-identical run to run, and agree across thread counts', () => {
+    const x = tf.randomNormal([4, 12, 12, 16], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 16, 24], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const grads = () =>
+      tf.tidy(() => {
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(
+            tf.square(
+              bnTrain(
+                tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
+                tf.ones([24]),
+                tf.zeros([24]),
+              ),
+            ),
+          ),
+        )([x, w]);
+        return [dx.dataSync().slice(), dw.dataSync().slice()];
+      });
+    const threads = activeNativeKernels()!.threads;
+    const first = grads();
+    expect(grads()).toEqual(first);
+    setNativeThreads(1);
+    const single = grads();
+    setNativeThreads(threads);
+    expectClose(single[0], first[0], { atol: 1e-4, rtol: 1e-4, label: 'dx, 1 vs n threads' });
+    expectClose(single[1], first[1], { atol: 1e-3, rtol: 1e-4, label: 'dw, 1 vs n threads' });
+    tf.dispose([x, w]);
+  });
+
+  it('refuses offsets outside the wasm heap with a clear error', () => {
+    const heap = new Uint8Array(1024);
+    const geometry = [1, 4, 4, 2, 3, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4];
+    expect(() => native.addon!.conv2d(heap, 0, 0, 1 << 20, ...geometry)).toThrow(
+      /carp-native: tensor at argument 3 .* lies outside the heap/,
+    );
+    expect(() => native.addon!.conv2d(heap, 0, 0, 0, ...geometry.slice(0, 3))).toThrow(
+      /expected 19 arguments/,
+    );
+    expect(() => native.addon!.setThreads(0)).toThrow(/setThreads/);
+  });
+
+  it('switch off and on: pure wasm kernels, then native again', () => {
+    useNativeKernels(false);
+    expect(activeNativeKernels()).toBeUndefined();
+    expect(tf.getKernel(BN_FORWARD, 'wasm')).toBeUndefined();
+    useNativeKernels(true);
+    expect(activeNativeKernels()).toBeDefined();
+    expect(tf.getKernel(BN_FORWARD, 'wasm')).toBeDefined();
+  });
+});
