@@ -45,7 +45,8 @@ int g_threads = 1;
 constexpr int64_t BLOCK_FLOATS = int64_t(1) << 22;
 
 /// Runs fn(begin, end) over [0, n) split into `g_threads` contiguous parts (the calling
-/// thread takes the first). Small ranges run inline: a thread start costs ≈ 20 µs.
+/// thread takes the first). Each part gets at least `minPerThread` items, so small ranges
+/// run inline: a thread start costs ≈ 20 µs, the time to copy ≈ 100 KiB.
 void parallelFor(int64_t n, int64_t minPerThread, const std::function<void(int64_t, int64_t)> &fn) {
   int64_t parts = std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
   if (parts <= 1) {
@@ -96,7 +97,7 @@ struct Conv {
 /// Window rows [r0, r1) of the whole batch (row r = (img, oh, ow)) into col[(r − r0), k].
 void im2col(const Conv &g, const float *x, float *col, int64_t r0, int64_t r1) {
   const int64_t K = g.k(), per = g.rowsPerImage();
-  parallelFor(r1 - r0, 64, [&](int64_t b, int64_t e) {
+  parallelFor(r1 - r0, std::max<int64_t>(16, (int64_t(1) << 16) / K), [&](int64_t b, int64_t e) {
     for (int64_t r = r0 + b; r < r0 + e; r++) {
       int64_t img = r / per, rem = r % per, oh = rem / g.wo, ow = rem % g.wo;
       float *dst = col + (r - r0) * K;
@@ -120,7 +121,7 @@ void im2col(const Conv &g, const float *x, float *col, int64_t r0, int64_t r1) {
 /// one image overlap, so threads split by image: their dx regions are disjoint.
 void col2im(const Conv &g, const float *col, float *dx, int64_t i0, int64_t i1) {
   const int64_t K = g.k(), per = g.rowsPerImage(), imgSize = g.h * g.w * g.c;
-  parallelFor(i1 - i0, 1, [&](int64_t b, int64_t e) {
+  parallelFor(i1 - i0, std::max<int64_t>(1, (int64_t(1) << 16) / (per * K)), [&](int64_t b, int64_t e) {
     for (int64_t img = i0 + b; img < i0 + e; img++) {
       float *base = dx + img * imgSize;
       std::memset(base, 0, sizeof(float) * imgSize);
@@ -207,7 +208,9 @@ void reduceRows(int64_t rows, int64_t c, std::vector<double> &out, F f) {
   int64_t blocks = std::min(REDUCE_BLOCKS, std::max<int64_t>(1, rows));
   int64_t step = (rows + blocks - 1) / blocks;
   std::vector<float> partial(blocks * c, 0.f);
-  parallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
+  // ≥ 64 Ki values per thread (rows · channels), else inline.
+  parallelFor(blocks, std::max<int64_t>(1, ((int64_t(1) << 16) * blocks) / std::max<int64_t>(1, rows * c)),
+              [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; b++) {
       float *acc = partial.data() + b * c;
       for (int64_t r = b * step; r < std::min(rows, (b + 1) * step); r++) f(r, acc);
@@ -243,7 +246,7 @@ void bnForward(const float *x, const float *gamma, const float *beta, float *y, 
   }
   // (x − μ)·scale + β, not x·scale + (β − μ·scale): under a large mean the latter cancels
   // (PyTorch's formula, too).
-  parallelFor(rows, 256, [&](int64_t b, int64_t e) {
+  parallelFor(rows, std::max<int64_t>(16, (int64_t(1) << 16) / c), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; r++) {
       const float *xr = x + r * c;
       float *yr = y + r * c;
@@ -278,7 +281,7 @@ void bnBackward(const float *dy, const float *x, const float *mean, const float 
     k[j] = float(-double(gamma[j]) * inv[j] * inv[j] * dg / n);
     b[j] = float(-double(gamma[j]) * inv[j] * db / n);
   }
-  parallelFor(rows, 256, [&](int64_t b0, int64_t e0) {
+  parallelFor(rows, std::max<int64_t>(16, (int64_t(1) << 16) / c), [&](int64_t b0, int64_t e0) {
     for (int64_t r = b0; r < e0; r++) {
       const float *dyr = dy + r * c, *xr = x + r * c;
       float *dxr = dx + r * c;

@@ -113,7 +113,14 @@ export async function runScenario(id: string, o: RunBenchOptions = {}): Promise<
       const rounds = s ? 1 : id === CIFAR_STEP.id ? 2 : 3;
       // The CIFAR case also profiles one warm micro-step (the stage shares of docs/performance.md).
       const profile = id === CIFAR_STEP.id;
-      const r = await benchTrainStep(c, { ...peer, warmup: s ? 0 : 1, rounds, profile });
+      // …and measures the pure-wasm kernels as an in-run baseline of the native ones.
+      const r = await benchTrainStep(c, {
+        ...peer,
+        warmup: s ? 0 : 1,
+        rounds,
+        profile,
+        pureWasmBaseline: profile,
+      });
       return { rows: r.rows, profiles: r.profile ? [r.profile] : [] };
     }
     case 'features-cifar10-r18':

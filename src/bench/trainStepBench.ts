@@ -19,6 +19,7 @@ import { profileTrainStep, type StepProfile } from './stepProfile';
 import { TorchPeer } from './torchPeer';
 import { type BenchRow, speedRatio } from './types';
 import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
+import { useNativeKernels } from '../backend/wasmKernels';
 
 // Re-exported: the names this module has always offered (tests, featureBench, memoryBench, main).
 export { DEFAULT_PYTHON, TorchPeer } from './torchPeer';
@@ -37,6 +38,11 @@ export interface TrainStepBenchOptions {
   python?: string;
   /** Also profile one warm micro-step of ours (`profileTrainStep`) after the timed steps. */
   profile?: boolean;
+  /**
+   * Also time one step on the pure-wasm kernels (native kernels switched off) in the same
+   * process: one more row, ours (native, the last thread count) vs that baseline.
+   */
+  pureWasmBaseline?: boolean;
 }
 
 export const threadWord = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
@@ -136,9 +142,41 @@ export async function benchTrainStep(
         notes,
       };
     });
-    return { rows, profile: o.profile ? await profileTrainStep(ours) : null };
+    const profile = o.profile ? await profileTrainStep(ours) : null;
+    if (o.pureWasmBaseline && ourBackend() === 'wasm+native') {
+      const n = threads[threads.length - 1];
+      rows.push(await pureWasmRow(ours, Math.min(...mine.get(n)!), n));
+    }
+    return { rows, profile };
   } finally {
     peer?.close();
     ours.dispose();
+  }
+}
+
+/** Our step on the pure-wasm kernels (one thread) as the baseline of the native one. */
+async function pureWasmRow(ours: OurCarpStep, nativeBest: number, n: number): Promise<BenchRow> {
+  useNativeKernels(false);
+  try {
+    await ours.microStep(true); // warm-up: XNNPACK operators, heap growth
+    const { seconds } = await ours.step();
+    const fig = ours.images / seconds;
+    const oursFig = ours.images / nativeBest;
+    return {
+      scenario: `${ours.c.id}-native-vs-pure-wasm`,
+      unit: 'images/s',
+      higherIsBetter: true,
+      ours: oursFig,
+      peer: fig,
+      peerName: 'carp-kit, pure-wasm kernels (1 thread; CARP_NATIVE=0)',
+      speedRatio: speedRatio(oursFig, fig, true),
+      backend: 'wasm+native',
+      notes: [
+        `ours: the native kernels at ${threadWord(n)} (the fastest step above); baseline: one step ` +
+          `after one warm-up micro-step with the native kernels switched off, ${seconds.toFixed(2)} s`,
+      ],
+    };
+  } finally {
+    useNativeKernels(true);
   }
 }

@@ -12,6 +12,7 @@
  * Threads: `CARP_THREADS` (default: every core `os.availableParallelism()` reports).
  * OpenBLAS's own thread count is set for the duration of each native kernel and restored
  * after, so faiss (which wants OpenBLAS single-threaded, ENVIRONMENT.md §1) is unaffected.
+ * (Where the user set `OPENBLAS_NUM_THREADS`, that stays the process-wide default.)
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -105,6 +106,11 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): {
     loaded = { reason: `not built (${ADDON_PATH} missing; run npm ci)` };
   } else {
     try {
+      // OpenBLAS reads OPENBLAS_NUM_THREADS once, when the first of its users loads. Its
+      // process-wide default must stay 1 for faiss (src/search/faiss.ts sets the same):
+      // loaded first with every core, it made faiss k-means 2× slower (bench, measured).
+      // Our kernels raise the count only for their own calls.
+      if (env.OPENBLAS_NUM_THREADS === undefined) process.env.OPENBLAS_NUM_THREADS = '1';
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const addon = require(ADDON_PATH) as NativeAddon;
       addon.setThreads(threadsFromEnv(env));
