@@ -1,7 +1,7 @@
 // carp-kit native kernels: the heavy float32 kernels of a CARP training step (convolution
 // forward, both convolution gradients, batched matMul, training-mode batch norm forward and
-// backward) computed with OpenBLAS's multi-threaded SGEMM, directly on the tensors in the
-// tfjs wasm backend's heap.
+// backward, the max-pool gradient), the products on OpenBLAS's multi-threaded SGEMM,
+// computed directly on the tensors in the tfjs wasm backend's heap.
 //
 // Why (docs/performance.md): tfjs-wasm runs one thread with 128-bit SIMD and no FMA (≈ 30
 // GFLOP/s for convolutions on this machine), where OpenBLAS reaches ≈ 90 GFLOP/s per core
@@ -95,21 +95,30 @@ struct Conv {
 };
 
 /// Window rows [r0, r1) of the whole batch (row r = (img, oh, ow)) into col[(r − r0), k].
+/// Where a filter row lies inside the image (and dilation is 1), its fw taps are one
+/// contiguous run of fw·c floats in NHWC: one copy instead of fw (the ImageNet stem has
+/// c = 1, where per-tap copies of 4 bytes dominated).
 void im2col(const Conv &g, const float *x, float *col, int64_t r0, int64_t r1) {
-  const int64_t K = g.k(), per = g.rowsPerImage();
+  const int64_t K = g.k(), per = g.rowsPerImage(), run = g.fw * g.c;
   parallelFor(r1 - r0, std::max<int64_t>(16, (int64_t(1) << 16) / K), [&](int64_t b, int64_t e) {
     for (int64_t r = r0 + b; r < r0 + e; r++) {
       int64_t img = r / per, rem = r % per, oh = rem / g.wo, ow = rem % g.wo;
       float *dst = col + (r - r0) * K;
       const float *src = x + img * g.h * g.w * g.c;
-      for (int64_t kh = 0; kh < g.fh; kh++) {
+      const int64_t iw0 = ow * g.sw - g.left;
+      const bool inside = g.dw == 1 && iw0 >= 0 && iw0 + g.fw <= g.w;
+      for (int64_t kh = 0; kh < g.fh; kh++, dst += run) {
         int64_t ih = oh * g.sh - g.top + kh * g.dh;
-        for (int64_t kw = 0; kw < g.fw; kw++, dst += g.c) {
-          int64_t iw = ow * g.sw - g.left + kw * g.dw;
-          if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) {
-            std::memset(dst, 0, sizeof(float) * g.c);
-          } else {
-            std::memcpy(dst, src + (ih * g.w + iw) * g.c, sizeof(float) * g.c);
+        if (ih < 0 || ih >= g.h) {
+          std::memset(dst, 0, sizeof(float) * run);
+        } else if (inside) {
+          std::memcpy(dst, src + (ih * g.w + iw0) * g.c, sizeof(float) * run);
+        } else {
+          for (int64_t kw = 0; kw < g.fw; kw++) {
+            int64_t iw = iw0 + kw * g.dw;
+            float *d = dst + kw * g.c;
+            if (iw < 0 || iw >= g.w) std::memset(d, 0, sizeof(float) * g.c);
+            else std::memcpy(d, src + (ih * g.w + iw) * g.c, sizeof(float) * g.c);
           }
         }
       }
@@ -118,9 +127,10 @@ void im2col(const Conv &g, const float *x, float *col, int64_t r0, int64_t r1) {
 }
 
 /// Adds col rows of images [i0, i1) back into dx (the transpose of im2col). Windows of
-/// one image overlap, so threads split by image: their dx regions are disjoint.
+/// one image overlap, so threads split by image: their dx regions are disjoint. Inside
+/// the image a filter row is one contiguous run, as in im2col.
 void col2im(const Conv &g, const float *col, float *dx, int64_t i0, int64_t i1) {
-  const int64_t K = g.k(), per = g.rowsPerImage(), imgSize = g.h * g.w * g.c;
+  const int64_t K = g.k(), per = g.rowsPerImage(), imgSize = g.h * g.w * g.c, run = g.fw * g.c;
   parallelFor(i1 - i0, std::max<int64_t>(1, (int64_t(1) << 16) / (per * K)), [&](int64_t b, int64_t e) {
     for (int64_t img = i0 + b; img < i0 + e; img++) {
       float *base = dx + img * imgSize;
@@ -128,13 +138,22 @@ void col2im(const Conv &g, const float *col, float *dx, int64_t i0, int64_t i1) 
       for (int64_t rem = 0; rem < per; rem++) {
         int64_t oh = rem / g.wo, ow = rem % g.wo;
         const float *src = col + ((img - i0) * per + rem) * K;
-        for (int64_t kh = 0; kh < g.fh; kh++) {
+        const int64_t iw0 = ow * g.sw - g.left;
+        const bool inside = g.dw == 1 && iw0 >= 0 && iw0 + g.fw <= g.w;
+        for (int64_t kh = 0; kh < g.fh; kh++, src += run) {
           int64_t ih = oh * g.sh - g.top + kh * g.dh;
-          for (int64_t kw = 0; kw < g.fw; kw++, src += g.c) {
-            int64_t iw = ow * g.sw - g.left + kw * g.dw;
-            if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+          if (ih < 0 || ih >= g.h) continue;
+          if (inside) {
+            float *d = base + (ih * g.w + iw0) * g.c;
+            for (int64_t i = 0; i < run; i++) d[i] += src[i];
+            continue;
+          }
+          for (int64_t kw = 0; kw < g.fw; kw++) {
+            int64_t iw = iw0 + kw * g.dw;
+            if (iw < 0 || iw >= g.w) continue;
             float *d = base + (ih * g.w + iw) * g.c;
-            for (int64_t ci = 0; ci < g.c; ci++) d[ci] += src[ci];
+            const float *s = src + kw * g.c;
+            for (int64_t ci = 0; ci < g.c; ci++) d[ci] += s[ci];
           }
         }
       }
@@ -193,6 +212,44 @@ void convBackpropFilter(const Conv &g, const float *x, const float *dy, float *d
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, r1 - r0, 1.f, col.data(), K,
                 dy + r0 * g.o, g.o, r0 == 0 ? 0.f : 1.f, dw, g.o);
   }
+}
+
+/// Max-pool gradient with the cpu backend's rule (src/backend/kernels/maxPoolGrad.ts): each
+/// window sends its dy to the first in-bounds position, in row-major window order, whose
+/// value is strictly larger than all before it, starting from −∞ (NaN and padding are
+/// never chosen). Threads split by image (disjoint dx regions).
+void maxPoolGrad(const Conv &g, const float *dy, const float *x, float *dx) {
+  const int64_t imgSize = g.h * g.w * g.c;
+  parallelFor(g.n, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, imgSize)),
+              [&](int64_t b, int64_t e) {
+    std::vector<float> best(g.c);
+    std::vector<int64_t> where(g.c);
+    for (int64_t img = b; img < e; img++) {
+      const float *xi = x + img * imgSize;
+      float *dxi = dx + img * imgSize;
+      std::memset(dxi, 0, sizeof(float) * imgSize);
+      for (int64_t oh = 0; oh < g.ho; oh++) {
+        int64_t r0 = std::max<int64_t>(0, oh * g.sh - g.top), r1 = std::min(g.h, oh * g.sh - g.top + g.fh);
+        for (int64_t ow = 0; ow < g.wo; ow++) {
+          int64_t c0 = std::max<int64_t>(0, ow * g.sw - g.left), c1 = std::min(g.w, ow * g.sw - g.left + g.fw);
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(where.begin(), where.end(), -1);
+          for (int64_t r = r0; r < r1; r++)
+            for (int64_t col = c0; col < c1; col++) {
+              const int64_t base = (r * g.w + col) * g.c;
+              for (int64_t d = 0; d < g.c; d++)
+                if (xi[base + d] > best[d]) {
+                  best[d] = xi[base + d];
+                  where[d] = base + d;
+                }
+            }
+          const float *dyr = dy + ((img * g.ho + oh) * g.wo + ow) * g.c;
+          for (int64_t d = 0; d < g.c; d++)
+            if (where[d] >= 0) dxi[where[d]] += dyr[d];
+        }
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -428,6 +485,20 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// maxPoolGrad(heap, dyOff, xOff, dxOff, ...geometry): geometry as a conv with o = c.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 19);
+  a.readHeap(0);
+  Conv g = readConv(a, 4);
+  if (a.ok && g.o != g.c) a.fail("maxPoolGrad: geometry's output channels must equal its input channels");
+  if (!a.ok) return throwError(env, a.error);
+  float *dy = a.floats(1, g.n * g.ho * g.wo * g.c), *x = a.floats(2, g.n * g.h * g.w * g.c),
+        *dx = a.floats(3, g.n * g.h * g.w * g.c);
+  if (!a.ok) return throwError(env, a.error);
+  maxPoolGrad(g, dy, x, dx);
+  return nullptr;
+}
+
 // batchNormForward(heap, xOff, gammaOff, betaOff, yOff, meanOff, varOff, rows, channels, eps)
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   Args a(env, info, 10);
@@ -489,6 +560,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"conv2dBackpropInput", Conv2DBackpropInput},
              {"conv2dBackpropFilter", Conv2DBackpropFilter},
              {"matMul", MatMul},
+             {"maxPoolGrad", MaxPoolGrad},
              {"batchNormForward", BatchNormForward},
              {"batchNormBackward", BatchNormBackward},
              {"setThreads", SetThreads},

@@ -155,7 +155,11 @@ export function hasBuiltinWasmKernel(kernelName: WasmKernelName): boolean {
  */
 export function useWasmKernel(kernelName: WasmKernelName, which: 'ours' | 'builtin'): void {
   ensureConfigs();
-  const config = which === 'ours' ? ours.get(kernelName) : builtins.get(kernelName);
+  // "ours" is the native kernel where those are on, else our pure-wasm one.
+  const config =
+    which === 'ours'
+      ? ((nativeOn ? native.get(kernelName) : undefined) ?? ours.get(kernelName))
+      : builtins.get(kernelName);
   if (config === undefined) {
     throw new Error(`useWasmKernel: wasm has no built-in ${kernelName}`);
   }

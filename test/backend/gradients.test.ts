@@ -118,7 +118,9 @@ describe('batch norm in training mode', () => {
 /** sin(1.7·i), 4×4: the top-right 2×2 window is all negative (its max is −0.255). */
 const NEGATIVE_WINDOW = Array.from({ length: 16 }, (_, i) => Math.sin(1.7 * i));
 
-describe('pooling', () => {
+describe.each(KERNEL_MODES)('pooling (%s kernels)', (mode) => {
+  beforeAll(() => setKernelMode(mode));
+  afterAll(() => setKernelMode(KERNEL_MODES[0]));
   const maxPool = (f: number, s: number, p: 'same' | 'valid') => (x: tf.Tensor) =>
     tf.maxPool(x as tf.Tensor4D, f, s, p);
   it('max-pool 2×2/2 on 4×4, one channel (the built-in loses a window)', () =>

@@ -1,6 +1,7 @@
 /**
  * The kit's native kernels (environment/native/carp_native.cc): convolution forward and
- * gradients, matMul and training-mode batch norm on OpenBLAS's multi-threaded SGEMM,
+ * gradients, matMul, training-mode batch norm and the max-pool gradient, the products on
+ * OpenBLAS's multi-threaded SGEMM,
  * computed in place on the tensors of the wasm backend's heap. They lift the CPU path
  * above the one-thread, 128-bit-SIMD ceiling of tfjs-wasm (docs/performance.md).
  *
@@ -23,6 +24,7 @@ export interface NativeAddon {
   conv2d(heap: Uint8Array, x: number, w: number, y: number, ...geometry: number[]): void;
   conv2dBackpropInput(heap: Uint8Array, dy: number, w: number, dx: number, ...g: number[]): void;
   conv2dBackpropFilter(heap: Uint8Array, x: number, dy: number, dw: number, ...g: number[]): void;
+  maxPoolGrad(heap: Uint8Array, dy: number, x: number, dx: number, ...geometry: number[]): void;
   matMul(
     heap: Uint8Array,
     a: number,

@@ -1,6 +1,7 @@
 /**
  * tfjs kernel configs for the wasm backend that run the native addon (./addon.ts) on the
- * wasm heap: `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`, and
+ * wasm heap: `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`,
+ * `MaxPoolGrad` (the cpu backend's first-maximum rule, as our wasm kernel), and
  * two kernels of our own for training-mode batch norm (`CarpBatchNormForward`/`Backward`,
  * used by src/models/layers.ts where the active backend has them).
  *
@@ -101,7 +102,7 @@ function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs, dil
   );
 }
 
-/** The five native kernel configs for wasm; `fallbacks` holds the configs they replace. */
+/** The native kernel configs for wasm; `fallbacks` holds the configs they replace. */
 export function nativeKernelConfigs(
   addon: NativeAddon,
   fallbacks: Map<string, tf.KernelConfig>,
@@ -165,10 +166,33 @@ export function nativeKernelConfigs(
       return out;
     },
   );
+  const maxPoolGrad = convConfig(tf.MaxPoolGrad, need(tf.MaxPoolGrad), (args, attrs, b) => {
+    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const a = attrs as unknown as { filterSize: [number, number] | number } & ConvAttrs;
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as Shape4,
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined; // fallback asserts
+    const out = b.makeOutput(input.shape, 'float32');
+    addon.maxPoolGrad(
+      b.wasm.HEAPU8,
+      b.getMemoryOffset(dy.dataId),
+      b.getMemoryOffset(input.dataId),
+      b.getMemoryOffset(out.dataId),
+      ...geometry(info),
+    );
+    return out;
+  });
   return [
     conv2d,
     backpropInput,
     backpropFilter,
+    maxPoolGrad,
     matMulConfig(addon, need(tf.BatchMatMul)),
     ...batchNormConfigs(addon),
   ];
