@@ -161,6 +161,20 @@ void col2im(const Conv &g, const float *col, float *dx, int64_t i0, int64_t i1) 
   });
 }
 
+/// Calls fn(col, r0, r1) for consecutive blocks of rows [r0, r1) of im2col(x), each block
+/// at most BLOCK_FLOATS floats (native memory, reused).
+template <typename F>
+void forIm2colBlocks(const Conv &g, const float *x, F fn) {
+  const int64_t K = g.k(), M = g.n * g.rowsPerImage();
+  const int64_t rows = std::max<int64_t>(64, BLOCK_FLOATS / K);
+  std::vector<float> col(std::min(rows, M) * K);
+  for (int64_t r0 = 0; r0 < M; r0 += rows) {
+    int64_t r1 = std::min(M, r0 + rows);
+    im2col(g, x, col.data(), r0, r1);
+    fn(col.data(), r0, r1);
+  }
+}
+
 /// y[M, O] = im2col(x) · w[K, O].
 void convForward(const Conv &g, const float *x, const float *w, float *y) {
   const int64_t K = g.k(), M = g.n * g.rowsPerImage();
@@ -168,14 +182,10 @@ void convForward(const Conv &g, const float *x, const float *w, float *y) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, g.o, K, 1.f, x, K, w, g.o, 0.f, y, g.o);
     return;
   }
-  const int64_t rows = std::max<int64_t>(64, BLOCK_FLOATS / K);
-  std::vector<float> col(std::min(rows, M) * K);
-  for (int64_t r0 = 0; r0 < M; r0 += rows) {
-    int64_t r1 = std::min(M, r0 + rows);
-    im2col(g, x, col.data(), r0, r1);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, g.o, K, 1.f, col.data(), K, w,
-                g.o, 0.f, y + r0 * g.o, g.o);
-  }
+  forIm2colBlocks(g, x, [&](const float *col, int64_t r0, int64_t r1) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, g.o, K, 1.f, col, K, w, g.o,
+                0.f, y + r0 * g.o, g.o);
+  });
 }
 
 /// dx = col2im(dy[M, O] · wᵀ), in blocks of whole images.
@@ -204,14 +214,10 @@ void convBackpropFilter(const Conv &g, const float *x, const float *dy, float *d
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, M, 1.f, x, K, dy, g.o, 0.f, dw, g.o);
     return;
   }
-  const int64_t rows = std::max<int64_t>(64, BLOCK_FLOATS / K);
-  std::vector<float> col(std::min(rows, M) * K);
-  for (int64_t r0 = 0; r0 < M; r0 += rows) {
-    int64_t r1 = std::min(M, r0 + rows);
-    im2col(g, x, col.data(), r0, r1);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, r1 - r0, 1.f, col.data(), K,
+  forIm2colBlocks(g, x, [&](const float *col, int64_t r0, int64_t r1) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, r1 - r0, 1.f, col, K,
                 dy + r0 * g.o, g.o, r0 == 0 ? 0.f : 1.f, dw, g.o);
-  }
+  });
 }
 
 /// Max-pool gradient with the cpu backend's rule (src/backend/kernels/maxPoolGrad.ts): each
@@ -422,46 +428,55 @@ Conv readConv(Args &a, size_t at) {
   return g;
 }
 
-// conv2d(heap, xOff, wOff, yOff, ...geometry)
-napi_value Conv2D(napi_env env, napi_callback_info info) {
+/// The three tensors of a conv-style kernel, each one of these shapes.
+enum class Part { Input, Filter, Output };
+
+int64_t floatsOf(const Conv &g, Part p) {
+  switch (p) {
+    case Part::Input: return g.n * g.h * g.w * g.c;
+    case Part::Filter: return g.k() * g.o;
+    case Part::Output: return g.n * g.ho * g.wo * g.o;
+  }
+  return 0;
+}
+
+using ConvFn = void (*)(const Conv &, const float *, const float *, float *);
+
+/// Glue shared by the conv-style kernels: name(heap, aOff, bOff, outOff, ...15 geometry
+/// numbers) → fn(geometry, a, b, out), each tensor bounds-checked for its part's size.
+/// `pool`: a pooling geometry, whose output channels must equal its input channels.
+napi_value convKernel(napi_env env, napi_callback_info info, Part pa, Part pb, Part pout, ConvFn fn,
+                      bool pool = false) {
   Args a(env, info, 19);
   a.readHeap(0);
   Conv g = readConv(a, 4);
+  if (a.ok && pool && g.o != g.c) a.fail("a pool's output channels must equal its input channels");
   if (!a.ok) return throwError(env, a.error);
-  float *x = a.floats(1, g.n * g.h * g.w * g.c), *w = a.floats(2, g.k() * g.o),
-        *y = a.floats(3, g.n * g.ho * g.wo * g.o);
+  float *x = a.floats(1, floatsOf(g, pa)), *y = a.floats(2, floatsOf(g, pb)), *out = a.floats(3, floatsOf(g, pout));
   if (!a.ok) return throwError(env, a.error);
   BlasThreads t;
-  convForward(g, x, w, y);
+  fn(g, x, y, out);
   return nullptr;
+}
+
+// conv2d(heap, xOff, wOff, yOff, ...geometry)
+napi_value Conv2D(napi_env env, napi_callback_info info) {
+  return convKernel(env, info, Part::Input, Part::Filter, Part::Output, convForward);
 }
 
 // conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geometry)
 napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
-  Args a(env, info, 19);
-  a.readHeap(0);
-  Conv g = readConv(a, 4);
-  if (!a.ok) return throwError(env, a.error);
-  float *dy = a.floats(1, g.n * g.ho * g.wo * g.o), *w = a.floats(2, g.k() * g.o),
-        *dx = a.floats(3, g.n * g.h * g.w * g.c);
-  if (!a.ok) return throwError(env, a.error);
-  BlasThreads t;
-  convBackpropInput(g, dy, w, dx);
-  return nullptr;
+  return convKernel(env, info, Part::Output, Part::Filter, Part::Input, convBackpropInput);
 }
 
 // conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geometry)
 napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
-  Args a(env, info, 19);
-  a.readHeap(0);
-  Conv g = readConv(a, 4);
-  if (!a.ok) return throwError(env, a.error);
-  float *x = a.floats(1, g.n * g.h * g.w * g.c), *dy = a.floats(2, g.n * g.ho * g.wo * g.o),
-        *dw = a.floats(3, g.k() * g.o);
-  if (!a.ok) return throwError(env, a.error);
-  BlasThreads t;
-  convBackpropFilter(g, x, dy, dw);
-  return nullptr;
+  return convKernel(env, info, Part::Input, Part::Output, Part::Filter, convBackpropFilter);
+}
+
+// maxPoolGrad(heap, dyOff, xOff, dxOff, ...geometry): a pool's geometry, output channels = c.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return convKernel(env, info, Part::Output, Part::Input, Part::Input, maxPoolGrad, true);
 }
 
 // matMul(heap, aOff, bOff, cOff, batchA, batchB, m, n, k, transposeA, transposeB):
@@ -482,20 +497,6 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f,
                 ai, ta ? m : k, bi, tb ? k : n, 0.f, pc + i * m * n, n);
   }
-  return nullptr;
-}
-
-// maxPoolGrad(heap, dyOff, xOff, dxOff, ...geometry): geometry as a conv with o = c.
-napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  Args a(env, info, 19);
-  a.readHeap(0);
-  Conv g = readConv(a, 4);
-  if (a.ok && g.o != g.c) a.fail("maxPoolGrad: geometry's output channels must equal its input channels");
-  if (!a.ok) return throwError(env, a.error);
-  float *dy = a.floats(1, g.n * g.ho * g.wo * g.c), *x = a.floats(2, g.n * g.h * g.w * g.c),
-        *dx = a.floats(3, g.n * g.h * g.w * g.c);
-  if (!a.ok) return throwError(env, a.error);
-  maxPoolGrad(g, dy, x, dx);
   return nullptr;
 }
 

@@ -67,11 +67,26 @@ interface ConvAttrs {
 
 type Shape4 = [number, number, number, number];
 
-/** A native conv-style kernel; `run` returns undefined to defer to the fallback. */
+/** An addon function of a conv-style kernel: (heap, a, b, out, ...geometry). */
+type ConvFn = (heap: Uint8Array, a: number, b: number, out: number, ...geometry: number[]) => void;
+
+/** What one conv-style kernel call computes: `fn(a, b) → out` of `outShape`. */
+interface ConvCall {
+  fn: ConvFn;
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  outShape: number[];
+  info: tf.backend_util.Conv2DInfo;
+}
+
+/**
+ * A native conv-style kernel. `plan` returns undefined to defer to the fallback (which
+ * also reports shape errors); NCHW and non-float32 or empty inputs always defer.
+ */
 function convConfig(
   kernelName: string,
   fallback: tf.KernelConfig,
-  run: (args: KernelArgs, attrs: ConvAttrs, b: WasmHeapBackend) => tf.TensorInfo | undefined,
+  plan: (inputs: Record<string, tf.TensorInfo>, attrs: ConvAttrs) => ConvCall | undefined,
 ): tf.KernelConfig {
   return {
     kernelName,
@@ -79,22 +94,29 @@ function convConfig(
     setupFunc: fallback.setupFunc,
     kernelFunc: (args) => {
       const attrs = args.attrs as unknown as ConvAttrs;
-      const inputs = Object.values(args.inputs) as tf.TensorInfo[];
-      const out =
-        attrs.dataFormat === 'NCHW' || !allFloat(inputs)
+      const inputs = args.inputs as Record<string, tf.TensorInfo>;
+      const call =
+        attrs.dataFormat === 'NCHW' || !allFloat(Object.values(inputs))
           ? undefined
-          : run(args, attrs, heapBackend(args));
-      return out ?? fallback.kernelFunc(args);
+          : plan(inputs, attrs);
+      if (!call) return fallback.kernelFunc(args);
+      const b = heapBackend(args);
+      const out = b.makeOutput(call.outShape, 'float32');
+      if (size(out) === 0) return out;
+      // The heap is read after makeOutput: an allocation may grow (replace) it.
+      const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+      call.fn(b.wasm.HEAPU8, off(call.a), off(call.b), off(out), ...geometry(call.info));
+      return out;
     },
   };
 }
 
-function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs, dilations: number) {
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs) {
   return tf.backend_util.computeConv2DInfo(
     xShape as Shape4,
     filterShape as Shape4,
     attrs.strides,
-    attrs.dilations ?? dilations,
+    attrs.dilations ?? 1, // the gradients have none (tfjs: no dilated conv gradients)
     attrs.pad,
     attrs.dimRoundingMode,
     false,
@@ -112,62 +134,34 @@ export function nativeKernelConfigs(
     if (!f) throw new Error(`native kernels: no wasm ${name} to fall back to`);
     return f;
   };
-  const conv2d = convConfig(tf.Conv2D, need(tf.Conv2D), (args, attrs, b) => {
-    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-    const info = convInfo(x.shape, filter.shape, attrs, 1);
-    const out = b.makeOutput(info.outShape, 'float32');
-    if (size(out) === 0) return out;
-    const heap = b.wasm.HEAPU8; // after makeOutput: allocation may grow (replace) the heap
-    addon.conv2d(
-      heap,
-      b.getMemoryOffset(x.dataId),
-      b.getMemoryOffset(filter.dataId),
-      b.getMemoryOffset(out.dataId),
-      ...geometry(info),
-    );
-    return out;
+  const conv2d = convConfig(tf.Conv2D, need(tf.Conv2D), ({ x, filter }, attrs) => {
+    const info = convInfo(x.shape, filter.shape, attrs);
+    return { fn: addon.conv2d.bind(addon), a: x, b: filter, outShape: info.outShape, info };
   });
   const backpropInput = convConfig(
     tf.Conv2DBackpropInput,
     need(tf.Conv2DBackpropInput),
-    (args, attrs, b) => {
-      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    ({ dy, filter }, attrs) => {
       const inputShape = attrs.inputShape as Shape4;
       if (tf.util.sizeFromShape(inputShape) === 0) return undefined;
-      const info = convInfo(inputShape, filter.shape, attrs, 1);
-      if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined; // fallback asserts
-      const out = b.makeOutput(inputShape, 'float32');
-      addon.conv2dBackpropInput(
-        b.wasm.HEAPU8,
-        b.getMemoryOffset(dy.dataId),
-        b.getMemoryOffset(filter.dataId),
-        b.getMemoryOffset(out.dataId),
-        ...geometry(info),
-      );
-      return out;
+      const info = convInfo(inputShape, filter.shape, attrs);
+      if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined;
+      const fn = addon.conv2dBackpropInput.bind(addon);
+      return { fn, a: dy, b: filter, outShape: inputShape, info };
     },
   );
   const backpropFilter = convConfig(
     tf.Conv2DBackpropFilter,
     need(tf.Conv2DBackpropFilter),
-    (args, attrs, b) => {
-      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    ({ x, dy }, attrs) => {
       const filterShape = attrs.filterShape as Shape4;
-      const info = convInfo(x.shape, filterShape, attrs, 1);
+      const info = convInfo(x.shape, filterShape, attrs);
       if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined;
-      const out = b.makeOutput(filterShape, 'float32');
-      addon.conv2dBackpropFilter(
-        b.wasm.HEAPU8,
-        b.getMemoryOffset(x.dataId),
-        b.getMemoryOffset(dy.dataId),
-        b.getMemoryOffset(out.dataId),
-        ...geometry(info),
-      );
-      return out;
+      const fn = addon.conv2dBackpropFilter.bind(addon);
+      return { fn, a: x, b: dy, outShape: filterShape, info };
     },
   );
-  const maxPoolGrad = convConfig(tf.MaxPoolGrad, need(tf.MaxPoolGrad), (args, attrs, b) => {
-    const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const maxPoolGrad = convConfig(tf.MaxPoolGrad, need(tf.MaxPoolGrad), ({ dy, input }, attrs) => {
     const a = attrs as unknown as { filterSize: [number, number] | number } & ConvAttrs;
     const info = tf.backend_util.computePool2DInfo(
       input.shape as Shape4,
@@ -177,16 +171,9 @@ export function nativeKernelConfigs(
       a.pad,
       a.dimRoundingMode,
     );
-    if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined; // fallback asserts
-    const out = b.makeOutput(input.shape, 'float32');
-    addon.maxPoolGrad(
-      b.wasm.HEAPU8,
-      b.getMemoryOffset(dy.dataId),
-      b.getMemoryOffset(input.dataId),
-      b.getMemoryOffset(out.dataId),
-      ...geometry(info),
-    );
-    return out;
+    if (!tf.util.arraysEqual(info.outShape, dy.shape)) return undefined;
+    const fn = addon.maxPoolGrad.bind(addon);
+    return { fn, a: dy, b: input, outShape: input.shape, info };
   });
   return [
     conv2d,
