@@ -48,7 +48,8 @@ constexpr int64_t BLOCK_FLOATS = int64_t(1) << 22;
 /// thread takes the first). Each part gets at least `minPerThread` items, so small ranges
 /// run inline: a thread start costs ≈ 20 µs, the time to copy ≈ 100 KiB.
 void parallelFor(int64_t n, int64_t minPerThread, const std::function<void(int64_t, int64_t)> &fn) {
-  int64_t parts = std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
+  int64_t parts =
+      std::min<int64_t>(g_threads, std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread)));
   if (parts <= 1) {
     if (n > 0) fn(0, n);
     return;
@@ -80,13 +81,13 @@ struct BlasThreads {
 // Convolution geometry and im2col / col2im.
 
 struct Conv {
-  int64_t n, h, w, c;     // input
-  int64_t o;              // output channels
-  int64_t fh, fw;         // filter
-  int64_t sh, sw;         // strides
-  int64_t dh, dw;         // dilations
-  int64_t top, left;      // padding before
-  int64_t ho, wo;         // output size
+  int64_t n, h, w, c;  // input
+  int64_t o;           // output channels
+  int64_t fh, fw;      // filter
+  int64_t sh, sw;      // strides
+  int64_t dh, dw;      // dilations
+  int64_t top, left;   // padding before
+  int64_t ho, wo;      // output size
   int64_t k() const { return fh * fw * c; }
   int64_t rowsPerImage() const { return ho * wo; }
   bool pointwise() const {
@@ -117,8 +118,10 @@ void im2col(const Conv &g, const float *x, float *col, int64_t r0, int64_t r1) {
           for (int64_t kw = 0; kw < g.fw; kw++) {
             int64_t iw = iw0 + kw * g.dw;
             float *d = dst + kw * g.c;
-            if (iw < 0 || iw >= g.w) std::memset(d, 0, sizeof(float) * g.c);
-            else std::memcpy(d, src + (ih * g.w + iw) * g.c, sizeof(float) * g.c);
+            if (iw < 0 || iw >= g.w)
+              std::memset(d, 0, sizeof(float) * g.c);
+            else
+              std::memcpy(d, src + (ih * g.w + iw) * g.c, sizeof(float) * g.c);
           }
         }
       }
@@ -131,34 +134,35 @@ void im2col(const Conv &g, const float *x, float *col, int64_t r0, int64_t r1) {
 /// the image a filter row is one contiguous run, as in im2col.
 void col2im(const Conv &g, const float *col, float *dx, int64_t i0, int64_t i1) {
   const int64_t K = g.k(), per = g.rowsPerImage(), imgSize = g.h * g.w * g.c, run = g.fw * g.c;
-  parallelFor(i1 - i0, std::max<int64_t>(1, (int64_t(1) << 16) / (per * K)), [&](int64_t b, int64_t e) {
-    for (int64_t img = i0 + b; img < i0 + e; img++) {
-      float *base = dx + img * imgSize;
-      std::memset(base, 0, sizeof(float) * imgSize);
-      for (int64_t rem = 0; rem < per; rem++) {
-        int64_t oh = rem / g.wo, ow = rem % g.wo;
-        const float *src = col + ((img - i0) * per + rem) * K;
-        const int64_t iw0 = ow * g.sw - g.left;
-        const bool inside = g.dw == 1 && iw0 >= 0 && iw0 + g.fw <= g.w;
-        for (int64_t kh = 0; kh < g.fh; kh++, src += run) {
-          int64_t ih = oh * g.sh - g.top + kh * g.dh;
-          if (ih < 0 || ih >= g.h) continue;
-          if (inside) {
-            float *d = base + (ih * g.w + iw0) * g.c;
-            for (int64_t i = 0; i < run; i++) d[i] += src[i];
-            continue;
-          }
-          for (int64_t kw = 0; kw < g.fw; kw++) {
-            int64_t iw = iw0 + kw * g.dw;
-            if (iw < 0 || iw >= g.w) continue;
-            float *d = base + (ih * g.w + iw) * g.c;
-            const float *s = src + kw * g.c;
-            for (int64_t ci = 0; ci < g.c; ci++) d[ci] += s[ci];
-          }
-        }
-      }
-    }
-  });
+  parallelFor(i1 - i0, std::max<int64_t>(1, (int64_t(1) << 16) / (per * K)),
+              [&](int64_t b, int64_t e) {
+                for (int64_t img = i0 + b; img < i0 + e; img++) {
+                  float *base = dx + img * imgSize;
+                  std::memset(base, 0, sizeof(float) * imgSize);
+                  for (int64_t rem = 0; rem < per; rem++) {
+                    int64_t oh = rem / g.wo, ow = rem % g.wo;
+                    const float *src = col + ((img - i0) * per + rem) * K;
+                    const int64_t iw0 = ow * g.sw - g.left;
+                    const bool inside = g.dw == 1 && iw0 >= 0 && iw0 + g.fw <= g.w;
+                    for (int64_t kh = 0; kh < g.fh; kh++, src += run) {
+                      int64_t ih = oh * g.sh - g.top + kh * g.dh;
+                      if (ih < 0 || ih >= g.h) continue;
+                      if (inside) {
+                        float *d = base + (ih * g.w + iw0) * g.c;
+                        for (int64_t i = 0; i < run; i++) d[i] += src[i];
+                        continue;
+                      }
+                      for (int64_t kw = 0; kw < g.fw; kw++) {
+                        int64_t iw = iw0 + kw * g.dw;
+                        if (iw < 0 || iw >= g.w) continue;
+                        float *d = base + (ih * g.w + iw) * g.c;
+                        const float *s = src + kw * g.c;
+                        for (int64_t ci = 0; ci < g.c; ci++) d[ci] += s[ci];
+                      }
+                    }
+                  }
+                }
+              });
 }
 
 /// Calls fn(col, r0, r1) for consecutive blocks of rows [r0, r1) of im2col(x), each block
@@ -179,7 +183,8 @@ void forIm2colBlocks(const Conv &g, const float *x, F fn) {
 void convForward(const Conv &g, const float *x, const float *w, float *y) {
   const int64_t K = g.k(), M = g.n * g.rowsPerImage();
   if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, g.o, K, 1.f, x, K, w, g.o, 0.f, y, g.o);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, g.o, K, 1.f, x, K, w, g.o, 0.f, y,
+                g.o);
     return;
   }
   forIm2colBlocks(g, x, [&](const float *col, int64_t r0, int64_t r1) {
@@ -211,7 +216,8 @@ void convBackpropInput(const Conv &g, const float *dy, const float *w, float *dx
 void convBackpropFilter(const Conv &g, const float *x, const float *dy, float *dw) {
   const int64_t K = g.k(), M = g.n * g.rowsPerImage();
   if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, M, 1.f, x, K, dy, g.o, 0.f, dw, g.o);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, M, 1.f, x, K, dy, g.o, 0.f, dw,
+                g.o);
     return;
   }
   forIm2colBlocks(g, x, [&](const float *col, int64_t r0, int64_t r1) {
@@ -228,34 +234,36 @@ void maxPoolGrad(const Conv &g, const float *dy, const float *x, float *dx) {
   const int64_t imgSize = g.h * g.w * g.c;
   parallelFor(g.n, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, imgSize)),
               [&](int64_t b, int64_t e) {
-    std::vector<float> best(g.c);
-    std::vector<int64_t> where(g.c);
-    for (int64_t img = b; img < e; img++) {
-      const float *xi = x + img * imgSize;
-      float *dxi = dx + img * imgSize;
-      std::memset(dxi, 0, sizeof(float) * imgSize);
-      for (int64_t oh = 0; oh < g.ho; oh++) {
-        int64_t r0 = std::max<int64_t>(0, oh * g.sh - g.top), r1 = std::min(g.h, oh * g.sh - g.top + g.fh);
-        for (int64_t ow = 0; ow < g.wo; ow++) {
-          int64_t c0 = std::max<int64_t>(0, ow * g.sw - g.left), c1 = std::min(g.w, ow * g.sw - g.left + g.fw);
-          std::fill(best.begin(), best.end(), -INFINITY);
-          std::fill(where.begin(), where.end(), -1);
-          for (int64_t r = r0; r < r1; r++)
-            for (int64_t col = c0; col < c1; col++) {
-              const int64_t base = (r * g.w + col) * g.c;
-              for (int64_t d = 0; d < g.c; d++)
-                if (xi[base + d] > best[d]) {
-                  best[d] = xi[base + d];
-                  where[d] = base + d;
+                std::vector<float> best(g.c);
+                std::vector<int64_t> where(g.c);
+                for (int64_t img = b; img < e; img++) {
+                  const float *xi = x + img * imgSize;
+                  float *dxi = dx + img * imgSize;
+                  std::memset(dxi, 0, sizeof(float) * imgSize);
+                  for (int64_t oh = 0; oh < g.ho; oh++) {
+                    int64_t r0 = std::max<int64_t>(0, oh * g.sh - g.top),
+                            r1 = std::min(g.h, oh * g.sh - g.top + g.fh);
+                    for (int64_t ow = 0; ow < g.wo; ow++) {
+                      int64_t c0 = std::max<int64_t>(0, ow * g.sw - g.left),
+                              c1 = std::min(g.w, ow * g.sw - g.left + g.fw);
+                      std::fill(best.begin(), best.end(), -INFINITY);
+                      std::fill(where.begin(), where.end(), -1);
+                      for (int64_t r = r0; r < r1; r++)
+                        for (int64_t col = c0; col < c1; col++) {
+                          const int64_t base = (r * g.w + col) * g.c;
+                          for (int64_t d = 0; d < g.c; d++)
+                            if (xi[base + d] > best[d]) {
+                              best[d] = xi[base + d];
+                              where[d] = base + d;
+                            }
+                        }
+                      const float *dyr = dy + ((img * g.ho + oh) * g.wo + ow) * g.c;
+                      for (int64_t d = 0; d < g.c; d++)
+                        if (where[d] >= 0) dxi[where[d]] += dyr[d];
+                    }
+                  }
                 }
-            }
-          const float *dyr = dy + ((img * g.ho + oh) * g.wo + ow) * g.c;
-          for (int64_t d = 0; d < g.c; d++)
-            if (where[d] >= 0) dxi[where[d]] += dyr[d];
-        }
-      }
-    }
-  });
+              });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -272,13 +280,14 @@ void reduceRows(int64_t rows, int64_t c, std::vector<double> &out, F f) {
   int64_t step = (rows + blocks - 1) / blocks;
   std::vector<float> partial(blocks * c, 0.f);
   // ≥ 64 Ki values per thread (rows · channels), else inline.
-  parallelFor(blocks, std::max<int64_t>(1, ((int64_t(1) << 16) * blocks) / std::max<int64_t>(1, rows * c)),
+  parallelFor(blocks,
+              std::max<int64_t>(1, ((int64_t(1) << 16) * blocks) / std::max<int64_t>(1, rows * c)),
               [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; b++) {
-      float *acc = partial.data() + b * c;
-      for (int64_t r = b * step; r < std::min(rows, (b + 1) * step); r++) f(r, acc);
-    }
-  });
+                for (int64_t b = b0; b < b1; b++) {
+                  float *acc = partial.data() + b * c;
+                  for (int64_t r = b * step; r < std::min(rows, (b + 1) * step); r++) f(r, acc);
+                }
+              });
   out.assign(c, 0.0);
   for (int64_t b = 0; b < blocks; b++)
     for (int64_t j = 0; j < c; j++) out[j] += partial[b * c + j];
@@ -320,8 +329,8 @@ void bnForward(const float *x, const float *gamma, const float *beta, float *y, 
 
 /// dβ = Σdy, dγ = Σdy·x̂, dx = γ·inv·(dy − dβ/N − x̂·dγ/N) with x̂ = (x − μ)·inv.
 void bnBackward(const float *dy, const float *x, const float *mean, const float *var,
-                const float *gamma, float *dx, float *dgamma, float *dbeta, int64_t rows,
-                int64_t c, double eps) {
+                const float *gamma, float *dx, float *dgamma, float *dbeta, int64_t rows, int64_t c,
+                double eps) {
   std::vector<float> inv(c);
   for (int64_t j = 0; j < c; j++) inv[j] = float(1.0 / std::sqrt(double(var[j]) + eps));
   // One pass, two sums: a block holds [Σdy | Σdy·(x − μ)] side by side.
@@ -389,7 +398,8 @@ struct Args {
   void readHeap(size_t i) {
     bool is = false;
     napi_is_typedarray(env, v[i], &is);
-    if (!is) return fail("argument " + std::to_string(i) + " must be the wasm heap (a typed array)");
+    if (!is)
+      return fail("argument " + std::to_string(i) + " must be the wasm heap (a typed array)");
     napi_typedarray_type type;
     size_t length, offset;
     void *data;
@@ -401,7 +411,8 @@ struct Args {
   }
   double num(size_t i) {
     double d = 0;
-    if (napi_get_value_double(env, v[i], &d) != napi_ok) fail("argument " + std::to_string(i) + " must be a number");
+    if (napi_get_value_double(env, v[i], &d) != napi_ok)
+      fail("argument " + std::to_string(i) + " must be a number");
     return d;
   }
   int64_t integer(size_t i) { return int64_t(num(i)); }
@@ -421,10 +432,12 @@ struct Args {
 /// Conv geometry from 15 numbers starting at argument `at`.
 Conv readConv(Args &a, size_t at) {
   Conv g;
-  int64_t *f[] = {&g.n, &g.h, &g.w, &g.c, &g.o, &g.fh, &g.fw, &g.sh, &g.sw, &g.dh, &g.dw, &g.top, &g.left, &g.ho, &g.wo};
+  int64_t *f[] = {&g.n,  &g.h,  &g.w,  &g.c,   &g.o,    &g.fh, &g.fw, &g.sh,
+                  &g.sw, &g.dh, &g.dw, &g.top, &g.left, &g.ho, &g.wo};
   for (size_t i = 0; i < 15; i++) *f[i] = a.integer(at + i);
   for (size_t i = 0; i < 15; i++)
-    if (*f[i] < 0 || (i != 11 && i != 12 && *f[i] == 0)) a.fail("conv geometry has a bad value at position " + std::to_string(i));
+    if (*f[i] < 0 || (i != 11 && i != 12 && *f[i] == 0))
+      a.fail("conv geometry has a bad value at position " + std::to_string(i));
   return g;
 }
 
@@ -433,9 +446,12 @@ enum class Part { Input, Filter, Output };
 
 int64_t floatsOf(const Conv &g, Part p) {
   switch (p) {
-    case Part::Input: return g.n * g.h * g.w * g.c;
-    case Part::Filter: return g.k() * g.o;
-    case Part::Output: return g.n * g.ho * g.wo * g.o;
+    case Part::Input:
+      return g.n * g.h * g.w * g.c;
+    case Part::Filter:
+      return g.k() * g.o;
+    case Part::Output:
+      return g.n * g.ho * g.wo * g.o;
   }
   return 0;
 }
@@ -452,7 +468,8 @@ napi_value convKernel(napi_env env, napi_callback_info info, Part pa, Part pb, P
   Conv g = readConv(a, 4);
   if (a.ok && pool && g.o != g.c) a.fail("a pool's output channels must equal its input channels");
   if (!a.ok) return throwError(env, a.error);
-  float *x = a.floats(1, floatsOf(g, pa)), *y = a.floats(2, floatsOf(g, pb)), *out = a.floats(3, floatsOf(g, pout));
+  float *x = a.floats(1, floatsOf(g, pa)), *y = a.floats(2, floatsOf(g, pb)),
+        *out = a.floats(3, floatsOf(g, pout));
   if (!a.ok) return throwError(env, a.error);
   BlasThreads t;
   fn(g, x, y, out);
@@ -484,18 +501,21 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
 napi_value MatMul(napi_env env, napi_callback_info info) {
   Args a(env, info, 11);
   a.readHeap(0);
-  int64_t batchA = a.integer(4), batchB = a.integer(5), m = a.integer(6), n = a.integer(7), k = a.integer(8);
+  int64_t batchA = a.integer(4), batchB = a.integer(5), m = a.integer(6), n = a.integer(7),
+          k = a.integer(8);
   bool ta = a.num(9) != 0, tb = a.num(10) != 0;
-  if (a.ok && (batchA < 1 || batchB < 1 || (batchA != batchB && batchA != 1 && batchB != 1) || m < 1 || n < 1 || k < 1))
+  if (a.ok && (batchA < 1 || batchB < 1 || (batchA != batchB && batchA != 1 && batchB != 1) ||
+               m < 1 || n < 1 || k < 1))
     a.fail("matMul: bad sizes");
   int64_t batch = std::max(batchA, batchB);
-  float *pa = a.floats(1, batchA * m * k), *pb = a.floats(2, batchB * k * n), *pc = a.floats(3, batch * m * n);
+  float *pa = a.floats(1, batchA * m * k), *pb = a.floats(2, batchB * k * n),
+        *pc = a.floats(3, batch * m * n);
   if (!a.ok) return throwError(env, a.error);
   BlasThreads t;
   for (int64_t i = 0; i < batch; i++) {
     const float *ai = pa + (batchA == 1 ? 0 : i) * m * k, *bi = pb + (batchB == 1 ? 0 : i) * k * n;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f,
-                ai, ta ? m : k, bi, tb ? k : n, 0.f, pc + i * m * n, n);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
+                k, 1.f, ai, ta ? m : k, bi, tb ? k : n, 0.f, pc + i * m * n, n);
   }
   return nullptr;
 }
@@ -507,8 +527,8 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   int64_t rows = a.integer(7), c = a.integer(8);
   double eps = a.num(9);
   if (a.ok && (rows < 1 || c < 1)) a.fail("batchNorm: bad sizes");
-  float *x = a.floats(1, rows * c), *g = a.floats(2, c), *b = a.floats(3, c), *y = a.floats(4, rows * c),
-        *mean = a.floats(5, c), *var = a.floats(6, c);
+  float *x = a.floats(1, rows * c), *g = a.floats(2, c), *b = a.floats(3, c),
+        *y = a.floats(4, rows * c), *mean = a.floats(5, c), *var = a.floats(6, c);
   if (!a.ok) return throwError(env, a.error);
   bnForward(x, g, b, y, mean, var, rows, c, eps);
   return nullptr;
@@ -522,8 +542,9 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   int64_t rows = a.integer(9), c = a.integer(10);
   double eps = a.num(11);
   if (a.ok && (rows < 1 || c < 1)) a.fail("batchNorm: bad sizes");
-  float *dy = a.floats(1, rows * c), *x = a.floats(2, rows * c), *mean = a.floats(3, c), *var = a.floats(4, c),
-        *g = a.floats(5, c), *dx = a.floats(6, rows * c), *dg = a.floats(7, c), *db = a.floats(8, c);
+  float *dy = a.floats(1, rows * c), *x = a.floats(2, rows * c), *mean = a.floats(3, c),
+        *var = a.floats(4, c), *g = a.floats(5, c), *dx = a.floats(6, rows * c),
+        *dg = a.floats(7, c), *db = a.floats(8, c);
   if (!a.ok) return throwError(env, a.error);
   bnBackward(dy, x, mean, var, g, dx, dg, db, rows, c, eps);
   return nullptr;
@@ -532,7 +553,8 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a(env, info, 1);
   int64_t n = a.integer(0);
-  if (!a.ok || n < 1 || n > 1024) return throwError(env, "setThreads: expected an integer in [1, 1024]");
+  if (!a.ok || n < 1 || n > 1024)
+    return throwError(env, "setThreads: expected an integer in [1, 1024]");
   g_threads = int(n);
   return nullptr;
 }
