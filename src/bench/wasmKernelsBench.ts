@@ -18,7 +18,13 @@
  * `npx tsx src/bench/wasmKernelsBench.ts` (prints the rows as JSON).
  */
 import { tf } from '../backend/tf';
-import { registerWasmKernels, useWasmKernel, type WasmKernelName } from '../backend/wasmKernels';
+import {
+  activeNativeKernels,
+  registerWasmKernels,
+  useNativeKernels,
+  useWasmKernel,
+  type WasmKernelName,
+} from '../backend/wasmKernels';
 import { createRng } from '../random';
 import { type BenchRow, speedRatio } from './types';
 
@@ -288,10 +294,15 @@ export async function runWasmKernelsBench(o: WasmKernelsBenchOptions = {}): Prom
       notes: ['transposed operand, as in every matMul gradient'],
     },
   ];
+  // "Ours" here is the pure-wasm kernels; the native ones (src/backend/native) are
+  // measured by the train-step scenario's native-vs-pure-wasm row.
+  const nativeWasOn = activeNativeKernels() !== undefined;
+  if (nativeWasOn) useNativeKernels(false);
   try {
     return scenarios.map((s) => measure(s, repeats, o.noPeer === true));
   } finally {
     tf.dispose([...params, x, labels, h, w, dy, pooled, dyPool, dense, weights]);
+    if (nativeWasOn) useNativeKernels(true);
     if (typeof previous === 'string' && previous !== 'wasm') await tf.setBackend(previous);
   }
 }
