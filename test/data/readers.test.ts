@@ -290,10 +290,10 @@ describe('revisited Oxford / Paris ground truth', () => {
     expect(v.a[9]).toBe('é'.repeat(300));
     expect(v.a[10]).toBe(2n ** 70n);
     expect(() => readPickle(Buffer.from(fixtures.numpy, 'base64'), 'n.pkl')).toThrow(
-      /n\.pkl.*byte offset \d+.*convert it to JSON/,
+      /n\.pkl: the pickle reconstructs Python objects \(numpy\.[\w.]+, .*convert it to JSON/,
     );
     expect(() => readPickle(Buffer.from(fixtures.misc, 'base64').subarray(0, 40), 't.pkl')).toThrow(
-      /t\.pkl: cannot read pickle at byte offset \d+: truncated/,
+      /t\.pkl: truncated: .*\(opcode at byte \d+\)/,
     );
   });
 });
