@@ -10,10 +10,10 @@ import { tf } from '../backend/tf';
 import { backboneFeatures } from '../models/multiCrop';
 import { createRng } from '../random';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
-import { TorchPeer } from './torchPeer';
+import { TorchPeer, torchRow } from './torchPeer';
 import { threadWord } from './trainStepBench';
-import { type BenchRow, speedRatio } from './types';
-import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
+import type { BenchRow } from './types';
+import { ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 
 export interface FeatureBenchOptions {
   /** Images per batch (default 256). */
@@ -89,17 +89,8 @@ export async function benchFeatures(
         notes.push(
           `peer: ${threadWord(n)}; ${times.map((t) => t.toFixed(2)).join(', ')} s per batch`,
         );
-      return {
-        scenario: `${c.id.replace(/^train-step/, 'features')}-t${n}`,
-        unit: 'images/s',
-        higherIsBetter: true,
-        ours: oursFig,
-        peer: peerFig,
-        peerName: peer ? `${peer.versions} (Debian), ${threadWord(n)}` : 'PyTorch (absent)',
-        speedRatio: speedRatio(oursFig, peerFig, true),
-        backend: ourBackend(),
-        notes,
-      };
+      const scenario = `${c.id.replace(/^train-step/, 'features')}-t${n}`;
+      return torchRow({ scenario, ours: oursFig, peer: peerFig, torch: peer, threads: n, notes });
     });
   } finally {
     peer?.close();

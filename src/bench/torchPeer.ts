@@ -6,6 +6,8 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { ourBackend } from './ourThreads';
+import { type BenchRow, speedRatio } from './types';
 
 const PEER_SCRIPT = resolve(__dirname, '..', '..', 'bench', 'peers', 'carp_step.py');
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -79,4 +81,28 @@ export class TorchPeer {
   close(): void {
     if (!this.closed) this.child.stdin.end(`${JSON.stringify({ cmd: 'quit' })}\n`);
   }
+}
+
+/** An images/s row of ours vs the PyTorch peer at `threads` threads (null peer: absent). */
+export function torchRow(o: {
+  scenario: string;
+  ours: number;
+  peer: number | null;
+  torch: TorchPeer | null;
+  threads: number;
+  notes: string[];
+}): BenchRow {
+  return {
+    scenario: o.scenario,
+    unit: 'images/s',
+    higherIsBetter: true,
+    ours: o.ours,
+    peer: o.peer,
+    peerName: o.torch
+      ? `${o.torch.versions} (Debian), ${o.threads} thread${o.threads === 1 ? '' : 's'}`
+      : 'PyTorch (absent)',
+    speedRatio: speedRatio(o.ours, o.peer, true),
+    backend: ourBackend(),
+    notes: o.notes,
+  };
 }

@@ -16,7 +16,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { stepFlops } from './stepFlops';
 import { profileTrainStep, type StepProfile } from './stepProfile';
-import { TorchPeer } from './torchPeer';
+import { TorchPeer, torchRow } from './torchPeer';
 import { type BenchRow, speedRatio } from './types';
 import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 import { useNativeKernels } from '../backend/wasmKernels';
@@ -130,17 +130,8 @@ export async function benchTrainStep(
       }
       const peerFig = peerBest === null ? null : ours.images / peerBest;
       const oursFig = ours.images / best;
-      return {
-        scenario: `${c.id}-t${n}`,
-        unit: 'images/s',
-        higherIsBetter: true,
-        ours: oursFig,
-        peer: peerFig,
-        peerName: peer ? `${peer.versions} (Debian), ${threadWord(n)}` : 'PyTorch (absent)',
-        speedRatio: speedRatio(oursFig, peerFig, true),
-        backend: ourBackend(),
-        notes,
-      };
+      const scenario = `${c.id}-t${n}`;
+      return torchRow({ scenario, ours: oursFig, peer: peerFig, torch: peer, threads: n, notes });
     });
     const profile = o.profile ? await profileTrainStep(ours) : null;
     if (o.pureWasmBaseline && ourBackend() === 'wasm+native') {

@@ -17,6 +17,8 @@ import {
 import type { BenchRow } from '../../src/bench/types';
 import { backboneFlops, TorchPeer } from '../../src/bench/trainStepBench';
 import { resnetSpec } from '../../src/models/resnet';
+import { tf } from '../../src/backend/tf';
+import { activeNativeKernels } from '../../src/backend/wasmKernels';
 
 const dir = mkdtempSync(join(tmpdir(), 'carp-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -122,6 +124,35 @@ describe('bench plumbing', () => {
   it('counts ResNet-18 CIFAR forward FLOPs as the known ≈0.56 GFLOP at 32 px', () => {
     const f = backboneFlops(resnetSpec('resnet18', { cifarStem: true }), 32);
     expect(f / 2 / 1e6).toBeCloseTo(555.4, 0); // multiply-adds, convs only
+  });
+
+  it('train step: ours runs each row at the peer thread count, plus the in-run pure-wasm baseline', async () => {
+    const { rows, profiles } = await runScenario('train-step-cifar10-r18', {
+      smoke: true,
+      noPeer: true,
+    });
+    const native = activeNativeKernels() !== undefined;
+    expect(rows.map((r) => r.scenario)).toEqual([
+      'train-step-cifar10-r18-t1',
+      'train-step-cifar10-r18-t2',
+      ...(native ? ['train-step-cifar10-r18-native-vs-pure-wasm'] : []),
+    ]);
+    expect(profiles).toHaveLength(1);
+    for (const [i, n] of [1, 2].entries()) {
+      const note = rows[i].notes.find((x) => x.startsWith('ours:'))!;
+      expect(note).toMatch(
+        native ? new RegExp(`^ours: ${n} threads? \\(tfjs wasm \\+ native`) : /^ours: 1 thread/,
+      );
+      expect(rows[i].backend).toBe(native ? 'wasm+native' : tf.getBackend());
+    }
+    if (native) {
+      const base = rows[2];
+      expect(base.peer).toBeGreaterThan(0);
+      expect(base.speedRatio).toBeCloseTo(base.ours / base.peer!, 10);
+      expect(base.peerName).toMatch(/pure-wasm kernels/);
+      // The baseline switched the native kernels off only for its own step.
+      expect(activeNativeKernels()).toBeDefined();
+    }
   });
 
   it.skipIf(TorchPeer.unavailable() !== null)(
