@@ -38,7 +38,14 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
 };
 function topHelp(): string {
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(11)} ${c.summary}`);
-  return `usage: carp <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'carp <command> --help' for a command's options.\n`;
+  return (
+    `usage: carp <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n` +
+    `Run 'carp <command> --help' for a command's options.\n\n` +
+    'environment:\n' +
+    '  CARP_BACKEND  force a backend: wasm, cpu, webgpu, tfjs-node, tfjs-node-gpu\n' +
+    '  CARP_NATIVE   0 switches off the native OpenBLAS kernels on wasm\n' +
+    '  CARP_THREADS  threads of the native kernels (default: every core)\n'
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {
