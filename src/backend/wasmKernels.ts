@@ -1,7 +1,7 @@
 /**
  * Our kernels for the wasm backend (ENVIRONMENT.md §4, DESIGN.md §4): the wasm backend
- * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong and two
- * that are very slow. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
+ * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong, two
+ * that are very slow and one that copies where it could share. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
  *
  * | kernel                 | built-in                  | ours                                 |
  * |------------------------|---------------------------|--------------------------------------|
@@ -12,6 +12,10 @@
  * |                        | ties to the last          |                                      |
  * | `BatchMatMul`          | scalar loop when          | explicit transpose, then XNNPACK     |
  * |                        | transposed or batched     |                                      |
+ * | `Identity`             | copies the buffer         | shares it (one more reference)       |
+ *
+ * Where the native addon loads, its kernels (src/backend/native) go over these for the
+ * convolutions, matMul, max-pool gradient and batch norm.
  *
  * Every other kernel a ResNet + CARP head touches in training (batch norm as moments,
  * ReLU, GELU via Erf, softmax, gather, mean/avg-pool, matMul, L2-normalise) was compared
@@ -24,6 +28,7 @@ import { tf } from './tf';
 import { conv2dBackpropFilterConfig } from './kernels/conv2dBackpropFilter';
 import { batchMatMulConfig } from './kernels/batchMatMul';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
+import { identityConfig } from './kernels/identity';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
@@ -38,6 +43,7 @@ export const WASM_KERNEL_NAMES = [
   tf.UnsortedSegmentSum,
   tf.MaxPoolGrad,
   tf.BatchMatMul,
+  tf.Identity,
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -72,12 +78,15 @@ function ensureConfigs(): void {
   builtinConv2D = tf.getKernel(tf.Conv2D, BACKEND);
   const matMul = builtins.get(tf.BatchMatMul);
   if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
+  const identity = builtins.get(tf.Identity);
+  if (identity === undefined) throw new Error('registerWasmKernels: wasm has no Identity');
   for (const config of [
     conv2dBackpropFilterConfig(BACKEND),
     conv2dBackpropInputConfig(BACKEND),
     unsortedSegmentSumConfig(BACKEND),
     maxPoolGradConfig(BACKEND),
     batchMatMulConfig(BACKEND, matMul),
+    identityConfig(BACKEND, identity),
   ]) {
     ours.set(config.kernelName, config);
   }
