@@ -73,7 +73,9 @@ export function buildNative(root) {
     return null;
   }
 
-  const src = readFileSync(source);
+  // The addon is one translation unit: carp_native.cc includes the kernel headers.
+  const files = ['carp_native.cc', 'threads.h', 'conv.h', 'batchNorm.h'];
+  const src = Buffer.concat(files.map((f) => readFileSync(join(root, 'environment', 'native', f))));
   const flags = [...CXXFLAGS, `-I${include}`];
   const lib = statSync(libblas);
   const stamp = createHash('sha256')

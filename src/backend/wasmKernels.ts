@@ -32,7 +32,8 @@ import { identityConfig } from './kernels/identity';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
-import { BN_BACKWARD, BN_FORWARD, nativeKernelConfigs } from './native/kernels';
+import { BN_BACKWARD, BN_FORWARD } from './native/batchNormKernels';
+import { nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
 

@@ -14,7 +14,7 @@
 import { tf } from '../backend/tf';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/tf';
 import type { ParamScope } from './params';
-import { BN_BACKWARD, BN_FORWARD } from '../backend/native/kernels';
+import { BN_BACKWARD, BN_FORWARD } from '../backend/native/batchNormKernels';
 
 /** PyTorch BatchNorm defaults (spec §2.1). */
 export const BN_EPS = 1e-5;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { loadNative, setNativeThreads, threadsFromEnv } from '../../src/backend/native/addon';
-import { BN_FORWARD } from '../../src/backend/native/kernels';
+import { BN_FORWARD } from '../../src/backend/native/batchNormKernels';
 import { describeNative } from '../../src/backend/selectBackend';
 import { activeNativeKernels, useNativeKernels } from '../../src/backend/wasmKernels';
 import { BN_EPS, BatchNormUpdates, batchNorm, initBatchNorm } from '../../src/models/layers';

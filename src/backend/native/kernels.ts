@@ -1,9 +1,8 @@
 /**
  * tfjs kernel configs for the wasm backend that run the native addon (./addon.ts) on the
  * wasm heap: `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`,
- * `MaxPoolGrad` (the cpu backend's first-maximum rule, as our wasm kernel), and
- * two kernels of our own for training-mode batch norm (`CarpBatchNormForward`/`Backward`,
- * used by src/models/layers.ts where the active backend has them).
+ * `MaxPoolGrad` (the cpu backend's first-maximum rule, as our wasm kernel), and the two
+ * batch-norm kernels of ./batchNormKernels.ts.
  *
  * Each kernel allocates its output through the wasm backend (so tfjs owns it as usual),
  * then hands the addon the heap and byte offsets; no data is copied. Cases the addon does
@@ -12,27 +11,8 @@
  */
 import { tf } from '../tf';
 import type { NativeAddon } from './addon';
-
-/** Our kernel names for batch norm in training mode (float32, channels last). */
-export const BN_FORWARD = 'CarpBatchNormForward';
-export const BN_BACKWARD = 'CarpBatchNormBackward';
-
-/** The members of tfjs-wasm's `BackendWasm` these kernels use. */
-interface WasmHeapBackend {
-  wasm: { HEAPU8: Uint8Array };
-  getMemoryOffset(dataId: object): number;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-type KernelArgs = Parameters<tf.KernelConfig['kernelFunc']>[0];
-
-function heapBackend(args: KernelArgs): WasmHeapBackend {
-  return args.backend as unknown as WasmHeapBackend;
-}
-
-const size = (t: tf.TensorInfo): number => tf.util.sizeFromShape(t.shape);
-const allFloat = (ts: tf.TensorInfo[]): boolean =>
-  ts.every((t) => t.dtype === 'float32' && size(t) > 0);
+import { batchNormConfigs } from './batchNormKernels';
+import { allFloat, heapBackend, size } from './heap';
 
 /** The 15 numbers of the addon's conv geometry (carp_native.cc `readConv`). */
 function geometry(info: tf.backend_util.Conv2DInfo): number[] {
@@ -229,89 +209,4 @@ function matMulConfig(addon: NativeAddon, fallback: tf.KernelConfig): tf.KernelC
       return out;
     },
   };
-}
-
-/**
- * `CarpBatchNormForward(x, gamma, beta; epsilon)` → `[y, mean, variance]` (biased variance)
- * and `CarpBatchNormBackward(dy, x, mean, variance, gamma; epsilon)` → `[dx, dgamma, dbeta]`,
- * channels on the last axis. Formulas: spec §3 (BatchNorm2d/1d in training mode) and the
- * closed-form gradient documented at src/models/layers.ts `bnTrainOp`.
- */
-function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
-  const forward: tf.KernelConfig = {
-    kernelName: BN_FORWARD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
-      const { epsilon } = args.attrs as unknown as { epsilon: number };
-      const c = x.shape[x.shape.length - 1];
-      checkBatchNorm(BN_FORWARD, x, c, [gamma, beta]);
-      const b = heapBackend(args);
-      const y = b.makeOutput(x.shape, 'float32');
-      const mean = b.makeOutput([c], 'float32');
-      const variance = b.makeOutput([c], 'float32');
-      const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
-      addon.batchNormForward(
-        b.wasm.HEAPU8,
-        off(x),
-        off(gamma),
-        off(beta),
-        off(y),
-        off(mean),
-        off(variance),
-        size(x) / c,
-        c,
-        epsilon,
-      );
-      return [y, mean, variance];
-    },
-  };
-  const backward: tf.KernelConfig = {
-    kernelName: BN_BACKWARD,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { dy, x, mean, variance, gamma } = args.inputs as Record<string, tf.TensorInfo>;
-      const { epsilon } = args.attrs as unknown as { epsilon: number };
-      const c = x.shape[x.shape.length - 1];
-      checkBatchNorm(BN_BACKWARD, x, c, [mean, variance, gamma]);
-      tf.util.assert(
-        tf.util.arraysEqual(dy.shape, x.shape) && dy.dtype === 'float32',
-        () => `${BN_BACKWARD}: dy [${dy.shape.join(',')}] must be float32 shaped like x`,
-      );
-      const b = heapBackend(args);
-      const dx = b.makeOutput(x.shape, 'float32');
-      const dgamma = b.makeOutput([c], 'float32');
-      const dbeta = b.makeOutput([c], 'float32');
-      const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
-      addon.batchNormBackward(
-        b.wasm.HEAPU8,
-        off(dy),
-        off(x),
-        off(mean),
-        off(variance),
-        off(gamma),
-        off(dx),
-        off(dgamma),
-        off(dbeta),
-        size(x) / c,
-        c,
-        epsilon,
-      );
-      return [dx, dgamma, dbeta];
-    },
-  };
-  return [forward, backward];
-}
-
-function checkBatchNorm(name: string, x: tf.TensorInfo, c: number, perChannel: tf.TensorInfo[]) {
-  tf.util.assert(
-    x.dtype === 'float32' && size(x) > 0 && x.shape.length >= 2,
-    () => `${name}: x must be a non-empty float32 tensor of rank ≥ 2, got [${x.shape.join(',')}]`,
-  );
-  for (const t of perChannel) {
-    tf.util.assert(
-      t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === c,
-      () => `${name}: per-channel inputs must be float32 [${c}], got [${t.shape.join(',')}]`,
-    );
-  }
 }
