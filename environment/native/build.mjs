@@ -54,9 +54,13 @@ export function buildNative(root) {
   const target = join(root, 'build', 'native', 'carp_native.node');
   const stampFile = `${target}.stamp`;
   const libblas = findFirst(
-    ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib', '/usr/local/lib'].map(
-      (d) => join(d, 'libopenblas.so'),
-    ),
+    [
+      '/usr/lib/x86_64-linux-gnu',
+      '/usr/lib/aarch64-linux-gnu',
+      '/usr/lib64',
+      '/usr/lib',
+      '/usr/local/lib',
+    ].map((d) => join(d, 'libopenblas.so')),
   );
   const include = nodeInclude();
   const missing = [];
