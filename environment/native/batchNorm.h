@@ -34,9 +34,10 @@ void reduceRows(int64_t rows, int64_t c, std::vector<double> &out, F f) {
     for (int64_t j = 0; j < c; j++) out[j] += partial[b * c + j];
 }
 
-/// y = γ·(x − μ)/√(σ² + ε) + β with the batch mean μ and biased variance σ² (two passes).
+/// y = γ·(x − μ)/√(σ² + ε) + β with the batch mean μ and biased variance σ² (two passes);
+/// with `relu`, y = max(0, …) (the ReLU that follows most batch norms of a ResNet, fused).
 inline void bnForward(const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                      float *var, int64_t rows, int64_t c, double eps) {
+                      float *var, int64_t rows, int64_t c, double eps, bool relu) {
   std::vector<double> sum, sq;
   reduceRows(rows, c, sum, [&](int64_t r, float *acc) {
     const float *xr = x + r * c;
@@ -64,23 +65,30 @@ inline void bnForward(const float *x, const float *gamma, const float *beta, flo
       const float *xr = x + r * c;
       float *yr = y + r * c;
       for (int64_t j = 0; j < c; j++) yr[j] = (xr[j] - mu[j]) * scale[j] + beta[j];
+      if (relu)
+        for (int64_t j = 0; j < c; j++) yr[j] = yr[j] > 0.f ? yr[j] : 0.f;
     }
   });
 }
 
-/// dβ = Σdy, dγ = Σdy·x̂, dx = γ·inv·(dy − dβ/N − x̂·dγ/N) with x̂ = (x − μ)·inv.
-inline void bnBackward(const float *dy, const float *x, const float *mean, const float *var,
-                       const float *gamma, float *dx, float *dgamma, float *dbeta, int64_t rows,
-                       int64_t c, double eps) {
+/// dβ = Σdy, dγ = Σdy·x̂, dx = γ·inv·(dy − dβ/N − x̂·dγ/N) with x̂ = (x − μ)·inv. With the
+/// fused ReLU (`Relu`, its output `reluY`), dy first passes ReLU's gradient: 0 where y ≤ 0.
+/// A template so that each inner loop stays branch-free (vectorised).
+template <bool Relu>
+void bnBackwardImpl(const float *dy, const float *x, const float *mean, const float *var,
+                    const float *gamma, const float *reluY, float *dx, float *dgamma, float *dbeta,
+                    int64_t rows, int64_t c, double eps) {
   std::vector<float> inv(c);
   for (int64_t j = 0; j < c; j++) inv[j] = float(1.0 / std::sqrt(double(var[j]) + eps));
   // One pass, two sums: a block holds [Σdy | Σdy·(x − μ)] side by side.
   std::vector<double> both;
   reduceRows(rows, 2 * c, both, [&](int64_t r, float *acc) {
-    const float *dyr = dy + r * c, *xr = x + r * c;
+    const float *dyr = dy + r * c, *xr = x + r * c, *yr = Relu ? reluY + r * c : nullptr;
     for (int64_t j = 0; j < c; j++) {
-      acc[j] += dyr[j];
-      acc[c + j] += dyr[j] * (xr[j] - mean[j]);
+      const float dv = dyr[j];  // loaded unconditionally: the select vectorises
+      const float d = Relu ? (yr[j] > 0.f ? dv : 0.f) : dv;
+      acc[j] += d;
+      acc[c + j] += d * (xr[j] - mean[j]);
     }
   });
   std::vector<float> a(c), b(c), k(c);
@@ -96,11 +104,25 @@ inline void bnBackward(const float *dy, const float *x, const float *mean, const
   }
   parallelFor(rows, std::max<int64_t>(16, (int64_t(1) << 16) / c), [&](int64_t b0, int64_t e0) {
     for (int64_t r = b0; r < e0; r++) {
-      const float *dyr = dy + r * c, *xr = x + r * c;
+      const float *dyr = dy + r * c, *xr = x + r * c, *yr = Relu ? reluY + r * c : nullptr;
       float *dxr = dx + r * c;
-      for (int64_t j = 0; j < c; j++) dxr[j] = a[j] * dyr[j] + k[j] * (xr[j] - mean[j]) + b[j];
+      for (int64_t j = 0; j < c; j++) {
+        const float dv = dyr[j];  // loaded unconditionally: the select vectorises
+        const float d = Relu ? (yr[j] > 0.f ? dv : 0.f) : dv;
+        dxr[j] = a[j] * d + k[j] * (xr[j] - mean[j]) + b[j];
+      }
     }
   });
+}
+
+/// Batch-norm backward; `reluY` non-null: with the fused ReLU whose output it is.
+inline void bnBackward(const float *dy, const float *x, const float *mean, const float *var,
+                       const float *gamma, const float *reluY, float *dx, float *dgamma,
+                       float *dbeta, int64_t rows, int64_t c, double eps) {
+  if (reluY)
+    bnBackwardImpl<true>(dy, x, mean, var, gamma, reluY, dx, dgamma, dbeta, rows, c, eps);
+  else
+    bnBackwardImpl<false>(dy, x, mean, var, gamma, nullptr, dx, dgamma, dbeta, rows, c, eps);
 }
 
 }  // namespace carp

@@ -185,33 +185,37 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// batchNormForward(heap, xOff, gammaOff, betaOff, yOff, meanOff, varOff, rows, channels, eps)
+// batchNormForward(heap, xOff, gammaOff, betaOff, yOff, meanOff, varOff, rows, channels, eps,
+//                  relu)
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 10);
+  Args a(env, info, 11);
   a.readHeap(0);
   int64_t rows = a.integer(7), c = a.integer(8);
   double eps = a.num(9);
+  bool relu = a.num(10) != 0;
   if (a.ok && (rows < 1 || c < 1)) a.fail("batchNorm: bad sizes");
   float *x = a.floats(1, rows * c), *g = a.floats(2, c), *b = a.floats(3, c),
         *y = a.floats(4, rows * c), *mean = a.floats(5, c), *var = a.floats(6, c);
   if (!a.ok) return throwError(env, a.error);
-  bnForward(x, g, b, y, mean, var, rows, c, eps);
+  bnForward(x, g, b, y, mean, var, rows, c, eps, relu);
   return nullptr;
 }
 
-// batchNormBackward(heap, dyOff, xOff, meanOff, varOff, gammaOff, dxOff, dgammaOff, dbetaOff,
-//                   rows, channels, eps)
+// batchNormBackward(heap, dyOff, xOff, meanOff, varOff, gammaOff, yOff, dxOff, dgammaOff,
+//                   dbetaOff, rows, channels, eps, relu): yOff (the fused ReLU's output) is
+// read only with relu.
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 12);
+  Args a(env, info, 14);
   a.readHeap(0);
-  int64_t rows = a.integer(9), c = a.integer(10);
-  double eps = a.num(11);
+  int64_t rows = a.integer(10), c = a.integer(11);
+  double eps = a.num(12);
+  bool relu = a.num(13) != 0;
   if (a.ok && (rows < 1 || c < 1)) a.fail("batchNorm: bad sizes");
   float *dy = a.floats(1, rows * c), *x = a.floats(2, rows * c), *mean = a.floats(3, c),
-        *var = a.floats(4, c), *g = a.floats(5, c), *dx = a.floats(6, rows * c),
-        *dg = a.floats(7, c), *db = a.floats(8, c);
+        *var = a.floats(4, c), *g = a.floats(5, c), *y = relu ? a.floats(6, rows * c) : nullptr,
+        *dx = a.floats(7, rows * c), *dg = a.floats(8, c), *db = a.floats(9, c);
   if (!a.ok) return throwError(env, a.error);
-  bnBackward(dy, x, mean, var, g, dx, dg, db, rows, c, eps);
+  bnBackward(dy, x, mean, var, g, y, dx, dg, db, rows, c, eps);
   return nullptr;
 }
 

@@ -129,24 +129,28 @@ function bnTrainOp(
  * The same op on the native kernels (src/backend/native), one multi-threaded pass for the
  * statistics, one for y, and two for the gradient: the composite above costs about six
  * full-size passes forward and seven backward. It saves `x` instead of x̂ (x is alive
- * anyway) and recomputes x̂ in the gradient.
+ * anyway) and recomputes x̂ in the gradient. With `relu`, the ReLU that follows is fused:
+ * y = max(0, BN(x)), and the gradient masks dy where the saved y is 0 (ReLU's gradient,
+ * PyTorch's rule: 0 where the input is ≤ 0).
  */
 function bnTrainOpNative(
   onStats: (mean: Tensor1D, variance: Tensor1D, n: number) => void,
+  relu: boolean,
 ): (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor {
   const engine = tf.engine();
-  const attrs = { epsilon: BN_EPS } as unknown as tf.NamedAttrMap;
+  const attrs = { epsilon: BN_EPS, relu } as unknown as tf.NamedAttrMap;
   const f = (...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [x, gamma, beta] = args as Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     const [y, mean, variance] = engine.runKernel(BN_FORWARD, { x, gamma, beta }, attrs) as Tensor[];
     onStats(mean as Tensor1D, variance as Tensor1D, x.size / x.shape[x.rank - 1]);
-    save([x, mean, variance, gamma]);
+    save(relu ? [x, mean, variance, gamma, y] : [x, mean, variance, gamma]);
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, smean, svar, sgamma] = saved;
-        const inputs = { dy, x: sx, mean: smean, variance: svar, gamma: sgamma };
+        const [sx, smean, svar, sgamma, sy] = saved;
+        const inputs: tf.NamedTensorMap = { dy, x: sx, mean: smean, variance: svar, gamma: sgamma };
+        if (relu) inputs.y = sy;
         return engine.runKernel(BN_BACKWARD, inputs, attrs) as Tensor[];
       },
     };
@@ -169,6 +173,31 @@ export function batchNorm<T extends Tensor2D | Tensor4D>(
   x: T,
   opts: ForwardOptions,
 ): T {
+  return batchNormMaybeRelu(p, prefix, x, opts, false);
+}
+
+/**
+ * `relu(batchNorm(…))`, the pair in every ResNet block. Where the native batch-norm
+ * kernels run (training mode), the ReLU is fused into them: two single-threaded wasm passes
+ * forward and two backward less per layer. Elsewhere it is exactly `tf.relu(batchNorm(…))`.
+ */
+export function batchNormRelu<T extends Tensor2D | Tensor4D>(
+  p: ParamScope,
+  prefix: string,
+  x: T,
+  opts: ForwardOptions,
+): T {
+  if (opts.training && hasNativeBatchNorm()) return batchNormMaybeRelu(p, prefix, x, opts, true);
+  return tf.relu(batchNormMaybeRelu(p, prefix, x, opts, false));
+}
+
+function batchNormMaybeRelu<T extends Tensor2D | Tensor4D>(
+  p: ParamScope,
+  prefix: string,
+  x: T,
+  opts: ForwardOptions,
+  relu: boolean,
+): T {
   const gamma = p.get(`${prefix}.weight`);
   const beta = p.get(`${prefix}.bias`);
   const axes = x.rank === 4 ? [0, 1, 2] : [0];
@@ -190,8 +219,9 @@ export function batchNorm<T extends Tensor2D | Tensor4D>(
       opts.bnUpdates.record(p, prefix, mean.clone(), tf.mul(variance, n / (n - 1)));
     }
   };
-  const op = hasNativeBatchNorm() ? bnTrainOpNative(onStats) : bnTrainOp(axes, onStats);
-  return op(x, gamma, beta) as T;
+  if (hasNativeBatchNorm()) return bnTrainOpNative(onStats, relu)(x, gamma, beta) as T;
+  tf.util.assert(!relu, () => 'batchNorm: a fused ReLU needs the native kernels');
+  return bnTrainOp(axes, onStats)(x, gamma, beta) as T;
 }
 
 /** Bias-free convolution with PyTorch's symmetric zero padding; kernel `[kh, kw, in, out]`. */

@@ -19,7 +19,14 @@
 import { tf } from '../backend/tf';
 import type { Tensor2D, Tensor4D } from '../backend/tf';
 import type { Rng } from '../random';
-import { batchNorm, conv2d, initBatchNorm, maxPoolStem, type ForwardOptions } from './layers';
+import {
+  batchNorm,
+  batchNormRelu,
+  conv2d,
+  initBatchNorm,
+  maxPoolStem,
+  type ForwardOptions,
+} from './layers';
 import type { ParamScope } from './params';
 
 export const RESNET_ARCHS = ['resnet18', 'resnet34', 'resnet50'] as const;
@@ -152,14 +159,14 @@ function block(
   let y: Tensor4D;
   if (spec.block === 'basic') {
     y = conv2d(x, p.get(`${n}.conv1.weight`), b.stride, 1);
-    y = tf.relu(batchNorm(p, `${n}.bn1`, y, o));
+    y = batchNormRelu(p, `${n}.bn1`, y, o);
     y = conv2d(y, p.get(`${n}.conv2.weight`), 1, 1);
     y = batchNorm(p, `${n}.bn2`, y, o);
   } else {
     y = conv2d(x, p.get(`${n}.conv1.weight`), 1, 0);
-    y = tf.relu(batchNorm(p, `${n}.bn1`, y, o));
+    y = batchNormRelu(p, `${n}.bn1`, y, o);
     y = conv2d(y, p.get(`${n}.conv2.weight`), b.stride, 1); // v1.5: stride on the 3×3
-    y = tf.relu(batchNorm(p, `${n}.bn2`, y, o));
+    y = batchNormRelu(p, `${n}.bn2`, y, o);
     y = conv2d(y, p.get(`${n}.conv3.weight`), 1, 0);
     y = batchNorm(p, `${n}.bn3`, y, o);
   }
@@ -189,7 +196,7 @@ export function resnetForward(
     let y = spec.cifarStem
       ? conv2d(x, p.get('conv1.weight'), 1, 1)
       : conv2d(x, p.get('conv1.weight'), 2, 3);
-    y = tf.relu(batchNorm(p, 'bn1', y, opts));
+    y = batchNormRelu(p, 'bn1', y, opts);
     if (!spec.cifarStem) y = maxPoolStem(y);
     for (const b of blockPlan(spec)) y = block(p, spec, b, y, opts);
     return tf.mean(y, [1, 2]) as Tensor2D;

@@ -10,7 +10,13 @@ import { loadNative, setNativeThreads, threadsFromEnv } from '../../src/backend/
 import { BN_FORWARD } from '../../src/backend/native/batchNormKernels';
 import { describeNative } from '../../src/backend/selectBackend';
 import { activeNativeKernels, useNativeKernels } from '../../src/backend/wasmKernels';
-import { BN_EPS, BatchNormUpdates, batchNorm, initBatchNorm } from '../../src/models/layers';
+import {
+  BN_EPS,
+  BatchNormUpdates,
+  batchNorm,
+  batchNormRelu,
+  initBatchNorm,
+} from '../../src/models/layers';
 import { ParamStore, type ParamScope } from '../../src/models/params';
 import { expectClose, expectNoLeak } from '../helpers/tensors';
 import { compare, initBothBackends, makeValues } from './compareBackends';
@@ -52,6 +58,8 @@ function scopeOf(gamma: tf.Tensor, beta: tf.Tensor): ParamScope {
 
 const bnTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
   batchNorm(scopeOf(gamma, beta), 'bn', x as tf.Tensor4D, { training: true });
+const bnReluTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
+  batchNormRelu(scopeOf(gamma, beta), 'bn', x as tf.Tensor4D, { training: true });
 
 describe.runIf(available)('native kernels', () => {
   beforeAll(() => useNativeKernels(true));
@@ -73,6 +81,36 @@ describe.runIf(available)('native kernels', () => {
       { shape: [32] },
     ]);
     await compare('bn 2-D (head)', bnTrain, [{ shape: [12, 9] }, { shape: [9] }, { shape: [9] }]);
+  });
+
+  it('batch norm + fused ReLU (value, dx, dγ, dβ) matches relu(batchNorm) on cpu', async () => {
+    // β shifted so about half the outputs are clipped, per channel differently.
+    await compare('bn+relu 4-D', bnReluTrain, [
+      { shape: [4, 5, 5, 6] },
+      { shape: [6] },
+      { shape: [6], values: [-1, -0.5, 0, 0.2, 0.5, 1] },
+    ]);
+    await compare('bn+relu 2-D', bnReluTrain, [{ shape: [12, 9] }, { shape: [9] }, { shape: [9] }]);
+    // Evaluation mode is the unfused relu(batchNorm) on every backend.
+    const s = new ParamStore('bn-eval');
+    initBatchNorm(s.scope(''), 'bn', 3);
+    const x = tf.tensor2d([-2, 0, 3, 1, -1, 2], [2, 3]);
+    const y = batchNormRelu(s.scope(''), 'bn', x, { training: false });
+    const sd = Math.sqrt(1 + BN_EPS);
+    expectClose(y.dataSync(), [0, 0, 3 / sd, 1 / sd, 0, 2 / sd]);
+    tf.dispose([x, y]);
+    s.dispose();
+  });
+
+  it('fused batch norm + ReLU gradients leave no tensor behind', async () => {
+    const x = tf.randomNormal([2, 4, 4, 5]);
+    const g = tf.ones([5]);
+    const b = tf.zeros([5]);
+    const step = () =>
+      tf.dispose(tf.grads((a, c, d) => tf.sum(tf.square(bnReluTrain(a, c, d))))([x, g, b]));
+    step();
+    for (let i = 0; i < 3; i++) await expectNoLeak(step);
+    tf.dispose([x, g, b]);
   });
 
   it('batch norm statistics: two passes keep the variance exact under a large mean', async () => {

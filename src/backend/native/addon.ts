@@ -49,6 +49,7 @@ export interface NativeAddon {
     rows: number,
     channels: number,
     epsilon: number,
+    relu: number,
   ): void;
   batchNormBackward(
     heap: Uint8Array,
@@ -57,12 +58,14 @@ export interface NativeAddon {
     mean: number,
     variance: number,
     gamma: number,
+    reluY: number,
     dx: number,
     dgamma: number,
     dbeta: number,
     rows: number,
     channels: number,
     epsilon: number,
+    relu: number,
   ): void;
   setThreads(n: number): void;
   getThreads(): number;

@@ -1,8 +1,10 @@
 /**
  * Training-mode batch norm on the native addon (./addon.ts), as two kernels of our own:
- * `CarpBatchNormForward(x, gamma, beta; epsilon)` → `[y, mean, variance]` (biased variance)
- * and `CarpBatchNormBackward(dy, x, mean, variance, gamma; epsilon)` → `[dx, dgamma, dbeta]`,
- * channels on the last axis. src/models/layers.ts uses them where the active backend has
+ * `CarpBatchNormForward(x, gamma, beta; epsilon, relu)` → `[y, mean, variance]` (biased
+ * variance; with `relu`, y = max(0, BN(x))) and
+ * `CarpBatchNormBackward(dy, x, mean, variance, gamma[, y]; epsilon, relu)` →
+ * `[dx, dgamma, dbeta]` (with `relu`, dy first passes ReLU's gradient, masked where the
+ * saved output y ≤ 0), channels on the last axis. src/models/layers.ts uses them where the active backend has
  * them (wasm with the addon), and its tfjs composite elsewhere.
  */
 import { tf } from '../tf';
@@ -14,18 +16,23 @@ export const BN_FORWARD = 'CarpBatchNormForward';
 export const BN_BACKWARD = 'CarpBatchNormBackward';
 
 /**
- * `CarpBatchNormForward(x, gamma, beta; epsilon)` → `[y, mean, variance]` (biased variance)
- * and `CarpBatchNormBackward(dy, x, mean, variance, gamma; epsilon)` → `[dx, dgamma, dbeta]`,
- * channels on the last axis. Formulas: PyTorch's BatchNorm2d/1d in training mode (spec
- * §2.1, §2.2) and the closed-form gradient documented at src/models/layers.ts `bnTrainOp`.
+ * The two configs. Formulas: PyTorch's BatchNorm2d/1d in training mode (spec §2.1, §2.2)
+ * and the closed-form gradient documented at src/models/layers.ts `bnTrainOp`.
  */
+/** Attributes of both kernels. */
+export interface BatchNormAttrs {
+  epsilon: number;
+  /** A ReLU fused after the normalisation. */
+  relu: boolean;
+}
+
 export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
   const forward: tf.KernelConfig = {
     kernelName: BN_FORWARD,
     backendName: 'wasm',
     kernelFunc: (args) => {
       const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
-      const { epsilon } = args.attrs as unknown as { epsilon: number };
+      const { epsilon, relu } = args.attrs as unknown as BatchNormAttrs;
       const c = x.shape[x.shape.length - 1];
       checkBatchNorm(BN_FORWARD, x, c, [gamma, beta]);
       const b = heapBackend(args);
@@ -44,6 +51,7 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
         size(x) / c,
         c,
         epsilon,
+        relu ? 1 : 0,
       );
       return [y, mean, variance];
     },
@@ -52,14 +60,18 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
     kernelName: BN_BACKWARD,
     backendName: 'wasm',
     kernelFunc: (args) => {
-      const { dy, x, mean, variance, gamma } = args.inputs as Record<string, tf.TensorInfo>;
-      const { epsilon } = args.attrs as unknown as { epsilon: number };
+      const { dy, x, mean, variance, gamma, y } = args.inputs as Record<string, tf.TensorInfo>;
+      const { epsilon, relu } = args.attrs as unknown as BatchNormAttrs;
       const c = x.shape[x.shape.length - 1];
       checkBatchNorm(BN_BACKWARD, x, c, [mean, variance, gamma]);
-      tf.util.assert(
-        tf.util.arraysEqual(dy.shape, x.shape) && dy.dtype === 'float32',
-        () => `${BN_BACKWARD}: dy [${dy.shape.join(',')}] must be float32 shaped like x`,
-      );
+      for (const [name, t] of relu
+        ? [['dy', dy] as const, ['y', y] as const]
+        : [['dy', dy] as const]) {
+        tf.util.assert(
+          t !== undefined && tf.util.arraysEqual(t.shape, x.shape) && t.dtype === 'float32',
+          () => `${BN_BACKWARD}: ${name} must be float32 shaped like x [${x.shape.join(',')}]`,
+        );
+      }
       const b = heapBackend(args);
       const dx = b.makeOutput(x.shape, 'float32');
       const dgamma = b.makeOutput([c], 'float32');
@@ -72,12 +84,14 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
         off(mean),
         off(variance),
         off(gamma),
+        relu ? off(y) : 0,
         off(dx),
         off(dgamma),
         off(dbeta),
         size(x) / c,
         c,
         epsilon,
+        relu ? 1 : 0,
       );
       return [dx, dgamma, dbeta];
     },
