@@ -34,10 +34,12 @@ void reduceRows(int64_t rows, int64_t c, std::vector<double> &out, F f) {
     for (int64_t j = 0; j < c; j++) out[j] += partial[b * c + j];
 }
 
-/// y = γ·(x − μ)/√(σ² + ε) + β with the batch mean μ and biased variance σ² (two passes);
-/// with `relu`, y = max(0, …) (the ReLU that follows most batch norms of a ResNet, fused).
-inline void bnForward(const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                      float *var, int64_t rows, int64_t c, double eps, bool relu) {
+/// y = γ·(x − μ)/√(σ² + ε) + β with the batch mean μ and biased variance σ² (two passes).
+/// Fused epilogues of a ResNet block: `residual` (non-null) is added, then with `relu`
+/// y = max(0, …).
+inline void bnForward(const float *x, const float *gamma, const float *beta, const float *residual,
+                      float *y, float *mean, float *var, int64_t rows, int64_t c, double eps,
+                      bool relu) {
   std::vector<double> sum, sq;
   reduceRows(rows, c, sum, [&](int64_t r, float *acc) {
     const float *xr = x + r * c;
@@ -65,6 +67,10 @@ inline void bnForward(const float *x, const float *gamma, const float *beta, flo
       const float *xr = x + r * c;
       float *yr = y + r * c;
       for (int64_t j = 0; j < c; j++) yr[j] = (xr[j] - mu[j]) * scale[j] + beta[j];
+      if (residual) {
+        const float *rr = residual + r * c;
+        for (int64_t j = 0; j < c; j++) yr[j] += rr[j];
+      }
       if (relu)
         for (int64_t j = 0; j < c; j++) yr[j] = yr[j] > 0.f ? yr[j] : 0.f;
     }
@@ -72,12 +78,13 @@ inline void bnForward(const float *x, const float *gamma, const float *beta, flo
 }
 
 /// dβ = Σdy, dγ = Σdy·x̂, dx = γ·inv·(dy − dβ/N − x̂·dγ/N) with x̂ = (x − μ)·inv. With the
-/// fused ReLU (`Relu`, its output `reluY`), dy first passes ReLU's gradient: 0 where y ≤ 0.
+/// fused ReLU (`Relu`, its output `reluY`), dy first passes ReLU's gradient: 0 where y ≤ 0;
+/// that is also the gradient of a fused residual, written to `dresidual` when non-null.
 /// A template so that each inner loop stays branch-free (vectorised).
 template <bool Relu>
 void bnBackwardImpl(const float *dy, const float *x, const float *mean, const float *var,
                     const float *gamma, const float *reluY, float *dx, float *dgamma, float *dbeta,
-                    int64_t rows, int64_t c, double eps) {
+                    float *dresidual, int64_t rows, int64_t c, double eps) {
   std::vector<float> inv(c);
   for (int64_t j = 0; j < c; j++) inv[j] = float(1.0 / std::sqrt(double(var[j]) + eps));
   // One pass, two sums: a block holds [Σdy | Σdy·(x − μ)] side by side.
@@ -111,18 +118,28 @@ void bnBackwardImpl(const float *dy, const float *x, const float *mean, const fl
         const float d = Relu ? (yr[j] > 0.f ? dv : 0.f) : dv;
         dxr[j] = a[j] * d + k[j] * (xr[j] - mean[j]) + b[j];
       }
+      if (dresidual) {
+        float *drr = dresidual + r * c;
+        for (int64_t j = 0; j < c; j++) {
+          const float dv = dyr[j];
+          drr[j] = Relu ? (yr[j] > 0.f ? dv : 0.f) : dv;
+        }
+      }
     }
   });
 }
 
-/// Batch-norm backward; `reluY` non-null: with the fused ReLU whose output it is.
+/// Batch-norm backward; `reluY` non-null: with the fused ReLU whose output it is;
+/// `dresidual` non-null: also the gradient of the fused residual.
 inline void bnBackward(const float *dy, const float *x, const float *mean, const float *var,
                        const float *gamma, const float *reluY, float *dx, float *dgamma,
-                       float *dbeta, int64_t rows, int64_t c, double eps) {
+                       float *dbeta, float *dresidual, int64_t rows, int64_t c, double eps) {
   if (reluY)
-    bnBackwardImpl<true>(dy, x, mean, var, gamma, reluY, dx, dgamma, dbeta, rows, c, eps);
+    bnBackwardImpl<true>(dy, x, mean, var, gamma, reluY, dx, dgamma, dbeta, dresidual, rows, c,
+                         eps);
   else
-    bnBackwardImpl<false>(dy, x, mean, var, gamma, nullptr, dx, dgamma, dbeta, rows, c, eps);
+    bnBackwardImpl<false>(dy, x, mean, var, gamma, nullptr, dx, dgamma, dbeta, dresidual, rows, c,
+                          eps);
 }
 
 }  // namespace carp

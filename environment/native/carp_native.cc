@@ -185,37 +185,39 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// batchNormForward(heap, xOff, gammaOff, betaOff, yOff, meanOff, varOff, rows, channels, eps,
-//                  relu)
+// batchNormForward(heap, xOff, gammaOff, betaOff, residualOff, yOff, meanOff, varOff, rows,
+//                  channels, eps, relu, hasResidual): residualOff is read only with hasResidual.
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 11);
+  Args a(env, info, 13);
   a.readHeap(0);
-  int64_t rows = a.integer(7), c = a.integer(8);
-  double eps = a.num(9);
-  bool relu = a.num(10) != 0;
+  int64_t rows = a.integer(8), c = a.integer(9);
+  double eps = a.num(10);
+  bool relu = a.num(11) != 0, hasResidual = a.num(12) != 0;
   if (a.ok && (rows < 1 || c < 1)) a.fail("batchNorm: bad sizes");
   float *x = a.floats(1, rows * c), *g = a.floats(2, c), *b = a.floats(3, c),
-        *y = a.floats(4, rows * c), *mean = a.floats(5, c), *var = a.floats(6, c);
+        *res = hasResidual ? a.floats(4, rows * c) : nullptr, *y = a.floats(5, rows * c),
+        *mean = a.floats(6, c), *var = a.floats(7, c);
   if (!a.ok) return throwError(env, a.error);
-  bnForward(x, g, b, y, mean, var, rows, c, eps, relu);
+  bnForward(x, g, b, res, y, mean, var, rows, c, eps, relu);
   return nullptr;
 }
 
 // batchNormBackward(heap, dyOff, xOff, meanOff, varOff, gammaOff, yOff, dxOff, dgammaOff,
-//                   dbetaOff, rows, channels, eps, relu): yOff (the fused ReLU's output) is
-// read only with relu.
+//                   dbetaOff, dresidualOff, rows, channels, eps, relu, hasResidual): yOff (the
+// fused ReLU's output) is read only with relu, dresidualOff written only with hasResidual.
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
-  Args a(env, info, 14);
+  Args a(env, info, 16);
   a.readHeap(0);
-  int64_t rows = a.integer(10), c = a.integer(11);
-  double eps = a.num(12);
-  bool relu = a.num(13) != 0;
+  int64_t rows = a.integer(11), c = a.integer(12);
+  double eps = a.num(13);
+  bool relu = a.num(14) != 0, hasResidual = a.num(15) != 0;
   if (a.ok && (rows < 1 || c < 1)) a.fail("batchNorm: bad sizes");
   float *dy = a.floats(1, rows * c), *x = a.floats(2, rows * c), *mean = a.floats(3, c),
         *var = a.floats(4, c), *g = a.floats(5, c), *y = relu ? a.floats(6, rows * c) : nullptr,
-        *dx = a.floats(7, rows * c), *dg = a.floats(8, c), *db = a.floats(9, c);
+        *dx = a.floats(7, rows * c), *dg = a.floats(8, c), *db = a.floats(9, c),
+        *dres = hasResidual ? a.floats(10, rows * c) : nullptr;
   if (!a.ok) return throwError(env, a.error);
-  bnBackward(dy, x, mean, var, g, y, dx, dg, db, rows, c, eps);
+  bnBackward(dy, x, mean, var, g, y, dx, dg, db, dres, rows, c, eps);
   return nullptr;
 }
 

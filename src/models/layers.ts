@@ -136,26 +136,31 @@ function bnTrainOp(
 function bnTrainOpNative(
   onStats: (mean: Tensor1D, variance: Tensor1D, n: number) => void,
   relu: boolean,
-): (x: Tensor, gamma: Tensor, beta: Tensor) => Tensor {
+  residual: boolean,
+): (x: Tensor, gamma: Tensor, beta: Tensor, res?: Tensor) => Tensor {
   const engine = tf.engine();
-  const attrs = { epsilon: BN_EPS, relu } as unknown as tf.NamedAttrMap;
+  const attrs = { epsilon: BN_EPS, relu, residual } as unknown as tf.NamedAttrMap;
   const f = (...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [x, gamma, beta] = args as Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const [y, mean, variance] = engine.runKernel(BN_FORWARD, { x, gamma, beta }, attrs) as Tensor[];
+    const inputs = args.slice(0, residual ? 4 : 3) as Tensor[];
+    const [x, gamma, beta, res] = inputs;
+    const save = args[inputs.length] as tf.GradSaveFunc;
+    const fwd: tf.NamedTensorMap = { x, gamma, beta };
+    if (residual) fwd.residual = res;
+    const [y, mean, variance] = engine.runKernel(BN_FORWARD, fwd, attrs) as Tensor[];
     onStats(mean as Tensor1D, variance as Tensor1D, x.size / x.shape[x.rank - 1]);
     save(relu ? [x, mean, variance, gamma, y] : [x, mean, variance, gamma]);
     return {
       value: y,
+      // [dx, dγ, dβ] and, with a residual, its gradient (ReLU's masked dy).
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, smean, svar, sgamma, sy] = saved;
-        const inputs: tf.NamedTensorMap = { dy, x: sx, mean: smean, variance: svar, gamma: sgamma };
-        if (relu) inputs.y = sy;
-        return engine.runKernel(BN_BACKWARD, inputs, attrs) as Tensor[];
+        const bwd: tf.NamedTensorMap = { dy, x: sx, mean: smean, variance: svar, gamma: sgamma };
+        if (relu) bwd.y = sy;
+        return engine.runKernel(BN_BACKWARD, bwd, attrs) as Tensor[];
       },
     };
   };
-  return tf.customGrad(f);
+  return tf.customGrad(f) as (x: Tensor, gamma: Tensor, beta: Tensor, res?: Tensor) => Tensor;
 }
 
 /** Whether the active backend has the native batch-norm kernels (wasm + native addon). */
@@ -191,12 +196,31 @@ export function batchNormRelu<T extends Tensor2D | Tensor4D>(
   return tf.relu(batchNormMaybeRelu(p, prefix, x, opts, false));
 }
 
+/**
+ * `relu(batchNorm(…) + residual)`, the end of every ResNet block. Fused into the native
+ * batch norm in training mode (the add and the ReLU, forward and backward); elsewhere
+ * exactly `tf.relu(tf.add(batchNorm(…), residual))`.
+ */
+export function batchNormAddRelu<T extends Tensor2D | Tensor4D>(
+  p: ParamScope,
+  prefix: string,
+  x: T,
+  residual: T,
+  opts: ForwardOptions,
+): T {
+  if (opts.training && hasNativeBatchNorm()) {
+    return batchNormMaybeRelu(p, prefix, x, opts, true, residual);
+  }
+  return tf.relu(tf.add(batchNormMaybeRelu(p, prefix, x, opts, false), residual)) as T;
+}
+
 function batchNormMaybeRelu<T extends Tensor2D | Tensor4D>(
   p: ParamScope,
   prefix: string,
   x: T,
   opts: ForwardOptions,
   relu: boolean,
+  residual?: T,
 ): T {
   const gamma = p.get(`${prefix}.weight`);
   const beta = p.get(`${prefix}.bias`);
@@ -219,8 +243,14 @@ function batchNormMaybeRelu<T extends Tensor2D | Tensor4D>(
       opts.bnUpdates.record(p, prefix, mean.clone(), tf.mul(variance, n / (n - 1)));
     }
   };
-  if (hasNativeBatchNorm()) return bnTrainOpNative(onStats, relu)(x, gamma, beta) as T;
-  tf.util.assert(!relu, () => 'batchNorm: a fused ReLU needs the native kernels');
+  if (hasNativeBatchNorm()) {
+    const op = bnTrainOpNative(onStats, relu, residual !== undefined);
+    return (residual ? op(x, gamma, beta, residual) : op(x, gamma, beta)) as T;
+  }
+  tf.util.assert(
+    !relu && !residual,
+    () => 'batchNorm: a fused ReLU or residual needs the native kernels',
+  );
   return bnTrainOp(axes, onStats)(x, gamma, beta) as T;
 }
 

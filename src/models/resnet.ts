@@ -21,6 +21,7 @@ import type { Tensor2D, Tensor4D } from '../backend/tf';
 import type { Rng } from '../random';
 import {
   batchNorm,
+  batchNormAddRelu,
   batchNormRelu,
   conv2d,
   initBatchNorm,
@@ -161,14 +162,12 @@ function block(
     y = conv2d(x, p.get(`${n}.conv1.weight`), b.stride, 1);
     y = batchNormRelu(p, `${n}.bn1`, y, o);
     y = conv2d(y, p.get(`${n}.conv2.weight`), 1, 1);
-    y = batchNorm(p, `${n}.bn2`, y, o);
   } else {
     y = conv2d(x, p.get(`${n}.conv1.weight`), 1, 0);
     y = batchNormRelu(p, `${n}.bn1`, y, o);
     y = conv2d(y, p.get(`${n}.conv2.weight`), b.stride, 1); // v1.5: stride on the 3×3
     y = batchNormRelu(p, `${n}.bn2`, y, o);
     y = conv2d(y, p.get(`${n}.conv3.weight`), 1, 0);
-    y = batchNorm(p, `${n}.bn3`, y, o);
   }
   const shortcut = b.downsample
     ? batchNorm(
@@ -178,7 +177,11 @@ function block(
         o,
       )
     : x;
-  return tf.relu(tf.add<Tensor4D>(y, shortcut));
+  // The block's last batch norm, + shortcut, ReLU (fused on the native kernels). Its
+  // running-stat update is recorded after the shortcut's: different layers, so the order
+  // does not change any value.
+  const last = spec.block === 'basic' ? `${n}.bn2` : `${n}.bn3`;
+  return batchNormAddRelu(p, last, y, shortcut, o);
 }
 
 /** Backbone forward: `[N, H, W, inChannels]` → pooled features `[N, D]`. */

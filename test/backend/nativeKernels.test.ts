@@ -14,6 +14,7 @@ import {
   BN_EPS,
   BatchNormUpdates,
   batchNorm,
+  batchNormAddRelu,
   batchNormRelu,
   initBatchNorm,
 } from '../../src/models/layers';
@@ -60,6 +61,10 @@ const bnTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
   batchNorm(scopeOf(gamma, beta), 'bn', x as tf.Tensor4D, { training: true });
 const bnReluTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) =>
   batchNormRelu(scopeOf(gamma, beta), 'bn', x as tf.Tensor4D, { training: true });
+const bnAddReluTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, res: tf.Tensor) =>
+  batchNormAddRelu(scopeOf(gamma, beta), 'bn', x as tf.Tensor4D, res as tf.Tensor4D, {
+    training: true,
+  });
 
 describe.runIf(available)('native kernels', () => {
   beforeAll(() => useNativeKernels(true));
@@ -100,6 +105,33 @@ describe.runIf(available)('native kernels', () => {
     expectClose(y.dataSync(), [0, 0, 3 / sd, 1 / sd, 0, 2 / sd]);
     tf.dispose([x, y]);
     s.dispose();
+  });
+
+  it('batch norm + residual + ReLU (value and the gradients of x, γ, β, residual) matches cpu', async () => {
+    await compare('bn+add+relu 4-D', bnAddReluTrain, [
+      { shape: [3, 4, 4, 5] },
+      { shape: [5] },
+      { shape: [5] },
+      { shape: [3, 4, 4, 5] },
+    ]);
+    await compare('bn+add+relu 2-D', bnAddReluTrain, [
+      { shape: [10, 7] },
+      { shape: [7] },
+      { shape: [7] },
+      { shape: [10, 7] },
+    ]);
+    const x = tf.randomNormal([2, 3, 3, 4]);
+    const res = tf.randomNormal([2, 3, 3, 4]);
+    const step = () =>
+      tf.dispose(
+        tf.grads((a, r) => tf.sum(tf.square(bnAddReluTrain(a, tf.ones([4]), tf.zeros([4]), r))))([
+          x,
+          res,
+        ]),
+      );
+    step();
+    for (let i = 0; i < 3; i++) await expectNoLeak(step);
+    tf.dispose([x, res]);
   });
 
   it('fused batch norm + ReLU gradients leave no tensor behind', async () => {

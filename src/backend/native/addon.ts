@@ -43,6 +43,7 @@ export interface NativeAddon {
     x: number,
     gamma: number,
     beta: number,
+    residual: number,
     y: number,
     mean: number,
     variance: number,
@@ -50,6 +51,7 @@ export interface NativeAddon {
     channels: number,
     epsilon: number,
     relu: number,
+    hasResidual: number,
   ): void;
   batchNormBackward(
     heap: Uint8Array,
@@ -62,10 +64,12 @@ export interface NativeAddon {
     dx: number,
     dgamma: number,
     dbeta: number,
+    dresidual: number,
     rows: number,
     channels: number,
     epsilon: number,
     relu: number,
+    hasResidual: number,
   ): void;
   setThreads(n: number): void;
   getThreads(): number;

@@ -1,11 +1,14 @@
 /**
- * Training-mode batch norm on the native addon (./addon.ts), as two kernels of our own:
- * `CarpBatchNormForward(x, gamma, beta; epsilon, relu)` → `[y, mean, variance]` (biased
- * variance; with `relu`, y = max(0, BN(x))) and
- * `CarpBatchNormBackward(dy, x, mean, variance, gamma[, y]; epsilon, relu)` →
- * `[dx, dgamma, dbeta]` (with `relu`, dy first passes ReLU's gradient, masked where the
- * saved output y ≤ 0), channels on the last axis. src/models/layers.ts uses them where the active backend has
- * them (wasm with the addon), and its tfjs composite elsewhere.
+ * Training-mode batch norm on the native addon (./addon.ts), as two kernels of our own,
+ * channels on the last axis, with the optional fused epilogues of a ResNet block:
+ *
+ *   CarpBatchNormForward(x, gamma, beta[, residual]; epsilon, relu, residual)
+ *     → [y, mean, variance]   y = BN(x) (+ residual) (then max(0, ·) with relu); biased variance
+ *   CarpBatchNormBackward(dy, x, mean, variance, gamma[, y]; epsilon, relu, residual)
+ *     → [dx, dgamma, dbeta(, dresidual)]
+ *
+ * With relu, dy first passes ReLU's gradient (0 where the saved output y is 0); that masked
+ * dy is also the residual's gradient.
  */
 import { tf } from '../tf';
 import type { NativeAddon } from './addon';
@@ -22,8 +25,10 @@ export const BN_BACKWARD = 'CarpBatchNormBackward';
 /** Attributes of both kernels. */
 export interface BatchNormAttrs {
   epsilon: number;
-  /** A ReLU fused after the normalisation. */
+  /** A ReLU fused after the normalisation (and the residual). */
   relu: boolean;
+  /** A residual input added after the normalisation. */
+  residual: boolean;
 }
 
 export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
@@ -31,10 +36,11 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
     kernelName: BN_FORWARD,
     backendName: 'wasm',
     kernelFunc: (args) => {
-      const { x, gamma, beta } = args.inputs as Record<string, tf.TensorInfo>;
-      const { epsilon, relu } = args.attrs as unknown as BatchNormAttrs;
+      const { x, gamma, beta, residual } = args.inputs as Record<string, tf.TensorInfo>;
+      const { epsilon, relu, residual: hasResidual } = args.attrs as unknown as BatchNormAttrs;
       const c = x.shape[x.shape.length - 1];
       checkBatchNorm(BN_FORWARD, x, c, [gamma, beta]);
+      if (hasResidual) checkLikeX(BN_FORWARD, 'residual', residual, x);
       const b = heapBackend(args);
       const y = b.makeOutput(x.shape, 'float32');
       const mean = b.makeOutput([c], 'float32');
@@ -45,6 +51,7 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
         off(x),
         off(gamma),
         off(beta),
+        hasResidual ? off(residual) : 0,
         off(y),
         off(mean),
         off(variance),
@@ -52,6 +59,7 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
         c,
         epsilon,
         relu ? 1 : 0,
+        hasResidual ? 1 : 0,
       );
       return [y, mean, variance];
     },
@@ -61,21 +69,16 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
     backendName: 'wasm',
     kernelFunc: (args) => {
       const { dy, x, mean, variance, gamma, y } = args.inputs as Record<string, tf.TensorInfo>;
-      const { epsilon, relu } = args.attrs as unknown as BatchNormAttrs;
+      const { epsilon, relu, residual: hasResidual } = args.attrs as unknown as BatchNormAttrs;
       const c = x.shape[x.shape.length - 1];
       checkBatchNorm(BN_BACKWARD, x, c, [mean, variance, gamma]);
-      for (const [name, t] of relu
-        ? [['dy', dy] as const, ['y', y] as const]
-        : [['dy', dy] as const]) {
-        tf.util.assert(
-          t !== undefined && tf.util.arraysEqual(t.shape, x.shape) && t.dtype === 'float32',
-          () => `${BN_BACKWARD}: ${name} must be float32 shaped like x [${x.shape.join(',')}]`,
-        );
-      }
+      checkLikeX(BN_BACKWARD, 'dy', dy, x);
+      if (relu) checkLikeX(BN_BACKWARD, 'y', y, x);
       const b = heapBackend(args);
       const dx = b.makeOutput(x.shape, 'float32');
       const dgamma = b.makeOutput([c], 'float32');
       const dbeta = b.makeOutput([c], 'float32');
+      const dresidual = hasResidual ? b.makeOutput(x.shape, 'float32') : undefined;
       const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
       addon.batchNormBackward(
         b.wasm.HEAPU8,
@@ -88,12 +91,14 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
         off(dx),
         off(dgamma),
         off(dbeta),
+        dresidual ? off(dresidual) : 0,
         size(x) / c,
         c,
         epsilon,
         relu ? 1 : 0,
+        hasResidual ? 1 : 0,
       );
-      return [dx, dgamma, dbeta];
+      return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
     },
   };
   return [forward, backward];
@@ -110,4 +115,11 @@ function checkBatchNorm(name: string, x: tf.TensorInfo, c: number, perChannel: t
       () => `${name}: per-channel inputs must be float32 [${c}], got [${t.shape.join(',')}]`,
     );
   }
+}
+
+function checkLikeX(name: string, what: string, t: tf.TensorInfo | undefined, x: tf.TensorInfo) {
+  tf.util.assert(
+    t !== undefined && t.dtype === 'float32' && tf.util.arraysEqual(t.shape, x.shape),
+    () => `${name}: ${what} must be float32 shaped like x [${x.shape.join(',')}]`,
+  );
 }
