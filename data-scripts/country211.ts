@@ -6,15 +6,7 @@
 import * as path from 'node:path';
 import { readImageFolder } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const COUNTRY211_FILE = {
   url: 'https://openaipublic.azureedge.net/clip/data/country211.tgz',
@@ -25,15 +17,12 @@ export const COUNTRY211_FILE = {
 export async function prepareCountry211(o: ScriptOptions): Promise<void> {
   const [archive] = await fetchFiles(o, [COUNTRY211_FILE]);
   const root = path.join(extractTo(o, archive, 'country211'), 'country211');
-  const { filter, variant } = filterChoice(o, 'bicubic');
+  const prepare = centrePreparer(o, 'country211', 'bicubic');
   const classes = readImageFolder(path.join(root, 'train')).classes;
   for (const split of ['train', 'test']) {
-    const list = readImageFolder(path.join(root, split), { name: 'country211', split, classes });
-    await prepareList(
-      o,
-      preparedDir(o, 'country211', split, variant),
-      list,
-      centreTransform(filter),
+    await prepare(
+      split,
+      readImageFolder(path.join(root, split), { name: 'country211', split, classes }),
     );
   }
 }

@@ -7,15 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const DTD_FILE = {
   url: 'https://www.robots.ox.ac.uk/~vgg/data/dtd/download/dtd-r1.0.1.tar.gz',
@@ -27,7 +19,7 @@ export async function prepareDtd(o: ScriptOptions): Promise<void> {
   const [archive] = await fetchFiles(o, [DTD_FILE]);
   const root = path.join(extractTo(o, archive, 'dtd'), 'dtd');
   const partition = o.extra.partition ?? '1';
-  const { filter, variant } = filterChoice(o, 'bilinear');
+  const prepare = centrePreparer(o, 'dtd', 'bilinear');
   const read = (split: string) =>
     fs
       .readFileSync(path.join(root, 'labels', `${split}${partition}.txt`), 'utf8')
@@ -44,12 +36,7 @@ export async function prepareDtd(o: ScriptOptions): Promise<void> {
       split: `${split}${partition}`,
       classes,
     });
-    await prepareList(
-      o,
-      preparedDir(o, 'dtd', `${split}${partition}`, variant),
-      list,
-      centreTransform(filter),
-    );
+    await prepare(`${split}${partition}`, list);
   }
 }
 

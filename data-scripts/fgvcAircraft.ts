@@ -8,15 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const AIRCRAFT_FILE = {
   url: 'https://www.robots.ox.ac.uk/~vgg/data/fgvc-aircraft/archives/fgvc-aircraft-2013b.tar.gz',
@@ -32,7 +24,7 @@ export async function prepareAircraft(o: ScriptOptions): Promise<void> {
     .map((s) => s.trim())
     .filter(Boolean);
   const index = new Map(classes.map((c, i) => [c, i]));
-  const { filter, variant } = filterChoice(o, 'bicubic');
+  const prepare = centrePreparer(o, 'fgvc-aircraft', 'bicubic');
   for (const split of ['trainval', 'test']) {
     const file = path.join(data, `images_variant_${split}.txt`);
     const pairs = fs
@@ -51,12 +43,7 @@ export async function prepareAircraft(o: ScriptOptions): Promise<void> {
       split,
       classes,
     });
-    await prepareList(
-      o,
-      preparedDir(o, 'fgvc-aircraft', split, variant),
-      list,
-      centreTransform(filter),
-    );
+    await prepare(split, list);
   }
 }
 

@@ -7,15 +7,7 @@
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 import { matNumbers, readMat } from './lib/mat';
 
 const BASE = 'https://www.robots.ox.ac.uk/~vgg/data/flowers/102/';
@@ -43,7 +35,7 @@ export async function prepareFlowers(o: ScriptOptions): Promise<void> {
   const labels = matNumbers(readMat(labelsMat).labels, `${labelsMat}: labels`);
   const sets = readMat(setidMat);
   const classes = Array.from({ length: 102 }, (_, i) => String(i + 1));
-  const { filter, variant } = filterChoice(o, 'bicubic');
+  const prepare = centrePreparer(o, 'flowers102', 'bicubic');
   for (const [split, key] of [
     ['train', 'trnid'],
     ['test', 'tstid'],
@@ -54,12 +46,7 @@ export async function prepareFlowers(o: ScriptOptions): Promise<void> {
       labels[id - 1] - 1,
     ]);
     const list = fileListFromPairs(jpg, pairs, { name: 'flowers102', split, classes });
-    await prepareList(
-      o,
-      preparedDir(o, 'flowers102', split, variant),
-      list,
-      centreTransform(filter),
-    );
+    await prepare(split, list);
   }
 }
 

@@ -7,15 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const FOOD101_FILE = {
   url: 'http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz',
@@ -26,7 +18,7 @@ export const FOOD101_FILE = {
 export async function prepareFood101(o: ScriptOptions): Promise<void> {
   const [archive] = await fetchFiles(o, [FOOD101_FILE]);
   const root = path.join(extractTo(o, archive, 'food101'), 'food-101');
-  const { filter, variant } = filterChoice(o, 'bicubic');
+  const prepare = centrePreparer(o, 'food101', 'bicubic');
   for (const split of ['train', 'test']) {
     const listFile = path.join(root, 'meta', `${split}.txt`);
     const ids = fs.readFileSync(listFile, 'utf8').split(/\r?\n/).filter(Boolean);
@@ -38,7 +30,7 @@ export async function prepareFood101(o: ScriptOptions): Promise<void> {
       split,
       classes,
     });
-    await prepareList(o, preparedDir(o, 'food101', split, variant), list, centreTransform(filter));
+    await prepare(split, list);
   }
 }
 

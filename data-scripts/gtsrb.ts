@@ -9,15 +9,7 @@ import * as path from 'node:path';
 import { readGtsrb } from '../src/data/gtsrb';
 import { findUnder } from './lib/archive';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 const BASE = 'https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/';
 export const GTSRB_FILES = [
@@ -47,10 +39,9 @@ export async function prepareGtsrb(o: ScriptOptions): Promise<void> {
   const csv = findUnder(gtDir, 'GT-final_test.csv');
   if (!csv) throw new Error(`GT-final_test.csv not found in ${gtDir}`);
   fs.copyFileSync(csv, path.join(testDir, 'GT-final_test.csv'));
-  const { filter, variant } = filterChoice(o, 'bicubic');
-  const t = centreTransform(filter);
-  await prepareList(o, preparedDir(o, 'gtsrb', 'train', variant), readGtsrb(trainDir, 'train'), t);
-  await prepareList(o, preparedDir(o, 'gtsrb', 'test', variant), readGtsrb(testDir, 'test'), t);
+  const prepare = centrePreparer(o, 'gtsrb', 'bicubic');
+  await prepare('train', readGtsrb(trainDir, 'train'));
+  await prepare('test', readGtsrb(testDir, 'test'));
 }
 
 if (require.main === module) runMain('gtsrb', prepareGtsrb);

@@ -16,16 +16,7 @@ import { commitDir, tempSibling } from '../src/data/atomic';
 import type { ImageFileList } from '../src/data/fileList';
 import { readImageFolder } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  rawDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, rawDir, runMain } from './lib/common';
 import { matNumbers, readMat } from './lib/mat';
 
 const HOW =
@@ -107,8 +98,9 @@ async function unpackArchives(o: ScriptOptions): Promise<string> {
 
 export async function prepareImagenet(o: ScriptOptions): Promise<void> {
   const root = o.extra.source ? path.resolve(o.extra.source) : await unpackArchives(o);
-  const { filter, variant } = filterChoice(o, 'bicubic');
   const size = Number(o.extra['train-size'] ?? 256);
+  const prepare = centrePreparer(o, 'imagenet', 'bicubic'); // subsets: centre 256
+  const prepareSized = centrePreparer(o, 'imagenet', 'bicubic', size);
   const train = readImageFolder(path.join(root, 'train'), { name: 'imagenet', split: 'train' });
   const val = readImageFolder(path.join(root, 'val'), {
     name: 'imagenet',
@@ -125,25 +117,12 @@ export async function prepareImagenet(o: ScriptOptions): Promise<void> {
       labels: Int32Array.from(idx, (i) => train.labels[i]),
     };
     const name = path.basename(o.extra.subset).replace(/\.txt$/, '');
-    await prepareList(
-      o,
-      preparedDir(o, 'imagenet', `train${name}`, variant),
-      sub,
-      centreTransform(filter),
-    );
+    await prepare(`train${name}`, sub);
   }
   // Both splits centre-`size` (default 256: T-eval is then exactly the centre 224 crop).
-  const v =
-    [variant, size !== 256 ? `centre${size}` : undefined].filter(Boolean).join('-') || undefined;
-  await prepareList(o, preparedDir(o, 'imagenet', 'val', v), val, centreTransform(filter, size));
-  if (o.extra['skip-train'] !== 'true') {
-    await prepareList(
-      o,
-      preparedDir(o, 'imagenet', 'train', v),
-      train,
-      centreTransform(filter, size),
-    );
-  }
+  const v = size !== 256 ? `centre${size}` : undefined;
+  await prepareSized('val', val, v);
+  if (o.extra['skip-train'] !== 'true') await prepareSized('train', train, v);
 }
 
 if (require.main === module) runMain('imagenet', prepareImagenet);

@@ -11,15 +11,7 @@ import { fileListFromPairs } from '../src/data/imageFolder';
 import { createRng } from '../src/random';
 import { findUnder } from './lib/archive';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 const BASE = 'https://ml-inat-competition-datasets.s3.amazonaws.com/2018/';
 export const INAT_FILES = [
@@ -75,20 +67,16 @@ export async function prepareInat2018(o: ScriptOptions): Promise<void> {
   const seed = Number(o.extra.seed ?? 0);
   if (!(Number.isInteger(k) && k > 0 && Number.isInteger(seed)))
     throw new Error('--k must be a positive integer and --seed an integer');
-  const { filter, variant } = filterChoice(o, 'bilinear');
+  const prepare = centrePreparer(o, 'inat2018', 'bilinear');
   const classes = Array.from({ length: 8142 }, (_, i) => String(i));
   const train = lowShotSubset(readAnnotations(tj), k, seed);
-  await prepareList(
-    o,
-    preparedDir(o, 'inat2018', `train-k${k}-seed${seed}`, variant),
+  await prepare(
+    `train-k${k}-seed${seed}`,
     fileListFromPairs(root, train, { name: 'inat2018', split: `train-k${k}`, classes }),
-    centreTransform(filter),
   );
-  await prepareList(
-    o,
-    preparedDir(o, 'inat2018', 'val', variant),
+  await prepare(
+    'val',
     fileListFromPairs(root, readAnnotations(vj), { name: 'inat2018', split: 'val', classes }),
-    centreTransform(filter),
   );
 }
 

@@ -8,15 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const PETS_FILES = [
   {
@@ -35,7 +27,7 @@ export async function preparePets(o: ScriptOptions): Promise<void> {
   const [images, annos] = await fetchFiles(o, PETS_FILES);
   const imgDir = path.join(extractTo(o, images, 'pets', 'images'), 'images');
   const annDir = path.join(extractTo(o, annos, 'pets', 'annotations'), 'annotations');
-  const { filter, variant } = filterChoice(o, 'bicubic');
+  const prepare = centrePreparer(o, 'pets', 'bicubic');
   const rows = (split: string) =>
     fs
       .readFileSync(path.join(annDir, `${split}.txt`), 'utf8')
@@ -55,7 +47,7 @@ export async function preparePets(o: ScriptOptions): Promise<void> {
   for (const split of ['trainval', 'test']) {
     const pairs = rows(split).map(([id, cls]): [string, number] => [`${id}.jpg`, Number(cls) - 1]);
     const list = fileListFromPairs(imgDir, pairs, { name: 'pets', split, classes });
-    await prepareList(o, preparedDir(o, 'pets', split, variant), list, centreTransform(filter));
+    await prepare(split, list);
   }
 }
 

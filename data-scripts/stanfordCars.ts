@@ -8,15 +8,7 @@
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 import type { MatValue } from './lib/mat';
 import { matNumbers, readMat } from './lib/mat';
 
@@ -68,7 +60,7 @@ export async function prepareCars(o: ScriptOptions): Promise<void> {
   if (!Array.isArray(names) || names.length !== 196)
     throw new Error(`${devkit}/cars_meta.mat: expected 196 class_names`);
   const classes = names as string[];
-  const { filter, variant } = filterChoice(o, 'bicubic');
+  const prepare = centrePreparer(o, 'stanford-cars', 'bicubic');
   const splits: [string, string, string][] = [
     ['train', trainDir, path.join(devkit, 'cars_train_annos.mat')],
     ['test', testDir, testAnnos],
@@ -79,12 +71,7 @@ export async function prepareCars(o: ScriptOptions): Promise<void> {
       split,
       classes,
     });
-    await prepareList(
-      o,
-      preparedDir(o, 'stanford-cars', split, variant),
-      list,
-      centreTransform(filter),
-    );
+    await prepare(split, list);
   }
 }
 

@@ -5,15 +5,7 @@
  * (`--difficult keep` → voc2007-difficult0/, keeping the 0 labels).
  */
 import type { ScriptOptions } from './lib/common';
-import {
-  extractTo,
-  fetchFiles,
-  prepareList,
-  preparedDir,
-  runMain,
-  centreTransform,
-  filterChoice,
-} from './lib/common';
+import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 import { readVoc2007 } from '../src/data/voc2007';
 
 const BASE = 'http://host.robots.ox.ac.uk/pascal/VOC/voc2007/';
@@ -32,7 +24,7 @@ export const VOC_FILES = [
 
 export async function prepareVoc2007(o: ScriptOptions): Promise<void> {
   const [trainval, test] = await fetchFiles(o, VOC_FILES);
-  const { filter, variant } = filterChoice(o, 'bilinear');
+  const prepare = centrePreparer(o, 'voc2007', 'bilinear');
   const difficult = o.extra.difficult === 'keep' ? 'keep' : 'negative';
   for (const [split, archive] of [
     ['trainval', trainval],
@@ -40,10 +32,7 @@ export async function prepareVoc2007(o: ScriptOptions): Promise<void> {
   ] as const) {
     const root = extractTo(o, archive, 'voc2007', split);
     const list = readVoc2007(root, split, { difficult });
-    const v =
-      [variant, difficult === 'keep' ? 'difficult0' : undefined].filter(Boolean).join('-') ||
-      undefined;
-    await prepareList(o, preparedDir(o, 'voc2007', split, v), list, centreTransform(filter));
+    await prepare(split, list, difficult === 'keep' ? 'difficult0' : undefined);
   }
 }
 

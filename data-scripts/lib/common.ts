@@ -193,6 +193,28 @@ export async function prepareList(
   });
 }
 
+/**
+ * The evaluation images of one dataset (spec §9.2): `prepare(split, list)` writes `list`
+ * resized to the centre-`size` crop (default 256) with the protocol's filter, into
+ * `<dataset>/<split>`; with
+ * `--filter`, into `<dataset>-<filter>/<split>`. `variant` adds a further folder suffix
+ * (e.g. VOC's kept difficult boxes). One call per dataset script instead of the same
+ * filter/folder/transform lines in each.
+ */
+export function centrePreparer(
+  o: ScriptOptions,
+  dataset: string,
+  protocolFilter: ResampleFilter,
+  size = 256,
+): (split: string, list: ImageFileList, variant?: string) => Promise<void> {
+  const { filter, variant: filterVariant } = filterChoice(o, protocolFilter);
+  const t = centreTransform(filter, size);
+  return (split, list, variant) => {
+    const v = [filterVariant, variant].filter(Boolean).join('-') || undefined;
+    return prepareList(o, preparedDir(o, dataset, split, v), list, t);
+  };
+}
+
 /** Writes an in-memory dataset as a prepared folder unless present. */
 export function prepareDataset(o: ScriptOptions, dir: string, d: ImageDataset): void {
   if (keepPrepared(o, dir)) return;
