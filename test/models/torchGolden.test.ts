@@ -95,34 +95,19 @@ describe.each(TEST_BACKENDS)('models vs PyTorch (formula-filled weights) on %s',
     await useBackend(backend);
   });
 
-  it('basic-block ResNet [1,1,1,1] width 8, ImageNet stem', async () => {
-    const c = byName('basic1111_w8_imagenet_stem');
-    const spec: ResNetSpec = {
-      block: 'basic',
-      layers: [1, 1, 1, 1],
-      width: 8,
-      cifarStem: false,
-      inChannels: 3,
-    };
-    const store = new ParamStore('golden');
-    initResNet(store.scope(''), spec, createRng(0));
-    const x = nhwc(c.input_shape);
-    await expectNoLeak(() =>
-      runCase(c, store, x, (s, xx, o) => resnetForward(s.scope(''), spec, xx as Tensor4D, o)),
-    );
-    x.dispose();
-    store.dispose();
-  });
-
-  it('bottleneck ResNet [1,1,1,1] width 8, CIFAR stem, 1 input channel', async () => {
-    const c = byName('bottleneck1111_w8_cifar_stem_1ch');
-    const spec: ResNetSpec = {
-      block: 'bottleneck',
-      layers: [1, 1, 1, 1],
-      width: 8,
-      cifarStem: true,
-      inChannels: 1,
-    };
+  it.each([
+    [
+      'basic-block ResNet [1,1,1,1] width 8, ImageNet stem',
+      'basic1111_w8_imagenet_stem',
+      { block: 'basic', layers: [1, 1, 1, 1], width: 8, cifarStem: false, inChannels: 3 },
+    ],
+    [
+      'bottleneck ResNet [1,1,1,1] width 8, CIFAR stem, 1 input channel',
+      'bottleneck1111_w8_cifar_stem_1ch',
+      { block: 'bottleneck', layers: [1, 1, 1, 1], width: 8, cifarStem: true, inChannels: 1 },
+    ],
+  ] as [string, string, ResNetSpec][])('%s', async (_title, name, spec) => {
+    const c = byName(name);
     const store = new ParamStore('golden');
     initResNet(store.scope(''), spec, createRng(0));
     const x = nhwc(c.input_shape);
