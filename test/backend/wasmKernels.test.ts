@@ -104,18 +104,20 @@ describe('Identity', () => {
 });
 
 describe('conv gradients in NCHW (transposed through NHWC)', () => {
+  /** Explicit NCHW padding: rows 1/1, columns 0/1 (asymmetric). */
+  const NCHW_PAD = [
+    [0, 0],
+    [0, 0],
+    [1, 1],
+    [0, 1],
+  ];
   it('Conv2DBackpropInput', () =>
     compareKernel(
       tf.Conv2DBackpropInput,
       { dy: normal([2, 4, 4, 4], 1), filter: normal([3, 3, 3, 4], 2) },
       {
         strides: [2, 2],
-        pad: [
-          [0, 0],
-          [0, 0],
-          [1, 1],
-          [0, 1],
-        ],
+        pad: NCHW_PAD,
         dataFormat: 'NCHW',
         inputShape: [2, 3, 8, 9],
       },
@@ -126,12 +128,7 @@ describe('conv gradients in NCHW (transposed through NHWC)', () => {
       { x: normal([2, 3, 8, 9], 3), dy: normal([2, 4, 4, 4], 4) },
       {
         strides: [2, 2],
-        pad: [
-          [0, 0],
-          [0, 0],
-          [1, 1],
-          [0, 1],
-        ],
+        pad: NCHW_PAD,
         dataFormat: 'NCHW',
         filterShape: [3, 3, 3, 4],
       },
