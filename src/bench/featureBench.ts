@@ -11,8 +11,7 @@ import { backboneFeatures } from '../models/multiCrop';
 import { createRng } from '../random';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { TorchPeer, torchRow } from './torchPeer';
-import { threadWord } from './trainStepBench';
-import type { BenchRow } from './types';
+import { type BenchRow, threadWord } from './types';
 import { ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 
 export interface FeatureBenchOptions {
@@ -69,7 +68,6 @@ export async function benchFeatures(
         if (peer) peerTimes.get(n)!.push(...(await theirs(n, 1)));
       }
     }
-    restoreOurThreads();
     const { model } = net.cfg;
     return threads.map((n) => {
       const times = peerTimes.get(n)!;
@@ -93,6 +91,7 @@ export async function benchFeatures(
       return torchRow({ scenario, ours: oursFig, peer: peerFig, torch: peer, threads: n, notes });
     });
   } finally {
+    restoreOurThreads();
     peer?.close();
     x.dispose();
     net.dispose();

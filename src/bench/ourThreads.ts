@@ -6,6 +6,7 @@
 import { tf } from '../backend/tf';
 import { setNativeThreads, threadsFromEnv } from '../backend/native/addon';
 import { activeNativeKernels } from '../backend/wasmKernels';
+import { threadWord } from './types';
 
 /** Sets our threads to `n` where we can; returns the count our side actually runs. */
 export function useOurThreads(n: number): number {
@@ -29,6 +30,6 @@ export function ourBackend(): string {
 export function ourThreadsNote(n: number): string {
   const native = tf.getBackend() === 'wasm' ? activeNativeKernels() : undefined;
   return native
-    ? `ours: ${n} thread${n === 1 ? '' : 's'} (tfjs wasm + native kernels on OpenBLAS ${native.blasCore})`
+    ? `ours: ${threadWord(n)} (tfjs wasm + native kernels on OpenBLAS ${native.blasCore})`
     : `ours: 1 thread (tfjs ${tf.getBackend()}; native kernels off)`;
 }

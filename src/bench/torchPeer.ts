@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ourBackend } from './ourThreads';
-import { type BenchRow, speedRatio } from './types';
+import { type BenchRow, speedRatio, threadWord } from './types';
 
 const PEER_SCRIPT = resolve(__dirname, '..', '..', 'bench', 'peers', 'carp_step.py');
 export const DEFAULT_PYTHON = '/usr/bin/python3';
@@ -99,7 +99,7 @@ export function torchRow(o: {
     ours: o.ours,
     peer: o.peer,
     peerName: o.torch
-      ? `${o.torch.versions} (Debian), ${o.threads} thread${o.threads === 1 ? '' : 's'}`
+      ? `${o.torch.versions} (Debian), ${threadWord(o.threads)}`
       : 'PyTorch (absent)',
     speedRatio: speedRatio(o.ours, o.peer, true),
     backend: ourBackend(),

@@ -17,7 +17,7 @@ import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { stepFlops } from './stepFlops';
 import { profileTrainStep, type StepProfile } from './stepProfile';
 import { TorchPeer, torchRow } from './torchPeer';
-import { type BenchRow, speedRatio } from './types';
+import { type BenchRow, speedRatio, threadWord } from './types';
 import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 import { useNativeKernels } from '../backend/wasmKernels';
 
@@ -45,7 +45,8 @@ export interface TrainStepBenchOptions {
   pureWasmBaseline?: boolean;
 }
 
-export const threadWord = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
+// Re-exported from types.ts, where torchPeer.ts and ourThreads.ts take it too.
+export { threadWord } from './types';
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
 
 /** Times our step and the peer's at each thread count, alternating; one row per thread count. */
@@ -140,6 +141,7 @@ export async function benchTrainStep(
     }
     return { rows, profile };
   } finally {
+    restoreOurThreads(); // also when a step throws
     peer?.close();
     ours.dispose();
   }

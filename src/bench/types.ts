@@ -23,6 +23,9 @@ export interface BenchRow {
   notes: string[];
 }
 
+/** `1 thread`, `2 threads`. */
+export const threadWord = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
+
 /** Computes the speed ratio (>1 = ours faster) for a row's figures. */
 export function speedRatio(
   ours: number,

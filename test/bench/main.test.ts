@@ -148,7 +148,8 @@ describe('bench plumbing', () => {
     if (native) {
       const base = rows[2];
       expect(base.peer).toBeGreaterThan(0);
-      expect(base.speedRatio).toBeCloseTo(base.ours / base.peer!, 10);
+      // Ours in the baseline row is the fastest native step of the last thread count.
+      expect(base.ours).toBe(rows[1].ours);
       expect(base.peerName).toMatch(/pure-wasm kernels/);
       // The baseline switched the native kernels off only for its own step.
       expect(activeNativeKernels()).toBeDefined();
