@@ -25,5 +25,5 @@ const { buildFaiss } = await import('./faiss/build.mjs');
 await buildFaiss(root);
 
 // 3. The native kernels (OpenBLAS) for the wasm backend; optional, warns when it cannot.
-const { buildNative } = await import('./native/build.mjs');
+const { buildNative } = await import('../native/build.mjs');
 buildNative(root);

@@ -1,11 +1,11 @@
 /**
- * The kit's native kernels (environment/native/carp_native.cc): convolution forward and
+ * The kit's native kernels (native/carp_native.cc): convolution forward and
  * gradients, matMul, training-mode batch norm and the max-pool gradient, the products on
  * OpenBLAS's multi-threaded SGEMM,
  * computed in place on the tensors of the wasm backend's heap. They lift the CPU path
  * above the one-thread, 128-bit-SIMD ceiling of tfjs-wasm (docs/performance.md).
  *
- * The addon is compiled by `npm ci` (environment/native/build.mjs, against Debian's
+ * The addon is compiled by `npm ci` (native/build.mjs, against Debian's
  * libopenblas) into `build/native/carp_native.node`. It is optional: where it is missing
  * or `CARP_NATIVE=0`, the wasm backend runs our pure-wasm kernels as before, and the
  * reason is part of the backend log line.

@@ -50,7 +50,7 @@ export const CXXFLAGS = [
 
 /** Builds when the stamp changed; returns the addon path, or null (with a warning). */
 export function buildNative(root) {
-  const source = join(root, 'environment', 'native', 'carp_native.cc');
+  const source = join(root, 'native', 'carp_native.cc');
   const target = join(root, 'build', 'native', 'carp_native.node');
   const stampFile = `${target}.stamp`;
   const libblas = findFirst(
@@ -79,7 +79,7 @@ export function buildNative(root) {
 
   // The addon is one translation unit: carp_native.cc includes the kernel headers.
   const files = ['carp_native.cc', 'threads.h', 'conv.h', 'batchNorm.h'];
-  const src = Buffer.concat(files.map((f) => readFileSync(join(root, 'environment', 'native', f))));
+  const src = Buffer.concat(files.map((f) => readFileSync(join(root, 'native', f))));
   const flags = [...CXXFLAGS, `-I${include}`];
   const lib = statSync(libblas);
   const stamp = createHash('sha256')
