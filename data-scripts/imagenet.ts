@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commitDir, tempSibling } from '../src/data/atomic';
+import { commitDir, tempSibling } from '../src/util/atomic';
 import type { ImageFileList } from '../src/data/fileList';
 import { readImageFolder } from '../src/data/imageFolder';
 import type { ScriptOptions } from './lib/common';

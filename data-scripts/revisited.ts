@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '../src/data/atomic';
+import { writeJsonAtomic } from '../src/util/atomic';
 import { readRevisitedGroundTruth, revisitedImagePaths } from '../src/data/revisited';
 import type { RemoteFile, ScriptOptions } from './lib/common';
 import { extractTo, fetchFiles, rawDir, runMain } from './lib/common';

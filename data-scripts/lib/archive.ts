@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { commitDir, tempSibling } from '../../src/data/atomic';
+import { commitDir, tempSibling } from '../../src/util/atomic';
 
 function run(cmd: string, args: string[], what: string): void {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -26,7 +26,7 @@ import {
   runPrototypes,
   type ProtocolContext,
 } from '../eval/protocols';
-import { loadTeacher } from '../train/loadTeacher';
+import { loadTeacher } from '../interop/loadTeacher';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 
 export const PROTOCOLS = [

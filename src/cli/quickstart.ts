@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
 import { runKnn } from '../eval/protocols';
-import { loadTeacher } from '../train/loadTeacher';
+import { loadTeacher } from '../interop/loadTeacher';
 import { randomInitTeacher } from '../train/randomTeacher';
 import { pretrain } from '../train/trainer';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';

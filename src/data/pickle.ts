@@ -9,7 +9,7 @@
  * pointing at the JSON conversion (src/data/revisited.ts documents the one-liner).
  * Dicts come back as plain objects and tuples as arrays.
  */
-import { UnsafePickleError, unpickle } from '../interop/pickle';
+import { UnsafePickleError, unpickle } from '../util/pickle';
 
 export type PickleValue =
   | null

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ImageDataset } from './dataset';
 import { imageBytes, validateDataset } from './dataset';
-import { commitDir, tempSibling } from './atomic';
+import { commitDir, tempSibling } from '../util/atomic';
 
 export const PREPARED_FORMAT = 'carp-kit-prepared';
 export const PREPARED_VERSION = 1;

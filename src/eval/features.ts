@@ -12,12 +12,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import type { Tensor4D } from '../backend/tf';
-import { commitDir, tempSibling } from '../data/atomic';
+import { commitDir, tempSibling } from '../util/atomic';
 import type { ImageSource } from '../data/source';
 import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
 import type { ResNetSpec } from '../models/resnet';
-import { Progress } from '../train/progress';
+import { Progress } from '../util/progress';
 
 export interface FeatureSet {
   /** Row-major `[count, dim]`. */

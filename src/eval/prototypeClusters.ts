@@ -10,7 +10,7 @@ import type { Tensor4D } from '../backend/tf';
 import type { ImageSource } from '../data/source';
 import { multiCropForward, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
-import { Progress } from '../train/progress';
+import { Progress } from '../util/progress';
 import { clusteringMetrics, type ClusteringMetrics } from './clusteringMetrics';
 import { defaultFeatureBatch } from './features';
 

@@ -11,7 +11,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../data/atomic';
+import { writeJsonAtomic } from '../util/atomic';
 
 export interface EvalResult<M = unknown> {
   /** Protocol of spec §9, e.g. `knn`, `linear`, `fewshot`, `retrieval`, `copydetection`. */

@@ -12,7 +12,7 @@
 import { openTorchFile } from './torchFile';
 import { InertGlobal, PyNamespace } from './torchGlobals';
 import { TorchTensor, TorchTensorRef } from './torchTensor';
-import { describe } from './pickle';
+import { describe } from '../util/pickle';
 
 export interface TorchCheckpointMeta {
   /** Top-level keys of the file (for a training dictionary). */

@@ -12,8 +12,8 @@
  *   reference's evaluation scripts read the file as one of theirs.
  */
 import type { ParamStore } from '../models/params';
-import { writeFileAtomic } from '../data/atomic';
-import { encodeSafetensors, type NamedArray } from '../train/safetensors';
+import { writeFileAtomic } from '../util/atomic';
+import { encodeSafetensors, type NamedArray } from '../util/safetensors';
 import { canonicalKey, tfjsConvToTorch } from './mapping';
 import { encodeTorchFile, type TorchWritable } from './torchWriter';
 

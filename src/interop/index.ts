@@ -27,6 +27,6 @@ export {
 } from './loadNetwork';
 export { saveTorchPth, saveTorchSafetensors, toTorchStateDict, type ExportOptions } from './export';
 export { encodeTorchFile, type TorchWritable } from './torchWriter';
-export { PickleError, UnsafePickleError } from './pickle';
+export { PickleError, UnsafePickleError } from '../util/pickle';
 export { ALLOWED_GLOBALS } from './torchGlobals';
 export type { TorchDtype, TorchTensor } from './torchTensor';

@@ -13,7 +13,7 @@
  * `num_batches_tracked` int64 → int32. Half/bfloat16/double weights become float32.
  * A shape that still differs after the layout change is an error naming the key.
  */
-import type { NamedArray } from '../train/safetensors';
+import type { NamedArray } from '../util/safetensors';
 import type { TorchTensor } from './torchTensor';
 
 /** What the mapping needs of a target store (a `ParamStore` fits). */

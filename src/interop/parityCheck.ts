@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import type { Tensor4D } from '../backend/tf';
 import { backboneFeatures, multiCropForward, type CarpNetworkSpec } from '../models/multiCrop';
-import { loadTeacher } from '../train/loadTeacher';
-import { PACKAGE_ROOT } from '../train/runRecord';
+import { loadTeacher } from './loadTeacher';
+import { PACKAGE_ROOT } from '../util/runRecord';
 
 /** Debian's Python, which has python3-torch (the `python3` on PATH may not). */
 export const DEFAULT_TORCH_PYTHON = '/usr/bin/python3';

@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { ZipArchive, bufferSource } from './zipArchive';
-import { unpickle } from './pickle';
+import { unpickle } from '../util/pickle';
 import { resolveTorchGlobal, storageFromPid } from './torchGlobals';
 import { readLegacyTorchFile } from './torchLegacy';
 import { StorageRef, TorchTensor, TorchTensorRef, materialize } from './torchTensor';

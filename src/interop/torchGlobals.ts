@@ -14,7 +14,7 @@
  * - `argparse.Namespace` (the `args` entry): an object that only receives attributes;
  * - `_codecs.encode(str, 'latin1')`: how protocol 2 pickles `bytes`.
  */
-import { PyBuildable, PyGlobal, UnsafePickleError, describe, isPyGlobal } from './pickle';
+import { PyBuildable, PyGlobal, UnsafePickleError, describe, isPyGlobal } from '../util/pickle';
 import { STORAGE_TYPES, StorageRef, TorchTensorRef } from './torchTensor';
 
 /** `argparse.Namespace`, read as a plain attribute bag. */

@@ -9,7 +9,7 @@
  * Source: torch/serialization.py (`_legacy_save`, `_legacy_load`). Every pickle goes
  * through the same restricted machine and allow-list as the zip format.
  */
-import { describe, unpickleAt, type UnpickleOptions } from './pickle';
+import { describe, unpickleAt, type UnpickleOptions } from '../util/pickle';
 import { resolveTorchGlobal, storageFromPid } from './torchGlobals';
 import { DTYPE_BYTES, materialize, type StorageRef } from './torchTensor';
 import type { TorchFile } from './torchFile';

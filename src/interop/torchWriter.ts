@@ -10,7 +10,7 @@
  * `archive/version` = 3. Entries are stored uncompressed, as torch writes them.
  */
 import { zipSync, type Zippable } from 'fflate';
-import type { NamedArray } from '../train/safetensors';
+import type { NamedArray } from '../util/safetensors';
 
 /** Values the writer can pickle: tensors, state_dicts (Map → OrderedDict), plain data. */
 export type TorchWritable =

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CarpConfig } from '../config/schema';
 import { readMetrics, type StepMetrics } from './metricsLog';
-import { readRunRecord } from './runRecord';
+import { readRunRecord } from '../util/runRecord';
 import { LATEST_CHECKPOINT, pretrain, type PretrainResult } from './trainer';
 
 export interface EnsureRunOptions {

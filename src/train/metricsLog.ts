@@ -4,7 +4,7 @@
  * beyond the checkpoint's step are dropped so the log matches the restored state.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../data/atomic';
+import { writeFileAtomic } from '../util/atomic';
 
 /**
  * One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). A type

@@ -8,7 +8,7 @@ import { networkSpec } from '../config/derived';
 import type { CarpConfig } from '../config/schema';
 import { createCarpParams } from '../models/multiCrop';
 import { createRng } from '../random';
-import type { LoadedTeacher } from './loadTeacher';
+import type { LoadedTeacher } from '../interop/loadTeacher';
 
 /** An untrained `LoadedTeacher` for `config` (dispose `params` when done). */
 export function randomInitTeacher(config: CarpConfig, seed = config.train.seed + 1): LoadedTeacher {

@@ -21,7 +21,7 @@ import { currentBackend } from '../backend/selectBackend';
 import { isOptimizerStep, CarpTrainState, trainStep } from '../carp/trainStep';
 import { multiCropSettings, networkSpec, scaledLr } from '../config/derived';
 import type { CarpConfig } from '../config/schema';
-import { writeFileAtomic } from '../data/atomic';
+import { writeFileAtomic } from '../util/atomic';
 import { openDataset } from '../data/datasets';
 import { DataLoader } from '../data/loader';
 import { multiCropViews } from '../data/multiCrop';
@@ -33,10 +33,12 @@ import {
   restoreCheckpoint,
   saveCheckpoint,
   type TrainingPosition,
-} from './checkpoint';
+  LATEST_CHECKPOINT,
+} from '../interop/carpCheckpoint';
+export { LATEST_CHECKPOINT };
 import { appendMetrics, truncateMetrics, type StepMetrics } from './metricsLog';
-import { Progress } from './progress';
-import { createRunRecord, readRunRecord, writeRunRecord, type RunRecord } from './runRecord';
+import { Progress } from '../util/progress';
+import { createRunRecord, readRunRecord, writeRunRecord, type RunRecord } from '../util/runRecord';
 
 export interface PretrainOptions {
   /** The resolved configuration (see `resolveConfig`). */
@@ -71,8 +73,6 @@ export interface PretrainResult {
   seconds: number;
   checkpoint: string;
 }
-
-export const LATEST_CHECKPOINT = join('checkpoints', 'latest.safetensors');
 
 /** Path of the numbered checkpoint of 0-based epoch `e`. */
 export function epochCheckpointName(e: number): string {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/resolve';
-import { readCheckpoint } from '../../src/train/checkpoint';
+import { readCheckpoint } from '../../src/interop/carpCheckpoint';
 import { LATEST_CHECKPOINT, pretrain } from '../../src/train/trainer';
 import { tf } from '../../src/backend/tf';
 // tfjs-core's CommonJS bundle registers no gradients (as in test/carp/backends.ts); the

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
-import { CHECKPOINT_FORMAT } from '../../src/train/checkpoint';
-import { saveSafetensors, type NamedArray } from '../../src/train/safetensors';
+import { CHECKPOINT_FORMAT } from '../../src/interop/carpCheckpoint';
+import { saveSafetensors, type NamedArray } from '../../src/util/safetensors';
 import { LATEST_CHECKPOINT } from '../../src/train/trainer';
 import { initTestBackend } from '../helpers/tensors';
 import {

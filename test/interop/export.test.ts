@@ -13,7 +13,7 @@ import type { Tensor4D } from '../../src/backend/tf';
 import { carpHeadForward } from '../../src/models/carpHead';
 import { resnetForward } from '../../src/models/resnet';
 import { createRng } from '../../src/random';
-import { decodeSafetensors, type NamedArray } from '../../src/train/safetensors';
+import { decodeSafetensors, type NamedArray } from '../../src/util/safetensors';
 import { loadTorchCheckpoint } from '../../src/interop/checkpoint';
 import { saveTorchPth, saveTorchSafetensors, toTorchStateDict } from '../../src/interop/export';
 import { loadCarpNetwork, type LoadedNetwork } from '../../src/interop/loadNetwork';

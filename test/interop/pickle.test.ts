@@ -5,7 +5,7 @@
  */
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { unpickle, UnsafePickleError, PickleError, type PyGlobal } from '../../src/interop/pickle';
+import { unpickle, UnsafePickleError, PickleError, type PyGlobal } from '../../src/util/pickle';
 import { resolveTorchGlobal } from '../../src/interop/torchGlobals';
 import { loadTorchCheckpoint } from '../../src/interop/checkpoint';
 

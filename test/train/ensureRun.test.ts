@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { resolveConfig } from '../../src/config/resolve';
 import { ensureRun } from '../../src/train/ensureRun';
-import { loadTeacher } from '../../src/train/loadTeacher';
+import { loadTeacher } from '../../src/interop/loadTeacher';
 import { randomInitTeacher } from '../../src/train/randomTeacher';
 import { pretrain } from '../../src/train/trainer';
 import { initTestBackend } from '../helpers/tensors';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { resolveConfig } from '../../src/config/resolve';
-import { readCheckpoint } from '../../src/train/checkpoint';
+import { readCheckpoint } from '../../src/interop/carpCheckpoint';
 import { readMetrics } from '../../src/train/metricsLog';
 import { epochCheckpointName, LATEST_CHECKPOINT, pretrain } from '../../src/train/trainer';
 import { initTestBackend } from '../helpers/tensors';

@@ -11,7 +11,7 @@ import { dataRoot } from '../../data/datasets';
 import { tevalBatch } from '../../data/evalTransforms';
 import { IMAGENET_MEAN, IMAGENET_STD, normalizeImages } from '../../data/normalize';
 import type { ImageSource } from '../../data/source';
-import type { LoadedTeacher } from '../../train/loadTeacher';
+import type { LoadedTeacher } from '../../interop/loadTeacher';
 import { cachedFeatures, extractFeatures, type FeatureSet } from '../features';
 import { createEvalResult, writeEvalResult, type EvalResult } from '../results';
 

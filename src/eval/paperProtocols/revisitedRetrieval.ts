@@ -20,7 +20,7 @@ import { RETRIEVAL_SCALES, retrievalImage } from '../../data/evalTransforms';
 import { decodeImageFile } from '../../data/imageFile';
 import { normalizeImages } from '../../data/normalize';
 import { readRevisitedGroundTruth, revisitedImagePaths } from '../../data/revisited';
-import { Progress } from '../../train/progress';
+import { Progress } from '../../util/progress';
 import { cachedFeatures, type FeatureSet } from '../features';
 import {
   multiScaleDescriptor,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runKnn } from '../../src/eval/protocols';
-import { loadTeacher } from '../../src/train/loadTeacher';
+import { loadTeacher } from '../../src/interop/loadTeacher';
 import { initTestBackend } from '../helpers/tensors';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'interop', 'tiny-carp.pth');

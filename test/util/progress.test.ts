@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, Progress } from '../../src/train/progress';
+import { formatDuration, Progress } from '../../src/util/progress';
 
 function sink(isTTY: boolean) {
   const out: string[] = [];

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { writeFileAtomic } from '../data/atomic';
+import { writeFileAtomic } from './atomic';
 
 export interface RunRecord {
   gitSha: string | null;

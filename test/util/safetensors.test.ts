@@ -8,7 +8,7 @@ import {
   loadSafetensors,
   saveSafetensors,
   type NamedArray,
-} from '../../src/train/safetensors';
+} from '../../src/util/safetensors';
 
 function sample(): Map<string, NamedArray> {
   return new Map<string, NamedArray>([

@@ -9,14 +9,18 @@
  * state_dict keys minus `module.`), `optimizer.<name>.momentum`; the optimiser's step
  * counter, position, RNG and config live in the string metadata. Written atomically.
  */
+import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import type { Tensor } from '../backend/tf';
 import type { ParamStore } from '../models/params';
 import type { LARS } from '../optim/lars';
 import type { RngState } from '../random';
-import { loadSafetensors, saveSafetensors, type NamedArray } from './safetensors';
+import { loadSafetensors, saveSafetensors, type NamedArray } from '../util/safetensors';
 
 export const CHECKPOINT_FORMAT = 'carp-kit-checkpoint/1';
+
+/** Where a run directory keeps its latest checkpoint. */
+export const LATEST_CHECKPOINT = join('checkpoints', 'latest.safetensors');
 
 /** Where the run stands: the next micro-step to execute. */
 export interface TrainingPosition {

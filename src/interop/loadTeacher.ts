@@ -9,14 +9,13 @@ import { tf } from '../backend/tf';
 import { networkSpec } from '../config/derived';
 import { validateConfig } from '../config/validate';
 import type { CarpConfig } from '../config/schema';
-import { loadCarpNetwork } from '../interop/loadNetwork';
+import { loadCarpNetwork } from './loadNetwork';
 import type { HeadSpec } from '../models/carpHead';
 import { createCarpParams } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
 import type { ResNetSpec } from '../models/resnet';
 import { createRng } from '../random';
-import { readCheckpoint } from './checkpoint';
-import { LATEST_CHECKPOINT } from './trainer';
+import { LATEST_CHECKPOINT, readCheckpoint } from './carpCheckpoint';
 
 export interface LoadedTeacher {
   params: ParamStore;

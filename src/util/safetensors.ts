@@ -8,7 +8,7 @@
  * never leaves a half-written checkpoint under the final name.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../data/atomic';
+import { writeFileAtomic } from './atomic';
 
 export type SafeDtype = 'F32' | 'I32' | 'I64' | 'U8' | 'F64';
 
