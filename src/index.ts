@@ -114,24 +114,24 @@ export type { EnsureRunOptions, EnsureRunResult } from './train/ensureRun';
 export { randomInitTeacher } from './train/randomTeacher';
 
 // --- evaluation (spec §9) ---
-export { weightedKnn } from './eval/knn';
-export { clusteringMetrics } from './eval/clusteringMetrics';
-export type { ClusteringMetrics } from './eval/clusteringMetrics';
-export { vocAveragePrecision } from './eval/vocAp';
-export { revisitedMeanAP, revisitedPrecisionAtK } from './eval/retrievalMap';
+export { weightedKnn } from './eval/math/knn';
+export { clusteringMetrics } from './eval/math/clusteringMetrics';
+export type { ClusteringMetrics } from './eval/math/clusteringMetrics';
+export { vocAveragePrecision } from './eval/math/vocAp';
+export { revisitedMeanAP, revisitedPrecisionAtK } from './eval/math/retrievalMap';
 export { extractFeatures, cachedFeatures } from './eval/features';
 export type { FeatureSet } from './eval/features';
-export { linearProbe } from './eval/linearProbe';
-export { kmeansEvaluation, sphericalKmeans, standardize } from './eval/kmeans';
+export { linearProbe } from './eval/protocols/linear';
+export { kmeansEvaluation, sphericalKmeans, standardize } from './eval/math/kmeans';
 export {
   prototypeClusterEvaluation,
   prototypeUsage,
   assignPrototypes,
-} from './eval/prototypeClusters';
-export { vocSvmEvaluation, lowShotVocSvm } from './eval/fewShot';
-export { inatLinear } from './eval/inatLinear';
-export { retrievalEvaluation, multiScaleDescriptor, rankByCosine } from './eval/retrieval';
-export { copyDetectionEvaluation, learnWhitening, applyWhitening } from './eval/copyDetection';
+} from './eval/protocols/prototypes';
+export { vocSvmEvaluation, lowShotVocSvm } from './eval/math/vocSvm';
+export { inatLinear } from './eval/math/linearClassifier';
+export { retrievalEvaluation, multiScaleDescriptor, rankByCosine } from './eval/math/ranking';
+export { copyDetectionEvaluation, learnWhitening, applyWhitening } from './eval/math/whitening';
 export * from './eval/proxies';
 export { createEvalResult, writeEvalResult, readEvalResults } from './eval/results';
 export type { EvalResult } from './eval/results';
@@ -145,8 +145,8 @@ export {
   runCopyDetectionProxy,
   evalTransform,
   splitFeatures,
-} from './eval/protocols';
-export type { ProtocolContext } from './eval/protocols';
+} from './eval/protocols/knn';
+export type { ProtocolContext } from './eval/protocols/knn';
 // The paper's few-shot, retrieval and copy-detection benchmarks on prepared data.
 export {
   runFewShot,

@@ -25,7 +25,7 @@ import {
   runLinear,
   runPrototypes,
   type ProtocolContext,
-} from '../eval/protocols';
+} from '../eval/protocols/knn';
 import { loadTeacher } from '../interop/loadTeacher';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 

@@ -25,7 +25,7 @@ import type { ImageSource } from '../data/source';
 import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
 import type { Rng } from '../random';
-import type { LinearProbeOptions } from './linearProbe';
+import type { LinearProbeOptions } from './protocols/linear';
 
 export interface AugmentedBatchesOptions {
   params: ParamStore;

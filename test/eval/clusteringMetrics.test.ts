@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clusteringMetrics } from '../../src/eval/clusteringMetrics';
-import { maxWeightMatching } from '../../src/eval/linearAssignment';
+import { clusteringMetrics } from '../../src/eval/math/clusteringMetrics';
+import { maxWeightMatching } from '../../src/eval/math/linearAssignment';
 import { createRng } from '../../src/random';
 import { loadGolden } from '../helpers/golden';
 import { expectClose } from '../helpers/tensors';

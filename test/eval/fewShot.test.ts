@@ -5,7 +5,7 @@ import {
   normalizeRows,
   sampleLowShot,
   vocSvmEvaluation,
-} from '../../src/eval/fewShot';
+} from '../../src/eval/math/vocSvm';
 
 /** Three well-separated classes in 4-D, one label column per class (+1 / −1). */
 function separable(n: number, seed: number) {

@@ -6,7 +6,7 @@ import {
   inatLrSchedule,
   momentumSgdUpdate,
   sampleKPerClass,
-} from '../../src/eval/inatLinear';
+} from '../../src/eval/math/linearClassifier';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
 import { gaussianBlobs } from '../helpers/fixtures';

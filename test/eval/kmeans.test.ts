@@ -5,7 +5,7 @@ import {
   fitStandardizer,
   kmeansEvaluation,
   standardize,
-} from '../../src/eval/kmeans';
+} from '../../src/eval/math/kmeans';
 import { createRng } from '../../src/random';
 import { expectClose } from '../helpers/tensors';
 

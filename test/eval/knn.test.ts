@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { weightedKnn, type WeightedKnnOptions } from '../../src/eval/knn';
+import { weightedKnn, type WeightedKnnOptions } from '../../src/eval/math/knn';
 import { loadGolden } from '../helpers/golden';
 
 interface KnnCase {

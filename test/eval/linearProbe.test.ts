@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import type { FeatureSet } from '../../src/eval/features';
-import { evaluateLinear, linearProbe } from '../../src/eval/linearProbe';
+import { evaluateLinear, linearProbe } from '../../src/eval/protocols/linear';
 import { expectNoLeak, initTestBackend } from '../helpers/tensors';
 import { gaussianBlobs } from '../helpers/fixtures';
 

@@ -7,7 +7,7 @@ import type { Tensor4D } from '../../src/backend/tf';
 import { resolveConfig } from '../../src/config/resolve';
 import { evalSplits } from '../../src/data/datasets';
 import { normalizeImages } from '../../src/data/normalize';
-import { evalTransform, runKnn } from '../../src/eval/protocols';
+import { evalTransform, runKnn } from '../../src/eval/protocols/knn';
 import { readEvalResults } from '../../src/eval/results';
 import { randomInitTeacher } from '../../src/train/randomTeacher';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';

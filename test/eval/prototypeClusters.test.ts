@@ -6,7 +6,7 @@ import {
   assignPrototypes,
   prototypeClusterEvaluation,
   prototypeUsage,
-} from '../../src/eval/prototypeClusters';
+} from '../../src/eval/protocols/prototypes';
 import { createCarpParams, multiCropForward } from '../../src/models/multiCrop';
 import { createRng } from '../../src/random';
 import { expectNoLeak, initTestBackend } from '../helpers/tensors';

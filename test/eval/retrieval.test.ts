@@ -5,8 +5,8 @@ import {
   applyWhitening,
   copyDetectionEvaluation,
   learnWhitening,
-} from '../../src/eval/copyDetection';
-import { multiScaleDescriptor, rankByCosine, retrievalEvaluation } from '../../src/eval/retrieval';
+} from '../../src/eval/math/whitening';
+import { multiScaleDescriptor, rankByCosine, retrievalEvaluation } from '../../src/eval/math/ranking';
 import { backboneFeatures, createCarpParams } from '../../src/models/multiCrop';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';

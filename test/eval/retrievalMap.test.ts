@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { revisitedMeanAP, revisitedPrecisionAtK } from '../../src/eval/retrievalMap';
+import { revisitedMeanAP, revisitedPrecisionAtK } from '../../src/eval/math/retrievalMap';
 import { loadGolden } from '../helpers/golden';
 import { expectClose } from '../helpers/tensors';
 

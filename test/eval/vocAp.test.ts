@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { vocAveragePrecision } from '../../src/eval/vocAp';
+import { vocAveragePrecision } from '../../src/eval/math/vocAp';
 import { loadGolden } from '../helpers/golden';
 import { expectClose } from '../helpers/tensors';
 

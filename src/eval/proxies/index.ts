@@ -3,8 +3,8 @@
  * keeping each protocol's rules; every result says "proxy" in its name and carries
  * `proxy: true`, see `eval/results.ts`).
  */
-export * from './extractor';
-export * from './fewShotProxy';
-export * from './retrievalProxy';
-export * from './copyEdits';
-export * from './copyDetectionProxy';
+export * from '../extractors';
+export * from '../../data/proxies/fewShotProxy';
+export * from '../../data/proxies/retrievalProxy';
+export * from '../../data/proxies/copyEdits';
+export * from '../../data/proxies/copyDetectionProxy';

@@ -9,7 +9,7 @@ import { cropResizeFlip } from '../../../src/data/augment/cropResize';
 import { normalizeImages } from '../../../src/data/normalize';
 import { memorySource } from '../../../src/data/source';
 import { augmentedFeatureBatches } from '../../../src/eval/augmentedFeatures';
-import { runLinear } from '../../../src/eval/protocols';
+import { runLinear } from '../../../src/eval/protocols/knn';
 import { backboneFeatures } from '../../../src/models/multiCrop';
 import { createRng } from '../../../src/random';
 import { randomInitTeacher } from '../../../src/train/randomTeacher';

@@ -7,7 +7,7 @@ import { retrievalImage } from '../../../src/data/evalTransforms';
 import { decodeImageFile } from '../../../src/data/imageFile';
 import { normalizeImages } from '../../../src/data/normalize';
 import { runRetrieval, runRevisitedRetrieval } from '../../../src/eval/paperProtocols';
-import { multiScaleDescriptor, retrievalEvaluation } from '../../../src/eval/retrieval';
+import { multiScaleDescriptor, retrievalEvaluation } from '../../../src/eval/math/ranking';
 import { createRng } from '../../../src/random';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
 import {

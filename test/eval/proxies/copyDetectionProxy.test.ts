@@ -8,7 +8,7 @@ import {
   buildCopyDetectionProxy,
   copyDetectionProxyEvaluation,
   FMNIST_COPYDETECTION_PROXY,
-} from '../../../src/eval/proxies/copyDetectionProxy';
+} from '../../../src/data/proxies/copyDetectionProxy';
 import {
   applyStrongEdit,
   centredCropBox,
@@ -16,7 +16,7 @@ import {
   drawStrongEdit,
   jpegRecode,
   resizeImage,
-} from '../../../src/eval/proxies/copyEdits';
+} from '../../../src/data/proxies/copyEdits';
 import { pooledPixels } from './helpers';
 
 /** Mean absolute pixel difference between query q of a block and original q. */

@@ -11,7 +11,7 @@ import {
   networkExtractor,
   pixelFeatures,
   sliceFeatures,
-} from '../../../src/eval/proxies/extractor';
+} from '../../../src/eval/extractors';
 import { createCarpParams } from '../../../src/models/multiCrop';
 import { createRng } from '../../../src/random';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadFashionMnist } from '../../../src/data/fashionMnist';
-import { pixelFeatures } from '../../../src/eval/proxies/extractor';
+import { pixelFeatures } from '../../../src/eval/extractors';
 import {
   buildFewShotProxy,
   fewShotProxyEvaluation,
   fewShotProxyFromFeatures,
   FMNIST_FEWSHOT_PROXY,
   plusMinusOneHot,
-} from '../../../src/eval/proxies/fewShotProxy';
+} from '../../../src/data/proxies/fewShotProxy';
 import { isProxyName } from '../../../src/eval/results';
 import { oracleFeatures, pooledPixels } from './helpers';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../../../src/data/dataset';
 import { loadFashionMnist } from '../../../src/data/fashionMnist';
-import { pixelFeatures } from '../../../src/eval/proxies/extractor';
+import { pixelFeatures } from '../../../src/eval/extractors';
 import {
   buildRetrievalProxy,
   FMNIST_JUNK_PAIRS,
   FMNIST_RETRIEVAL_PROXY,
   retrievalProxyEvaluation,
-} from '../../../src/eval/proxies/retrievalProxy';
+} from '../../../src/data/proxies/retrievalProxy';
 import { oracleFeatures } from './helpers';
 
 function cosine(d: ImageDataset, a: number, b: number): number {

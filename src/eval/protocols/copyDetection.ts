@@ -19,7 +19,7 @@ import { dataRoot, openDataset } from '../../data/datasets';
 import { copyDetectionBatch, copyDetectionImage } from '../../data/evalTransforms';
 import type { FixedSizeTransform } from '../../data/fileList';
 import type { ImageSource } from '../../data/source';
-import { copyDetectionEvaluation, learnWhitening, type CopyDetectionBlock } from '../copyDetection';
+import { copyDetectionEvaluation, learnWhitening, type CopyDetectionBlock } from '../math/whitening';
 import type { EvalResult } from '../results';
 import type { FeatureSet } from '../features';
 import {
@@ -29,8 +29,8 @@ import {
   subsetSource,
   teacherInput,
   type RunnerContext,
-} from './common';
-import { fileListSource, listImageFiles } from './fileSource';
+} from '../context';
+import { fileListSource, listImageFiles } from '../../data/fileSource';
 
 export interface CopydaysOptions {
   /** Query blocks (default all 20, spec §9.8). */

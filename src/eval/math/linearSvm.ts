@@ -14,7 +14,7 @@
  * tolerance even though liblinear's own random permutation cannot be reproduced;
  * our permutation comes from the seeded `Rng` (spec: random_state 0 → seed 0).
  */
-import { createRng } from '../random';
+import { createRng } from '../../random';
 
 export interface LinearSvmOptions {
   /** Regularisation constant C (spec §9.5: 0.5). */

@@ -10,10 +10,10 @@
  * (population) std of mAP. Metrics are fractions (×100 to print as the paper does).
  */
 import type { FeatureSet } from '../features';
-import { lowShotVocSvm, vocSvmEvaluation, type LowShotResult } from '../fewShot';
-import { splitFeatures } from '../protocols';
+import { lowShotVocSvm, vocSvmEvaluation, type LowShotResult } from '../math/vocSvm';
+import { splitFeatures } from './knn';
 import type { EvalResult } from '../results';
-import { finishResult, requirePrepared, type RunnerContext } from './common';
+import { finishResult, requirePrepared, type RunnerContext } from '../context';
 
 export type VocMode = 'full' | 'lowshot' | 'both';
 

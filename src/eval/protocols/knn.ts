@@ -5,30 +5,30 @@
  * maths lives in the modules they call (knn, linearProbe, kmeans, prototypeClusters …).
  */
 import { join } from 'node:path';
-import { evalSplits, openDataset } from '../data/datasets';
-import type { ImageSource } from '../data/source';
-import type { FeatureSet } from './features';
-import { kmeansEvaluation } from './kmeans';
-import { weightedKnn } from './knn';
-import { linearProbe } from './linearProbe';
-import { prototypeClusterEvaluation } from './prototypeClusters';
+import { evalSplits, openDataset } from '../../data/datasets';
+import type { ImageSource } from '../../data/source';
+import type { FeatureSet } from '../features';
+import { kmeansEvaluation } from '../math/kmeans';
+import { weightedKnn } from '../math/knn';
+import { linearProbe } from './linear';
+import { prototypeClusterEvaluation } from './prototypes';
 import {
   cachedExtractor,
   copyDetectionProxyEvaluation,
   fewShotProxyEvaluation,
   networkExtractor,
   retrievalProxyEvaluation,
-} from './proxies';
-import { writeEvalResult, type EvalResult } from './results';
-import { augmentSettings, augmentedFeatureBatches } from './augmentedFeatures';
+} from '../proxies';
+import { writeEvalResult, type EvalResult } from '../results';
+import { augmentSettings, augmentedFeatureBatches } from '../augmentedFeatures';
 import {
   cachedSourceFeatures,
   evalTransform,
   finishResult,
   teacherInput,
   type RunnerContext,
-} from './paperProtocols/common';
-import type { CarpNetworkSpec } from '../models/multiCrop';
+} from '../context';
+import type { CarpNetworkSpec } from '../../models/multiCrop';
 
 /** Teacher, run directory (results + feature cache), dataset name, optional limit and batch size. */
 export type ProtocolContext = RunnerContext;

@@ -26,9 +26,9 @@ import {
   multiScaleDescriptor,
   retrievalEvaluation,
   type RetrievalProtocolScore,
-} from '../retrieval';
+} from '../math/ranking';
 import type { EvalResult } from '../results';
-import { finishResult, requireRaw, teacherInput, type RunnerContext } from './common';
+import { finishResult, requireRaw, teacherInput, type RunnerContext } from '../context';
 
 export const REVISITED_DATASETS = ['roxford5k', 'rparis6k'] as const;
 

@@ -22,7 +22,7 @@
  * search scratch (one 4096×1024 float similarity block, 16 MB). Peak for ImageNet
  * ≈ 2 × 10.5 GB + ~70 MB; the outputs are N_test int32 per k.
  */
-import { FlatIndex } from '../search/faiss';
+import { FlatIndex } from '../../search/faiss';
 
 export interface WeightedKnnOptions {
   trainFeatures: Float32Array;

@@ -5,23 +5,23 @@
  * `inat2018[-variant]` → few-shot, `roxford5k` / `rparis6k` → retrieval, `copydays` →
  * copy detection. Any other name is an error listing the valid ones.
  */
-import { runCopyDetectionProxy, runFewShotProxy, runRetrievalProxy } from '../protocols';
+import { runCopyDetectionProxy, runFewShotProxy, runRetrievalProxy } from './knn';
 import type { EvalResult } from '../results';
-import type { RunnerContext } from './common';
-import { runCopydays, type CopydaysOptions } from './copydaysDetection';
-import { runInatFewShot, type InatFewShotOptions } from './inatFewShot';
+import type { RunnerContext } from '../context';
+import { runCopydays, type CopydaysOptions } from './copyDetection';
+import { runInatFewShot, type InatFewShotOptions } from './fewShotInat';
 import {
   REVISITED_DATASETS,
   runRevisitedRetrieval,
   type RevisitedOptions,
-} from './revisitedRetrieval';
-import { runVocFewShot, type VocFewShotOptions } from './vocFewShot';
+} from './retrieval';
+import { runVocFewShot, type VocFewShotOptions } from './fewShotVoc';
 
-export * from './copydaysDetection';
-export * from './fileSource';
-export * from './inatFewShot';
-export * from './revisitedRetrieval';
-export * from './vocFewShot';
+export * from './copyDetection';
+export * from '../../data/fileSource';
+export * from './fewShotInat';
+export * from './retrieval';
+export * from './fewShotVoc';
 
 /** Datasets each protocol accepts (a `-variant` suffix is allowed for prepared folders). */
 export const BENCHMARK_DATASETS = {

@@ -9,12 +9,12 @@
  * easy ∪ hard, junk = junk) and the Hard protocol (positives = hard, junk = junk ∪ easy),
  * plus mean precision at 1/5/10, reported as fractions (×100 to print as the paper does).
  */
-import { tf } from '../backend/tf';
-import type { Tensor2D, Tensor4D } from '../backend/tf';
-import { multiScaleResize, RETRIEVAL_SCALES } from '../data/evalTransforms';
-import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
-import type { ParamStore } from '../models/params';
-import { FlatIndex } from '../search/faiss';
+import { tf } from '../../backend/tf';
+import type { Tensor2D, Tensor4D } from '../../backend/tf';
+import { multiScaleResize, RETRIEVAL_SCALES } from '../../data/evalTransforms';
+import { backboneFeatures, type CarpNetworkSpec } from '../../models/multiCrop';
+import type { ParamStore } from '../../models/params';
+import { FlatIndex } from '../../search/faiss';
 import { revisitedMeanAP, revisitedPrecisionAtK } from './retrievalMap';
 
 /** Multi-scale global descriptor `[B, D]`, unit norm, of a normalised batch (spec §9.7). */

@@ -5,15 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '../../backend/tf';
-import type { Tensor4D } from '../../backend/tf';
-import { dataRoot } from '../../data/datasets';
-import { tevalBatch } from '../../data/evalTransforms';
-import { IMAGENET_MEAN, IMAGENET_STD, normalizeImages } from '../../data/normalize';
-import type { ImageSource } from '../../data/source';
-import type { LoadedTeacher } from '../../interop/loadTeacher';
-import { cachedFeatures, extractFeatures, type FeatureSet } from '../features';
-import { createEvalResult, writeEvalResult, type EvalResult } from '../results';
+import { tf } from '../backend/tf';
+import type { Tensor4D } from '../backend/tf';
+import { dataRoot } from '../data/datasets';
+import { tevalBatch } from '../data/evalTransforms';
+import { IMAGENET_MEAN, IMAGENET_STD, normalizeImages } from '../data/normalize';
+import type { ImageSource } from '../data/source';
+import type { LoadedTeacher } from '../interop/loadTeacher';
+import { cachedFeatures, extractFeatures, type FeatureSet } from './features';
+import { createEvalResult, writeEvalResult, type EvalResult } from './results';
 
 /** The runner context (see protocols.ts `ProtocolContext`, which is this type). */
 export interface RunnerContext {

@@ -19,14 +19,14 @@
  * Evaluation: `retrievalEvaluation` (cosine ranking, Medium/Hard mAP and precision@k).
  * The multi-scale descriptor is the extractor's business (28 px images are already tiny).
  */
-import type { ImageDataset } from '../../data/dataset';
-import { subsetDataset } from '../../data/dataset';
-import { loadFashionMnist } from '../../data/fashionMnist';
+import type { ImageDataset } from '../dataset';
+import { subsetDataset } from '../dataset';
+import { loadFashionMnist } from '../fashionMnist';
 import { createRng } from '../../random';
-import { sampleKPerClass } from '../inatLinear';
-import { createEvalResult, type EvalResult } from '../results';
-import { retrievalEvaluation, type RetrievalResult, type RevisitedGroundTruth } from '../retrieval';
-import { extractChecked, secondsSince, type FeatureExtractor } from './extractor';
+import { sampleKPerClass } from '../../eval/math/linearClassifier';
+import { createEvalResult, type EvalResult } from '../../eval/results';
+import { retrievalEvaluation, type RetrievalResult, type RevisitedGroundTruth } from '../../eval/math/ranking';
+import { extractChecked, secondsSince, type FeatureExtractor } from '../../eval/extractors';
 
 export const FMNIST_RETRIEVAL_PROXY = 'fmnist-retrieval-proxy';
 

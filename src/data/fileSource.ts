@@ -6,10 +6,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FixedSizeTransform } from '../../data/fileList';
-import { decodeImageFile } from '../../data/imageFile';
-import { byCodeUnit, IMAGE_EXTENSIONS } from '../../data/imageFolder';
-import type { ImageSource } from '../../data/source';
+import type { FixedSizeTransform } from './fileList';
+import { decodeImageFile } from './imageFile';
+import { byCodeUnit, IMAGE_EXTENSIONS } from './imageFolder';
+import type { ImageSource } from './source';
 
 /** Image files under `dir` (any depth), sorted by path (code units, as Python's sorted). */
 export function listImageFiles(dir: string, what = 'image folder'): string[] {

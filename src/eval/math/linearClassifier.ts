@@ -20,11 +20,11 @@
  * frozen backbone; here the classifier trains on the cached centre-crop features (one
  * extraction), as `linearProbe` does by default.
  */
-import { tf } from '../backend/tf';
-import type { Tensor, Tensor2D, Variable } from '../backend/tf';
-import { createRng, type Rng } from '../random';
-import type { FeatureSet } from './features';
-import { evaluateLinear } from './linearProbe';
+import { tf } from '../../backend/tf';
+import type { Tensor, Tensor2D, Variable } from '../../backend/tf';
+import { createRng, type Rng } from '../../random';
+import type { FeatureSet } from '../features';
+import { evaluateLinear } from '../protocols/linear';
 
 export type InatSchedule = 'multistep' | 'cosine';
 

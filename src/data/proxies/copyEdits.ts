@@ -13,8 +13,8 @@
  * call so that sharp's fixed internal operation order cannot reorder the steps.
  */
 import sharp from 'sharp';
-import type { DecodedImage } from '../../data/imageFile';
-import { resizeDecoded } from '../../data/evalTransforms';
+import type { DecodedImage } from '../imageFile';
+import { resizeDecoded } from '../evalTransforms';
 import { createRng, type Rng } from '../../random';
 
 /** Copydays `jpegqual/*` qualities and `crops/*` removed-area percentages (spec §9.8). */

@@ -15,13 +15,13 @@
  * Scoring: `copyDetectionEvaluation` (top 20, trapezoidal AP per query, mAP per block),
  * both without and with whitening.
  */
-import type { ImageDataset } from '../../data/dataset';
-import { subsetDataset } from '../../data/dataset';
-import { loadFashionMnist } from '../../data/fashionMnist';
-import type { DecodedImage } from '../../data/imageFile';
+import type { ImageDataset } from '../dataset';
+import { subsetDataset } from '../dataset';
+import { loadFashionMnist } from '../fashionMnist';
+import type { DecodedImage } from '../imageFile';
 import { createRng } from '../../random';
-import { copyDetectionEvaluation, learnWhitening, type CopyDetectionBlock } from '../copyDetection';
-import { createEvalResult, type EvalResult } from '../results';
+import { copyDetectionEvaluation, learnWhitening, type CopyDetectionBlock } from '../../eval/math/whitening';
+import { createEvalResult, type EvalResult } from '../../eval/results';
 import {
   applyStrongEdit,
   centredCropBox,
@@ -33,7 +33,7 @@ import {
   resizeImage,
   type StrongEdit,
 } from './copyEdits';
-import { extractChecked, secondsSince, sliceFeatures, type FeatureExtractor } from './extractor';
+import { extractChecked, secondsSince, sliceFeatures, type FeatureExtractor } from '../../eval/extractors';
 
 export const FMNIST_COPYDETECTION_PROXY = 'fmnist-copydetection-proxy';
 

@@ -11,11 +11,11 @@
  * resized crops + flips through the frozen backbone; pass `trainBatches` to do that
  * (e.g. `augmentedFeatureBatches`), at the cost of a backbone forward per batch.
  */
-import { tf } from '../backend/tf';
-import type { Tensor2D, Variable } from '../backend/tf';
-import { LARS } from '../optim/lars';
-import { createRng, type Rng } from '../random';
-import type { FeatureSet } from './features';
+import { tf } from '../../backend/tf';
+import type { Tensor2D, Variable } from '../../backend/tf';
+import { LARS } from '../../optim/lars';
+import { createRng, type Rng } from '../../random';
+import type { FeatureSet } from '../features';
 
 export interface LinearProbeOptions {
   train: FeatureSet;

@@ -6,12 +6,12 @@
  * a model-free baseline and the unit tests' fake), or on cached features.
  */
 import { createHash } from 'node:crypto';
-import type { Tensor4D } from '../../backend/tf';
-import type { ImageDataset } from '../../data/dataset';
-import { memorySource } from '../../data/source';
-import type { CarpNetworkSpec } from '../../models/multiCrop';
-import type { ParamStore } from '../../models/params';
-import { cachedFeatures, extractFeatures, type FeatureSet } from '../features';
+import type { Tensor4D } from '../backend/tf';
+import type { ImageDataset } from '../data/dataset';
+import { memorySource } from '../data/source';
+import type { CarpNetworkSpec } from '../models/multiCrop';
+import type { ParamStore } from '../models/params';
+import { cachedFeatures, extractFeatures, type FeatureSet } from './features';
 
 /** Images in, one feature row per image out (same order). */
 export type FeatureExtractor = (images: ImageDataset) => Promise<FeatureSet>;

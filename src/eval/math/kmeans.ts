@@ -15,7 +15,7 @@
  * With evaluation labels, the metrics of §9.3 (NMI, AMI, ARI, FMS, homogeneity,
  * completeness, V-measure, + Hungarian accuracy) come from `clusteringMetrics`.
  */
-import { FlatIndex, kmeansFaiss, rowsOf } from '../search/faiss';
+import { FlatIndex, kmeansFaiss, rowsOf } from '../../search/faiss';
 import { type ClusteringMetrics, clusteringMetrics } from './clusteringMetrics';
 
 /** Per-dimension mean and population standard deviation, fitted on training features. */

@@ -10,7 +10,7 @@
  * with n_pos = number of positives; mAP per block.
  */
 import { revisitedMeanAP } from './retrievalMap';
-import { rankByCosine } from './retrieval';
+import { rankByCosine } from './ranking';
 import { symmetricEigen } from './symmetricEigen';
 
 export interface Whitening {

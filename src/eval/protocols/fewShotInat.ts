@@ -15,8 +15,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataRoot, openDataset } from '../../data/datasets';
 import { createRng } from '../../random';
-import { inatLinear, sampleKPerClass, type InatScheduleOptions } from '../inatLinear';
-import { evalTransform, splitFeatures } from '../protocols';
+import { inatLinear, sampleKPerClass, type InatScheduleOptions } from '../math/linearClassifier';
+import { evalTransform, splitFeatures } from './knn';
 import type { EvalResult } from '../results';
 import {
   cachedSourceFeatures,
@@ -24,7 +24,7 @@ import {
   requirePrepared,
   subsetSource,
   type RunnerContext,
-} from './common';
+} from '../context';
 
 export interface InatFewShotOptions extends InatScheduleOptions {
   /** Images per class (spec: 1). */

@@ -12,7 +12,7 @@
  * SVM sees all sampled rows with their full label vectors. One generator, seeded once
  * (spec: Python's RNG seeded with 0 once at the start), drives all runs.
  */
-import { createRng, type Rng } from '../random';
+import { createRng, type Rng } from '../../random';
 import { svmDecision, trainLinearSvm } from './linearSvm';
 import { vocAveragePrecision } from './vocAp';
 

@@ -14,15 +14,15 @@
  * The test set is the Fashion-MNIST test split (all 10 000 by default, or a seeded
  * subset). Metrics are fractions (DESIGN.md §3.1), not the % `lowShotVocSvm` returns.
  */
-import type { ImageDataset } from '../../data/dataset';
-import { subsetDataset } from '../../data/dataset';
-import { loadFashionMnist } from '../../data/fashionMnist';
+import type { ImageDataset } from '../dataset';
+import { subsetDataset } from '../dataset';
+import { loadFashionMnist } from '../fashionMnist';
 import { createRng } from '../../random';
-import type { FeatureSet } from '../features';
-import { lowShotVocSvm } from '../fewShot';
-import { sampleKPerClass } from '../inatLinear';
-import { createEvalResult, type EvalResult } from '../results';
-import { extractChecked, secondsSince, type FeatureExtractor } from './extractor';
+import type { FeatureSet } from '../../eval/features';
+import { lowShotVocSvm } from '../../eval/math/vocSvm';
+import { sampleKPerClass } from '../../eval/math/linearClassifier';
+import { createEvalResult, type EvalResult } from '../../eval/results';
+import { extractChecked, secondsSince, type FeatureExtractor } from '../../eval/extractors';
 
 export const FMNIST_FEWSHOT_PROXY = 'fmnist-fewshot-proxy';
 

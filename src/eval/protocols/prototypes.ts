@@ -5,14 +5,14 @@
  * the §9.3 metrics against the labels, plus prototype usage statistics (how many
  * prototypes are used, the entropy of their usage) that reveal collapse.
  */
-import { tf } from '../backend/tf';
-import type { Tensor4D } from '../backend/tf';
-import type { ImageSource } from '../data/source';
-import { multiCropForward, type CarpNetworkSpec } from '../models/multiCrop';
-import type { ParamStore } from '../models/params';
-import { Progress } from '../util/progress';
-import { clusteringMetrics, type ClusteringMetrics } from './clusteringMetrics';
-import { defaultFeatureBatch } from './features';
+import { tf } from '../../backend/tf';
+import type { Tensor4D } from '../../backend/tf';
+import type { ImageSource } from '../../data/source';
+import { multiCropForward, type CarpNetworkSpec } from '../../models/multiCrop';
+import type { ParamStore } from '../../models/params';
+import { Progress } from '../../util/progress';
+import { clusteringMetrics, type ClusteringMetrics } from '../math/clusteringMetrics';
+import { defaultFeatureBatch } from '../features';
 
 export interface PrototypeUsage {
   /** Images assigned to each prototype, length K. */
