@@ -25,7 +25,8 @@ export function openEvalSplit(ctx: EvalContext, split: string): Promise<ImageSou
 
 /**
  * Features of `source` through `transform`, cached under `<runDir>/features` by the
- * weights digest, the data's identity, `split` and the transform's name.
+ * weights digest, the data's identity (`sourceIdentity`, or `identity` where the caller
+ * has a cheaper one, e.g. file names and sizes), `split` and the transform's name.
  */
 export async function sourceFeatures(
   ctx: EvalContext,
@@ -33,10 +34,11 @@ export async function sourceFeatures(
   split: string,
   transform: NamedTransform,
   dataset = ctx.dataset,
+  identity?: string,
 ): Promise<FeatureSet> {
   const key = {
     weights: await weightsDigest(ctx.teacher),
-    data: await sourceIdentity(source),
+    data: identity ?? (await sourceIdentity(source)),
     dataset,
     split,
     transform: transform.name,

@@ -14,7 +14,7 @@
  */
 import sharp from 'sharp';
 import type { DecodedImage } from '../imageFile';
-import { resizeDecoded } from '../evalTransforms';
+import { resizeDecoded } from '../resample';
 import { createRng, type Rng } from '../../random';
 
 /** Copydays `jpegqual/*` qualities and `crops/*` removed-area percentages (spec §9.8). */

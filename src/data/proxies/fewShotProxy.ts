@@ -64,14 +64,10 @@ export function buildFewShotProxy(
     testCount === test.count
       ? Int32Array.from({ length: test.count }, (_, i) => i)
       : rng.permutation(test.count).slice(0, testCount).sort();
-  const tag = (d: ImageDataset, split: string): ImageDataset => ({
-    ...d,
-    name: FMNIST_FEWSHOT_PROXY,
-    split,
-  });
+  const name = FMNIST_FEWSHOT_PROXY;
   return {
-    train: tag(subsetDataset(train, trainIndices), 'pool'),
-    test: tag(subsetDataset(test, testIndices), 'test'),
+    train: subsetDataset(train, trainIndices, { name, split: 'pool' }),
+    test: subsetDataset(test, testIndices, { name, split: 'test' }),
     trainIndices,
     testIndices,
     numClasses,

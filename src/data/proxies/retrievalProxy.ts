@@ -123,10 +123,10 @@ export function buildRetrievalProxy(
       junk,
     };
   });
-  const tag = (d: ImageDataset, split: string) => ({ ...d, name: FMNIST_RETRIEVAL_PROXY, split });
+  const name = FMNIST_RETRIEVAL_PROXY;
   return {
-    queries: tag(subsetDataset(test, queryIndices), 'queries'),
-    database: tag(subsetDataset(test, databaseIndices), 'database'),
+    queries: subsetDataset(test, queryIndices, { name, split: 'queries' }),
+    database: subsetDataset(test, databaseIndices, { name, split: 'database' }),
     queryIndices,
     databaseIndices,
     groundTruth,

@@ -34,16 +34,9 @@ import { CROP_PERCENTS, JPEG_QUALITIES } from '../../data/proxies/copyEdits';
 import { subsetSource, type ImageSource } from '../../data/source';
 import { tf } from '../../backend/tf';
 import type { Tensor4D } from '../../backend/tf';
-import {
-  checkChannels,
-  teacherInput,
-  weightsDigest,
-  type EvalContext,
-  type NamedTransform,
-} from '../context';
+import { checkChannels, teacherInput, type EvalContext, type NamedTransform } from '../context';
 import { contextExtractor, extractChecked, type FeatureExtractor } from '../extractors';
-import { cachedFeatures } from '../featureCache';
-import { extractFeatures, sliceFeatures, type FeatureSet } from '../features';
+import { sliceFeatures, type FeatureSet } from '../features';
 import { copyDetectionEvaluation, type CopyDetectionBlock } from '../math/copyDetection';
 import { learnWhitening } from '../math/whitening';
 import type { EvalResult } from '../results';
@@ -148,28 +141,11 @@ async function runCopydays(ctx: EvalContext, s: typeof COPYDETECTION_DEFAULTS, t
     describe: `resize-${s.size}x${s.size}-bicubic`,
     apply: (img) => copyDetectionImage(img, s.size, 'bicubic'),
   };
-  const weights = await weightsDigest(ctx.teacher);
-  const folder = async (dir: string, role: string): Promise<FeatureSet> => {
+  const folder = (dir: string, role: string): Promise<FeatureSet> => {
     const files = listImageFiles(dir, `--${role} folder`);
     const split = basename(resolve(dir));
     const source = fileListSource({ name: `copydays-${role}`, split, files, transform: resize });
-    const key = {
-      weights,
-      data: filesIdentity(files),
-      dataset: `copydays-${role}`,
-      split,
-      transform: transform.name,
-    };
-    const { cached: _c, ...set } = await cachedFeatures(join(ctx.runDir, 'features'), key, () =>
-      extractFeatures({
-        params: ctx.teacher.params,
-        spec: ctx.teacher.spec,
-        source,
-        transform: transform.fn,
-        batchSize: ctx.batchSize,
-      }),
-    );
-    return set;
+    return sourceFeatures(ctx, source, split, transform, `copydays-${role}`, filesIdentity(files));
   };
 
   const original = await openBlock(ctx.dataset, 'original', resize);
