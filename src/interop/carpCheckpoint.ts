@@ -15,7 +15,9 @@ import type { Tensor } from '../backend/tf';
 import type { ParamStore } from '../models/params';
 import type { LARS } from '../optim/lars';
 import type { RngState } from '../random';
+import { FormatError } from '../util/formatError';
 import { loadSafetensors, saveSafetensors, type NamedArray } from '../util/safetensors';
+import { warn } from '../util/warn';
 
 export const CHECKPOINT_FORMAT = 'carp-kit-checkpoint/1';
 
@@ -99,16 +101,32 @@ export interface LoadedCheckpoint {
   optimizerIterations: number;
 }
 
-/** Reads a checkpoint file (no tensors are created yet). */
+/**
+ * Reads a checkpoint file (no tensors are created yet). The tensor data is verified against
+ * its sha256 digest (an `IntegrityError` naming the file on a mismatch); a checkpoint
+ * written before digests existed loads with one warning.
+ */
 export function readCheckpoint(path: string): LoadedCheckpoint {
-  const { tensors, metadata } = loadSafetensors(path);
+  const { tensors, metadata, digest } = loadSafetensors(path);
   if (metadata.format !== CHECKPOINT_FORMAT || metadata.meta === undefined) {
-    throw new Error(
-      `${path} is not a carp-kit checkpoint (format ${JSON.stringify(metadata.format)}, expected ${CHECKPOINT_FORMAT})`,
+    throw new FormatError(
+      path,
+      `not a carp-kit checkpoint (format ${JSON.stringify(metadata.format)}, expected ${CHECKPOINT_FORMAT})`,
+    );
+  }
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(metadata.meta) as CheckpointMeta;
+  } catch (e) {
+    throw new FormatError(path, `metadata 'meta' is not JSON (${(e as Error).message})`);
+  }
+  if (digest === 'absent') {
+    warn(
+      `${path} has no data digest (written by an older carp-kit): its tensor data cannot be verified`,
     );
   }
   return {
-    meta: JSON.parse(metadata.meta) as CheckpointMeta,
+    meta,
     tensors,
     optimizerIterations: Number(metadata.optimizerIterations ?? 0),
   };
