@@ -2,7 +2,7 @@
  * Dataset names → image sources, for the trainer and the CLI.
  *
  * `fashion-mnist` reads Debian's `dataset-fashion-mnist` directly (the embedded default);
- * every other name is a prepared folder (DESIGN.md §3.4) written by `data-scripts/`,
+ * every other name is a prepared folder written by `data-scripts/`,
  * looked up as `<dataRoot>/<name>/<split>` with dataRoot = `CARP_DATA_DIR` or `./data`.
  */
 import { existsSync } from 'node:fs';

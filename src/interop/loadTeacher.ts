@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import { networkSpec } from '../config/derived';
 import { validateConfig } from '../config/validate';
-import type { CarpConfig } from '../config/schema';
+import { PAPER_DEFAULTS, type CarpConfig } from '../config/schema';
 import { checkCompleteness, loadCarpNetwork, type Completeness } from './loadNetwork';
 import { FormatError } from '../util/formatError';
 import type { HeadSpec } from '../models/carpHead';
@@ -44,6 +44,17 @@ export interface LoadTeacherOptions {
    * (protocols that use the CARP head, e.g. prototype clusters).
    */
   need?: Completeness;
+}
+
+/**
+ * Fills keys that only steer how a run is carried out (not what it computes) and that
+ * checkpoints of older versions lack, so their config still validates.
+ */
+function withOperationalDefaults(config: unknown): unknown {
+  const c = config as { train?: Record<string, unknown> } | null;
+  if (!c || typeof c.train !== 'object' || c.train === null) return config;
+  if ('checkpointMinutes' in c.train) return config;
+  return { ...c, train: { ...c.train, checkpointMinutes: PAPER_DEFAULTS.train.checkpointMinutes } };
 }
 
 /** Resolves a run directory to its latest checkpoint; files are returned as given. */
@@ -83,7 +94,7 @@ export function loadTeacher(pathOrRunDir: string, opts: LoadTeacherOptions = {})
     };
   }
   const ck = readCheckpoint(path);
-  const config = validateConfig(ck.meta.config);
+  const config = validateConfig(withOperationalDefaults(ck.meta.config));
   const spec = networkSpec(config.model);
   const params = createCarpParams(spec, createRng(0), 'teacher', false);
   const ours = new Set(params.names());

@@ -1,10 +1,13 @@
 /**
- * `metrics.jsonl` (DESIGN.md §3.4): one JSON object per logged micro-step, appended and
- * flushed line by line so a crash loses at most the line being written. On resume, lines
- * beyond the checkpoint's step are dropped so the log matches the restored state.
+ * `metrics.jsonl` of a run directory: one JSON object per logged micro-step, appended
+ * line by line so a crash loses at most the line being written (and reading drops such a
+ * partial last line). On resume, lines beyond the checkpoint's step are dropped so the log
+ * matches the restored state.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
+import { FormatError } from '../util/formatError';
+import { warn } from '../util/warn';
 
 /**
  * One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
@@ -35,18 +38,50 @@ export function appendMetrics(path: string, m: StepMetrics): void {
   appendFileSync(path, JSON.stringify(m) + '\n');
 }
 
+/**
+ * Reads the log. A last line without its newline that does not parse is what a crash
+ * mid-append leaves: it is dropped with one warning. Any other line that is not a JSON
+ * object with a numeric `step` is corruption: a `FormatError` with its line number.
+ */
 export function readMetrics(path: string): StepMetrics[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l, i) => {
-      try {
-        return JSON.parse(l) as StepMetrics;
-      } catch {
-        throw new Error(`${path}: line ${i + 1} is not JSON`);
-      }
-    });
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  // `text` ends with '\n' when every line is complete: the last piece is then ''.
+  const partial = lines.pop() ?? '';
+  const rows: StepMetrics[] = [];
+  lines.forEach((l, i) => {
+    if (l.trim() === '') return;
+    const m = parseLine(l);
+    if (!m) {
+      throw new FormatError(
+        path,
+        `line ${i + 1} is not a metrics record (expected a JSON object with a numeric step): ` +
+          JSON.stringify(l.slice(0, 80)),
+      );
+    }
+    rows.push(m);
+  });
+  if (partial.trim() !== '') {
+    const m = parseLine(partial);
+    if (m) rows.push(m);
+    else {
+      warn(
+        `${path}: dropping the partial last line ${lines.length + 1} (${partial.length} bytes ` +
+          `without a newline: a crash while it was written)`,
+      );
+    }
+  }
+  return rows;
+}
+
+function parseLine(l: string): StepMetrics | null {
+  try {
+    const m = JSON.parse(l) as StepMetrics;
+    return typeof m === 'object' && m !== null && Number.isInteger(m.step) ? m : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Keeps only the lines of steps < `step` (used when resuming from a checkpoint). */
