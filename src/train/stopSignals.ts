@@ -5,11 +5,12 @@
  * every write is atomic). The exit codes follow the shell's 128 + signal number.
  */
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
+/** What stopped a run early: a signal, or `abort` of the caller's AbortSignal. */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'abort';
 
 /** Exit status of a run stopped by `signal` (130 for SIGINT, 143 for SIGTERM). */
 export function exitCodeOf(signal: StopSignal): number {
-  return signal === 'SIGINT' ? 130 : 143;
+  return signal === 'SIGTERM' ? 143 : 130;
 }
 
 export interface StopListener {
@@ -19,21 +20,35 @@ export interface StopListener {
   dispose(): void;
 }
 
-/** Listens for SIGINT/SIGTERM when `enabled`; otherwise a listener that never fires. */
-export function listenForStop(enabled: boolean, describeStep: () => string): StopListener {
-  let signal: StopSignal | null = null;
+/**
+ * Listens for SIGINT/SIGTERM when `enabled`, and for `abort` of `abortSignal` (notebooks,
+ * tests) in any case.
+ */
+export function listenForStop(
+  enabled: boolean,
+  describeStep: () => string,
+  abortSignal?: AbortSignal,
+): StopListener {
+  let signal: StopSignal | null = abortSignal?.aborted ? 'abort' : null;
+  const onAbort = () => (signal ??= 'abort');
+  abortSignal?.addEventListener('abort', onAbort);
   if (!enabled) {
-    return { signal: null, dispose: () => {} };
+    return {
+      get signal() {
+        return signal;
+      },
+      dispose: () => abortSignal?.removeEventListener('abort', onAbort),
+    };
   }
-  const onSignal = (s: StopSignal) => {
+  const onSignal = (s: 'SIGINT' | 'SIGTERM') => {
     if (signal !== null) {
       process.stderr.write(`\n[carp-kit] second ${s}: exiting without a new checkpoint\n`);
       process.exit(exitCodeOf(s));
     }
     signal = s;
     process.stderr.write(
-      `\n[carp-kit] ${s}: finishing ${describeStep()}, then saving a checkpoint ` +
-        `(send it again to exit at once)\n`,
+      `\n[carp-kit] ${s}: stopping once the current micro-step is done (${describeStep()}), ` +
+        `then saving a checkpoint (send it again to exit at once)\n`,
     );
   };
   const onInt = () => onSignal('SIGINT');
@@ -47,6 +62,7 @@ export function listenForStop(enabled: boolean, describeStep: () => string): Sto
     dispose() {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      abortSignal?.removeEventListener('abort', onAbort);
     },
   };
 }

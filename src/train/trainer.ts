@@ -55,6 +55,8 @@ export interface PretrainOptions {
   progress?: boolean;
   /** Stop gracefully on SIGINT/SIGTERM (default false; the CLI turns it on). */
   handleSignals?: boolean;
+  /** Stop gracefully (after the current micro-step, with a checkpoint) when aborted. */
+  stopSignal?: AbortSignal;
 }
 
 export interface PretrainResult {
@@ -107,7 +109,8 @@ async function trainAndFinish(run: Run, o: PretrainOptions): Promise<PretrainRes
   const t0 = performance.now();
   const stop = listenForStop(
     o.handleSignals === true,
-    () => `micro-step ${run.position.globalStep}`,
+    () => `${run.position.globalStep} done so far`,
+    o.stopSignal,
   );
   let loop: LoopOutcome;
   try {
@@ -169,6 +172,10 @@ async function epochLoop(run: Run, o: PretrainOptions, stop: StopListener): Prom
     progress?.update(run.position.globalStep + 1, { loss: r.loss });
     advance(run, batch, optimizerStep);
     const stopping = run.position.globalStep >= stopAt && optimizerStep;
+    // One turn of the event loop per micro-step: with in-memory data and the wasm backend
+    // every await above settles as a microtask, and signal handlers (like timers and I/O
+    // callbacks) only run when the loop turns.
+    await new Promise((resolve) => setImmediate(resolve));
     await checkpointIfDue(run, batch, { stopping, interrupted: stop.signal !== null });
     if (stopping || stop.signal !== null) break;
   }
