@@ -69,8 +69,10 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
     const begin = at + 8;
     const end = begin + count * DTYPE_BYTES[ref.dtype];
     if (!Number.isSafeInteger(end) || count < 0 || end > bytes.length) {
-      throw new Error(
-        `${name}: storage '${key}' (${count} × ${ref.dtype}) runs past the end of the file`,
+      throw new FormatError(
+        name,
+        `storage '${key}' (${count} × ${ref.dtype}) runs past the end of the file`,
+        { offset: at },
       );
     }
     where.set(key, { begin, end });
