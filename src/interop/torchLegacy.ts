@@ -40,7 +40,7 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
   if (magic !== MAGIC) {
     throw new FormatError(
       name,
-      `neither a zip nor a legacy torch file (magic number ${String(magic)}, expected 0x1950a86a20f9469cfc6c)`,
+      `neither a zip nor a legacy torch file (magic number ${String(magic)}); expected magic 0x1950a86a20f9469cfc6c`,
     );
   }
   const version = next();
