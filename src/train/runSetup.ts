@@ -117,7 +117,15 @@ export async function createRun(o: {
       augmentRng: rng.fork(),
       crops: multiCropSettings(config.crops),
       position: { epoch: 0, iteration: 0, globalStep: 0, optimizerSteps: 0 },
-      record: createRunRecord({ backend, seed: train.seed, preset: config.preset }),
+      record: {
+        ...createRunRecord({ backend, seed: train.seed, preset: config.preset }),
+        data: {
+          name: source.name,
+          split: source.split,
+          count: source.count,
+          subset: source.subset ?? null,
+        },
+      },
       metricsPath: join(outDir, 'metrics.jsonl'),
       checkpoints: new RunCheckpoints(outDir, train.checkpointMinutes),
     };
@@ -160,6 +168,7 @@ export async function resumeRun(run: Run): Promise<void> {
     : run.record;
   run.record = {
     ...previous,
+    data: run.record.data,
     status: 'running',
     endedAt: null,
     resumes: previous.resumes + 1,

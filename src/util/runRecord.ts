@@ -27,6 +27,13 @@ export interface RunRecord {
   status: 'running' | 'completed' | 'failed' | 'interrupted';
   /** Number of times this run was resumed from a checkpoint. */
   resumes: number;
+  /** The training images: how many, and how a `limit` drew them (absent: the whole split). */
+  data?: {
+    name: string;
+    split: string;
+    count: number;
+    subset: { count: number; of: number; seed: number; rule: string } | null;
+  };
 }
 
 /** The project root (two levels above dist/train or src/train). */
