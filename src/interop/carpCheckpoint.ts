@@ -50,6 +50,8 @@ export interface CheckpointMeta {
   savedAt: string;
   /** Micro-steps summed in `accumulated.*` (0 or absent: at an optimiser-step boundary). */
   accumulatedSteps?: number;
+  /** The training images (count, and how a `limit` drew them), checked on resume. */
+  data?: { count: number; subset: unknown };
 }
 
 async function arrayOf(t: Tensor): Promise<NamedArray> {
@@ -69,6 +71,8 @@ export interface CheckpointPayload {
   config: unknown;
   /** Gradient sums of the open accumulation group, by variable name, and their count. */
   accumulated?: { sums: [string, Tensor][]; count: number };
+  /** The training images (see `CheckpointMeta.data`). */
+  data?: { count: number; subset: unknown };
 }
 
 /** Serialises a checkpoint (safetensors bytes). */
@@ -102,6 +106,7 @@ export async function encodeCheckpoint(o: CheckpointPayload): Promise<Buffer> {
     config: o.config,
     savedAt: new Date().toISOString(),
     accumulatedSteps: count,
+    ...(o.data ? { data: o.data } : {}),
   };
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,

@@ -27,6 +27,7 @@ import { cosineSchedule } from '../optim/schedules';
 import { createRng, type Rng } from '../random';
 import { writeFileAtomic } from '../util/atomic';
 import { createRunRecord, readRunRecord, writeRunRecord, type RunRecord } from '../util/runRecord';
+import { warn } from '../util/warn';
 import { truncateMetrics } from './metricsLog';
 import { RunCheckpoints } from './runCheckpoints';
 
@@ -155,6 +156,7 @@ export async function resumeRun(run: Run): Promise<void> {
         `in the checkpoint but ${JSON.stringify(valueAt(now, diff))} now`,
     );
   }
+  checkSameData(run, ck.meta.data, path);
   const { state } = run;
   await restoreCheckpoint(ck, { ...state, path });
   const open = accumulatedGradients(ck, state.student);
@@ -175,6 +177,34 @@ export async function resumeRun(run: Run): Promise<void> {
     backend: run.record.backend,
   };
   writeRunRecord(run.outDir, run.record);
+}
+
+/**
+ * The images must be those the checkpoint trained on: a different count or subset would
+ * change every batch after the resume. Checkpoints older than the record are accepted,
+ * with a warning when a `limit` applies (older versions took the first N images).
+ */
+function checkSameData(
+  run: Run,
+  then: { count: number; subset: unknown } | undefined,
+  path: string,
+): void {
+  const now = { count: run.source.count, subset: run.source.subset ?? null };
+  if (then === undefined) {
+    if (now.subset !== null) {
+      warn(
+        `${path} does not record its training images (an older carp-kit, where data.limit took ` +
+          `the first N): resuming on the seeded stratified subset, so the data differ from before`,
+      );
+    }
+    return;
+  }
+  if (JSON.stringify(then) !== JSON.stringify(now)) {
+    throw new Error(
+      `cannot resume: the checkpoint trained on ${JSON.stringify(then)} but the data now are ` +
+        `${JSON.stringify(now)} (the dataset changed on disk?)`,
+    );
+  }
 }
 
 /** Releases the state's tensors and, when the run opened it, the data source. */

@@ -235,6 +235,7 @@ async function checkpointIfDue(
     rngs: { partition: run.state.partitionRng.getState(), augment: run.augmentRng.getState() },
     config: run.config,
     accumulated: { sums: run.state.gradients.entries(), count: run.state.gradients.count },
+    data: { count: run.source.count, subset: run.source.subset ?? null },
   });
   if (endOfEpoch) {
     const numbered =

@@ -59,6 +59,10 @@ describe('mid-accumulation stop and resume', () => {
     const ck = readCheckpoint(join(dir, LATEST_CHECKPOINT));
     expect(ck.meta.position).toEqual({ epoch: 1, iteration: 1, globalStep: 5, optimizerSteps: 2 });
     expect(ck.meta.accumulatedSteps).toBe(1);
+    expect(ck.meta.data).toEqual({
+      count: 32,
+      subset: { count: 32, of: 60000, seed: 0, rule: 'class-stratified' },
+    });
     expect([...ck.tensors.keys()].filter((k) => k.startsWith('accumulated.')).length).toBe(
       [...ck.tensors.keys()].filter((k) => k.startsWith('optimizer.')).length,
     );
@@ -88,6 +92,23 @@ describe('mid-accumulation stop and resume', () => {
     expect(readMetrics(join(dir, 'metrics.jsonl')).map((m) => m.step)).toEqual([
       0, 1, 2, 3, 4, 5, 6, 7,
     ]);
+  });
+});
+
+describe('resume checks the training images', () => {
+  beforeAll(async () => {
+    await initTestBackend('wasm');
+  });
+
+  it('refuses a resume on other data than the checkpoint trained on', async () => {
+    const dir = tmp();
+    await pretrain({ config: config(), outDir: dir, progress: false, stopAfterSteps: 2 });
+    const other = await openDataset('fashion-mnist', 'train', { limit: 32, seed: 5 });
+    await expect(
+      pretrain({ config: config(), outDir: dir, progress: false, resume: true, source: other }),
+    ).rejects.toThrow(
+      /cannot resume: the checkpoint trained on \{"count":32,"subset":\{"count":32,"of":60000,"seed":0,.*but the data now are .*"seed":5/,
+    );
   });
 });
 
