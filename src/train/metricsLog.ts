@@ -8,6 +8,8 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
 import { FormatError } from '../util/formatError';
 import { warn } from '../util/warn';
+import type { StepResult } from '../carp/trainStep';
+import type { Run } from './runSetup';
 
 /**
  * One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
@@ -89,4 +91,46 @@ export function truncateMetrics(path: string, step: number): void {
   if (!existsSync(path)) return;
   const kept = readMetrics(path).filter((m) => m.step < step);
   writeFileAtomic(path, kept.map((m) => JSON.stringify(m) + '\n').join(''));
+}
+
+/** Builds, reports and appends (every `logEvery`) the metrics of each micro-step. */
+export class MetricsWriter {
+  last: StepMetrics | null = null;
+  private readonly t0 = performance.now();
+  private lastTime = this.t0;
+  private lastStep: number;
+
+  constructor(
+    private readonly run: Run,
+    private readonly onStep?: (m: StepMetrics) => void,
+  ) {
+    this.lastStep = run.position.globalStep;
+  }
+
+  write(r: StepResult, batch: { epoch: number }): void {
+    const { train, optim } = this.run.config;
+    const t = this.run.position.globalStep;
+    const now = performance.now();
+    const m: StepMetrics = {
+      step: t,
+      epoch: batch.epoch,
+      loss: r.loss,
+      consistency: r.consistency,
+      entropy: r.entropy,
+      lr: this.run.lrSchedule[t],
+      wd: optim.weightDecay,
+      momentum: this.run.momentumSchedule[t],
+      top1: r.top1,
+      top5: r.top5,
+      imagesPerSecond: ((t + 1 - this.lastStep) * train.batchSize) / ((now - this.lastTime) / 1000),
+      elapsed: (now - this.t0) / 1000,
+    };
+    this.last = m;
+    this.onStep?.(m);
+    if (t % train.logEvery === 0 || t + 1 === this.run.totalSteps) {
+      appendMetrics(this.run.metricsPath, m);
+      this.lastTime = now;
+      this.lastStep = t + 1;
+    }
+  }
 }

@@ -27,7 +27,7 @@ import { encodeCheckpoint, LATEST_CHECKPOINT } from '../interop/carpCheckpoint';
 import { Progress } from '../util/progress';
 import { readRunRecord, writeRunRecord, type RunRecord } from '../util/runRecord';
 import { warn } from '../util/warn';
-import { appendMetrics, type StepMetrics } from './metricsLog';
+import { MetricsWriter, type StepMetrics } from './metricsLog';
 import { epochCheckpointName, stepCheckpointName } from './runCheckpoints';
 import { acquireRunLock } from './runLock';
 import { createRun, disposeRun, resumeRun, startFresh, type Run } from './runSetup';
@@ -245,48 +245,6 @@ async function checkpointIfDue(
     run.checkpoints.saveStep(bytes, run.position.globalStep);
   } else {
     run.checkpoints.saveLatest(bytes);
-  }
-}
-
-/** Builds, reports and appends (every `logEvery`) the metrics of each micro-step. */
-class MetricsWriter {
-  last: StepMetrics | null = null;
-  private readonly t0 = performance.now();
-  private lastTime = this.t0;
-  private lastStep: number;
-
-  constructor(
-    private readonly run: Run,
-    private readonly onStep?: (m: StepMetrics) => void,
-  ) {
-    this.lastStep = run.position.globalStep;
-  }
-
-  write(r: StepResult, batch: Batch): void {
-    const { train, optim } = this.run.config;
-    const t = this.run.position.globalStep;
-    const now = performance.now();
-    const m: StepMetrics = {
-      step: t,
-      epoch: batch.epoch,
-      loss: r.loss,
-      consistency: r.consistency,
-      entropy: r.entropy,
-      lr: this.run.lrSchedule[t],
-      wd: optim.weightDecay,
-      momentum: this.run.momentumSchedule[t],
-      top1: r.top1,
-      top5: r.top5,
-      imagesPerSecond: ((t + 1 - this.lastStep) * train.batchSize) / ((now - this.lastTime) / 1000),
-      elapsed: (now - this.t0) / 1000,
-    };
-    this.last = m;
-    this.onStep?.(m);
-    if (t % train.logEvery === 0 || t + 1 === this.run.totalSteps) {
-      appendMetrics(this.run.metricsPath, m);
-      this.lastTime = now;
-      this.lastStep = t + 1;
-    }
   }
 }
 
