@@ -10,7 +10,7 @@
  * The choice and the skip reasons are logged once per process.
  */
 import { tf } from './tf';
-import type { NativeSummary } from './native/addon';
+import { threadsFromEnv, type NativeSummary } from './native/addon';
 import { activeNativeKernels, nativeUnavailableReason, registerWasmKernels } from './wasmKernels';
 import { tryWebgpu, type WebgpuAdapterSummary } from './webgpu';
 
@@ -108,6 +108,8 @@ async function select(env: NodeJS.ProcessEnv, log: (line: string) => void): Prom
   const forcedValue = env.CARP_BACKEND;
   const forced = forcedValue !== undefined && forcedValue.trim() !== '';
   const chain: BackendName[] = forced ? [parseBackendName(forcedValue)] : [...BACKEND_NAMES];
+  // Checked before the chain: a bad value would otherwise only skip wasm for cpu.
+  if (env.CARP_NATIVE !== '0') threadsFromEnv(env);
   const skipped: BackendChoice['skipped'] = [];
   for (const candidate of chain) {
     try {

@@ -71,6 +71,18 @@ export class GradientAccumulator {
     return out;
   }
 
+  /** The partial sums (still owned by the accumulator), for checkpoints taken mid-group. */
+  entries(): [string, Tensor][] {
+    return [...this.sums];
+  }
+
+  /** Replaces the content with saved sums (taking ownership) after `count` micro-steps. */
+  restore(sums: Map<string, Tensor>, count: number): void {
+    this.dispose();
+    this.sums = new Map(sums);
+    this.count = count;
+  }
+
   dispose(): void {
     tf.dispose([...this.sums.values()]);
     this.sums.clear();

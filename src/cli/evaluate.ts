@@ -181,7 +181,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const given = options.dataset as string | undefined;
   if (given !== undefined) checkDataset(protocol, options, given);
   await selectBackend();
-  const teacher = loadTeacher(checkpoint);
+  // Prototypes-as-clusters runs the head too: its keys must all be there.
+  const teacher = loadTeacher(checkpoint, {
+    need: protocol === 'prototypes' ? 'network' : 'backbone',
+  });
   try {
     const dataset = given ?? defaultEvalDataset(teacher);
     if (given === undefined) checkDataset(protocol, options, dataset);

@@ -10,6 +10,7 @@ import { resolveConfig } from '../config/resolve';
 import type { CarpConfig } from '../config/schema';
 import { presetNames } from '../config/presets';
 import { LATEST_CHECKPOINT, pretrain } from '../train/trainer';
+import { exitCodeOf } from '../train/stopSignals';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 
 const SPEC: Record<string, OptionSpec> = {
@@ -86,7 +87,16 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
     config,
     outDir: options.out as string,
     resume: options.resume === true,
+    handleSignals: true,
   });
+  if (r.interrupted) {
+    const again = argv.includes('--resume') ? argv : [...argv, '--resume'];
+    process.stderr.write(
+      `pretrain interrupted by ${r.interrupted} after ${r.steps}/${r.totalSteps} micro-steps; ` +
+        `checkpoint saved to ${r.checkpoint}\nresume with: carp pretrain ${again.join(' ')}\n`,
+    );
+    return exitCodeOf(r.interrupted);
+  }
   const m = r.lastMetrics;
   process.stdout.write(
     `pretrain ${r.completed ? 'completed' : 'stopped'}: ${r.steps}/${r.totalSteps} micro-steps, ` +

@@ -84,6 +84,13 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Log metrics every N micro-steps. [CODE] 100 */
   logEvery: number;
+  /**
+   * Also checkpoint mid-epoch every this many minutes (at the next micro-step; the last
+   * 3 such step checkpoints are kept), so a killed run loses at most that much work;
+   * 0 = only at epoch ends. Operational: may change between a run and its resume.
+   * [JUDGEMENT] 5
+   */
+  checkpointMinutes: number;
 }
 
 export interface DataConfig {
@@ -138,6 +145,7 @@ export const PAPER_DEFAULTS: CarpConfig = {
     seed: 0,
     checkpointEvery: 25,
     logEvery: 100,
+    checkpointMinutes: 5,
   },
   data: { dataset: 'imagenet', limit: null },
 };

@@ -71,6 +71,7 @@ export const RULES: Record<string, Rule> = {
   'train.seed': { kind: 'int', min: 0 },
   'train.checkpointEvery': posInt,
   'train.logEvery': posInt,
+  'train.checkpointMinutes': { kind: 'number', min: 0 },
   'data.dataset': { kind: 'string' },
   'data.limit': { kind: 'int', min: 1, nullable: true },
 };

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ImageDataset } from './dataset';
 import { validateDataset } from './dataset';
+import { FormatError } from '../util/formatError';
 
 const PIXELS = 32 * 32;
 
@@ -23,7 +24,7 @@ function readNames(file: string, expected: number): string[] {
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
   if (names.length !== expected)
-    throw new Error(`${file}: expected ${expected} class names, found ${names.length}`);
+    throw new FormatError(file, `expected ${expected} class names, found ${names.length}`);
   return names;
 }
 
@@ -38,8 +39,10 @@ export function parseCifarRecords(
   const rec = labelBytes + 3 * PIXELS;
   if (buf.length % rec !== 0) {
     const n = Math.floor(buf.length / rec);
-    throw new Error(
-      `${file}: truncated record at byte offset ${n * rec}: file size ${buf.length} is not a multiple of ${rec}`,
+    throw new FormatError(
+      file,
+      `truncated record at byte offset ${n * rec}: file size ${buf.length} is not a multiple of ${rec}`,
+      { offset: n * rec },
     );
   }
   const n = buf.length / rec;
@@ -49,8 +52,10 @@ export function parseCifarRecords(
     const o = i * rec;
     const y = buf[o + labelIndex];
     if (y >= numClasses)
-      throw new Error(
-        `${file}: label ${y} at byte offset ${o + labelIndex} is not below ${numClasses}`,
+      throw new FormatError(
+        file,
+        `label ${y} at byte offset ${o + labelIndex} is not below ${numClasses}`,
+        { offset: o + labelIndex },
       );
     labels[i] = y;
     const px = o + labelBytes;

@@ -2,7 +2,7 @@
  * Dataset names → image sources, for the trainer and the CLI.
  *
  * `fashion-mnist` reads Debian's `dataset-fashion-mnist` directly (the embedded default);
- * every other name is a prepared folder (DESIGN.md §3.4) written by `data-scripts/`,
+ * every other name is a prepared folder written by `data-scripts/`,
  * looked up as `<dataRoot>/<name>/<split>` with dataRoot = `CARP_DATA_DIR` or `./data`.
  */
 import { existsSync } from 'node:fs';
@@ -11,6 +11,9 @@ import type { ImageDataset } from './dataset';
 import { loadFashionMnist } from './fashionMnist';
 import { openPrepared } from './preparedRead';
 import { memorySource, type ImageSource } from './source';
+import { limitSource } from './subset';
+
+export { limitSource };
 
 export const EMBEDDED_DATASETS = ['fashion-mnist'] as const;
 
@@ -19,19 +22,22 @@ export function dataRoot(): string {
 }
 
 /**
- * Opens split `split` of dataset `name`; `limit` keeps the first N images (tiny presets).
+ * Opens split `split` of dataset `name`. `limit` keeps a seeded, class-stratified subset
+ * of N images (`seed`, default 0; src/data/subset.ts), recorded in the source's `subset`.
  */
 export async function openDataset(
   name: string,
   split: string,
-  opts: { limit?: number | null } = {},
+  opts: { limit?: number | null; seed?: number } = {},
 ): Promise<ImageSource> {
   const limit = opts.limit ?? undefined;
+  const limited = (s: ImageSource) =>
+    limit !== undefined && limit < s.count ? limitSource(s, limit, opts.seed ?? 0) : s;
   if (name === 'fashion-mnist') {
     if (split !== 'train' && split !== 'test') {
       throw new Error(`dataset fashion-mnist has splits train and test, not '${split}'`);
     }
-    return memorySource(loadFashionMnist(split, { limit }));
+    return limited(memorySource(loadFashionMnist(split)));
   }
   const dir = join(dataRoot(), name, split);
   if (!existsSync(join(dir, 'manifest.json'))) {
@@ -40,8 +46,7 @@ export async function openDataset(
         `or set CARP_DATA_DIR; embedded: ${EMBEDDED_DATASETS.join(', ')})`,
     );
   }
-  const source = await openPrepared(dir);
-  return limit !== undefined && limit < source.count ? limitSource(source, limit) : source;
+  return limited(await openPrepared(dir));
 }
 
 /**
@@ -53,24 +58,6 @@ export function evalSplits(name: string): { bank: string; query: string } {
   if (name === 'fashion-mnist') return { bank: 'train', query: 'test' };
   const has = (split: string) => existsSync(join(dataRoot(), name, split, 'manifest.json'));
   return { bank: has('trainval') ? 'trainval' : 'train', query: has('test') ? 'test' : 'val' };
-}
-
-/** The first `limit` images of a source. */
-export function limitSource(s: ImageSource, limit: number): ImageSource {
-  // Explicit fields: a source may be a class instance whose getters a spread would drop.
-  return {
-    name: s.name,
-    split: s.split,
-    count: limit,
-    height: s.height,
-    width: s.width,
-    channels: s.channels,
-    classes: s.classes,
-    labelDim: s.labelDim,
-    labels: s.labels.subarray(0, limit * s.labelDim),
-    readImages: (indices, out) => s.readImages(indices, out),
-    close: () => s.close(),
-  };
 }
 
 /** Reads a whole (small) source into memory. */

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
+import { FormatError } from '../util/formatError';
 
 export type IdxData =
   Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -35,7 +36,7 @@ const TYPES: Record<number, { dtype: IdxArray['dtype']; bytes: number }> = {
  */
 export function parseIdx(buf: Uint8Array, file = '<buffer>'): IdxArray {
   const fail = (offset: number, msg: string): never => {
-    throw new Error(`${file}: invalid IDX file at byte offset ${offset}: ${msg}`);
+    throw new FormatError(file, `invalid IDX file at byte offset ${offset}: ${msg}`, { offset });
   };
   if (buf.length < 4) fail(0, `expected a 4-byte header, file has ${buf.length} bytes`);
   if (buf[0] !== 0 || buf[1] !== 0) {
@@ -116,9 +117,13 @@ export function readIdxFile(path: string): IdxArray {
   let buf: Uint8Array = raw;
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
+      // (deflate expands at most ~1032×, so the output is bounded by the file's size)
       buf = zlib.gunzipSync(raw);
     } catch (e) {
-      throw new Error(`${path}: gzip stream is corrupt or truncated: ${(e as Error).message}`);
+      throw new FormatError(
+        path,
+        `gzip stream is corrupt or truncated (expected a gzipped IDX file): ${(e as Error).message}`,
+      );
     }
   }
   return parseIdx(buf, path);

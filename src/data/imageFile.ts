@@ -6,6 +6,9 @@
  */
 import * as fs from 'node:fs';
 import sharp from 'sharp';
+import { FormatError } from '../util/formatError';
+
+const latin1 = new TextDecoder('latin1');
 
 export interface DecodedImage {
   /** [height, width, channels] uint8. */
@@ -19,7 +22,7 @@ export interface DecodedImage {
 export function parsePnm(buf: Uint8Array, file = '<buffer>'): DecodedImage {
   let pos = 0;
   const fail = (msg: string): never => {
-    throw new Error(`${file}: invalid PPM/PGM at byte offset ${pos}: ${msg}`);
+    throw new FormatError(file, `invalid PPM/PGM at byte offset ${pos}: ${msg}`, { offset: pos });
   };
   const token = (): string => {
     // Skip whitespace and '#' comments between header fields.
@@ -31,7 +34,8 @@ export function parsePnm(buf: Uint8Array, file = '<buffer>'): DecodedImage {
     const start = pos;
     while (pos < buf.length && !/\s/.test(String.fromCharCode(buf[pos]))) pos++;
     if (pos === start) fail('unexpected end of header');
-    return String.fromCharCode(...buf.subarray(start, pos));
+    if (pos - start > 32) fail(`header field of ${pos - start} bytes (expected a short number)`);
+    return latin1.decode(buf.subarray(start, pos));
   };
   const magic = token();
   if (magic !== 'P6' && magic !== 'P5') fail(`expected magic P6 or P5, got '${magic}'`);
@@ -107,7 +111,10 @@ export async function decodeImageFile(
         channels: info.channels,
       };
     } catch (e) {
-      throw new Error(`${file}: cannot decode image: ${(e as Error).message}`);
+      throw new FormatError(
+        file,
+        `cannot decode image (expected JPEG, PNG or another format libvips reads): ${(e as Error).message}`,
+      );
     }
     if (img.channels === 2 || img.channels === 4) {
       // Drop alpha (grey+alpha → grey, RGBA → RGB).

@@ -1,5 +1,5 @@
 /**
- * Prepared dataset folders (DESIGN.md §3.4), reading side: manifest validation, whole
+ * Prepared dataset folders, reading side: manifest validation, whole
  * reads into memory, on-demand sha256 verification, and a file-backed `ImageSource`
  * whose batch reads are asynchronous (they overlap a running training step).
  * Errors name the file and, for size and hash problems, the byte offset.
@@ -12,6 +12,7 @@ import { validateDataset } from './dataset';
 import type { PreparedFileEntry, PreparedManifest } from './prepared';
 import { PREPARED_FORMAT, PREPARED_VERSION } from './prepared';
 import type { ImageSource } from './source';
+import { FormatError, IntegrityError } from '../util/formatError';
 
 /** Reads and checks `manifest.json` of a prepared folder. */
 export function readManifest(dir: string): PreparedManifest {
@@ -23,14 +24,17 @@ export function readManifest(dir: string): PreparedManifest {
   try {
     m = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+    throw new FormatError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) {
+    throw new FormatError(file, 'expected a JSON object');
   }
   const bad = (field: string, want: string): never => {
-    throw new Error(
-      `${file}: field '${field}' ${want}, got ${JSON.stringify((m as never)[field])}`,
+    throw new FormatError(
+      file,
+      `field '${field}' ${want}, got ${String(JSON.stringify((m as never)[field])).slice(0, 80)}`,
     );
   };
-  if (m === null || typeof m !== 'object') throw new Error(`${file}: expected a JSON object`);
   if (m.format !== PREPARED_FORMAT) bad('format', `must be "${PREPARED_FORMAT}"`);
   if (m.version !== PREPARED_VERSION) bad('version', `must be ${PREPARED_VERSION}`);
   if (typeof m.name !== 'string') bad('name', 'must be a string');
@@ -49,7 +53,9 @@ export function readManifest(dir: string): PreparedManifest {
   if (!Array.isArray(m.classes) || !m.classes.every((c) => typeof c === 'string')) {
     bad('classes', 'must be an array of strings');
   }
-  if (!m.files?.images || !m.files?.labels) bad('files', 'must list images and labels');
+  if (typeof m.files !== 'object' || m.files === null || !m.files.images || !m.files.labels) {
+    bad('files', 'must list images and labels');
+  }
   const [h, w, c] = m.shape;
   checkEntry(dir, m.files.images, m.count * h * w * c, 'files.images');
   checkEntry(dir, m.files.labels, m.count * m.labelDim * 4, 'files.labels');
@@ -59,22 +65,46 @@ export function readManifest(dir: string): PreparedManifest {
 
 function checkEntry(dir: string, e: PreparedFileEntry, want: number | null, field: string): void {
   const mf = path.join(dir, 'manifest.json');
-  if (typeof e.path !== 'string' || e.path.includes('/') || e.path.includes('\\')) {
-    throw new Error(`${mf}: field '${field}.path' must be a file name inside the folder`);
+  const bad = (what: string): never => {
+    throw new FormatError(mf, `field '${field}${what}`);
+  };
+  if (typeof e !== 'object' || e === null) bad(`' must be an object`);
+  if (
+    typeof e.path !== 'string' ||
+    e.path.includes('/') ||
+    e.path.includes('\\') ||
+    e.path === '' ||
+    e.path === '.' ||
+    e.path === '..'
+  ) {
+    bad(`.path' must be a file name inside the folder`);
+  }
+  if (!Number.isSafeInteger(e.bytes) || e.bytes < 0) bad(`.bytes' must be a non-negative integer`);
+  if (!Number.isSafeInteger(e.chunkBytes) || e.chunkBytes < 1) {
+    bad(`.chunkBytes' must be a positive integer`);
+  }
+  if (
+    typeof e.sha256 !== 'string' ||
+    !Array.isArray(e.chunkSha256) ||
+    !e.chunkSha256.every((h) => typeof h === 'string')
+  ) {
+    bad(`' must give sha256 and chunkSha256 as hex strings`);
   }
   if (want !== null && e.bytes !== want) {
-    throw new Error(
-      `${mf}: field '${field}.bytes' is ${e.bytes}, expected ${want} from count and shape`,
-    );
+    bad(`.bytes' is ${e.bytes}, expected ${want} from count and shape`);
   }
   const file = path.join(dir, e.path);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing (listed in ${mf})`);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new FormatError(mf, `field '${field}.path' names ${file}, which is missing`);
+  }
   const size = fs.statSync(file).size;
   if (size !== e.bytes) {
-    throw new Error(
+    throw new FormatError(
+      file,
       size < e.bytes
-        ? `${file}: truncated at byte offset ${size}, manifest says ${e.bytes} bytes`
-        : `${file}: has ${size} bytes, manifest says ${e.bytes} (trailing data from byte offset ${e.bytes})`,
+        ? `truncated at byte offset ${size}, manifest says ${e.bytes} bytes`
+        : `has ${size} bytes, manifest says ${e.bytes} (trailing data from byte offset ${e.bytes})`,
+      { offset: Math.min(size, e.bytes) },
     );
   }
 }
@@ -98,8 +128,9 @@ function verifyFile(file: string, e: PreparedFileEntry): void {
     const whole = crypto.createHash('sha256');
     const chunks = Math.max(1, Math.ceil(e.bytes / e.chunkBytes));
     if (e.chunkSha256.length !== chunks) {
-      throw new Error(
-        `${file}: manifest lists ${e.chunkSha256.length} block hashes, expected ${chunks}`,
+      throw new FormatError(
+        file,
+        `manifest lists ${e.chunkSha256.length} block hashes, expected ${chunks}`,
       );
     }
     for (let k = 0; k < chunks; k++) {
@@ -108,20 +139,22 @@ function verifyFile(file: string, e: PreparedFileEntry): void {
       let got = 0;
       while (got < n) {
         const r = fs.readSync(fd, buf, got, n - got, start + got);
-        if (r === 0) throw new Error(`${file}: truncated at byte offset ${start + got}`);
+        if (r === 0) throw new FormatError(file, `truncated at byte offset ${start + got}`);
         got += r;
       }
       const part = buf.subarray(0, n);
       whole.update(part);
       const h = crypto.createHash('sha256').update(part).digest('hex');
       if (h !== e.chunkSha256[k]) {
-        throw new Error(
-          `${file}: sha256 mismatch in bytes [${start}, ${start + n}) (block ${k}): data is corrupt`,
+        throw new IntegrityError(
+          file,
+          `sha256 mismatch in bytes [${start}, ${start + n}) (block ${k}): data is corrupt`,
+          { offset: start },
         );
       }
     }
     if (whole.digest('hex') !== e.sha256)
-      throw new Error(`${file}: sha256 of the whole file does not match the manifest`);
+      throw new IntegrityError(file, 'sha256 of the whole file does not match the manifest');
   } finally {
     fs.closeSync(fd);
   }
@@ -130,17 +163,35 @@ function verifyFile(file: string, e: PreparedFileEntry): void {
 function readLabels(file: string, bytes: number): Int32Array {
   const b = fs.readFileSync(file);
   if (b.length !== bytes)
-    throw new Error(`${file}: truncated at byte offset ${b.length}, expected ${bytes} bytes`);
+    throw new FormatError(file, `truncated at byte offset ${b.length}, expected ${bytes} bytes`);
   const out = new Int32Array(bytes / 4);
   for (let i = 0; i < out.length; i++) out[i] = b.readInt32LE(4 * i);
   return out;
 }
 
+function readNames(file: string, count: number): string[] {
+  let names: unknown;
+  try {
+    names = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new FormatError(
+      file,
+      `not valid JSON (expected a list of image names): ${(e as Error).message}`,
+    );
+  }
+  if (
+    !Array.isArray(names) ||
+    names.length !== count ||
+    !names.every((n) => typeof n === 'string')
+  ) {
+    throw new FormatError(file, `expected a list of ${count} image names (strings)`);
+  }
+  return names as string[];
+}
+
 function toDatasetFields(dir: string, m: PreparedManifest) {
   const [height, width, channels] = m.shape;
-  const names = m.files.names
-    ? (JSON.parse(fs.readFileSync(path.join(dir, m.files.names.path), 'utf8')) as string[])
-    : undefined;
+  const names = m.files.names ? readNames(path.join(dir, m.files.names.path), m.count) : undefined;
   return {
     name: m.name,
     split: m.split,
@@ -198,7 +249,7 @@ export async function openPrepared(dir: string): Promise<ImageSource> {
         jobs.push(
           handle.read(out, k * per, per, i * per).then(({ bytesRead }) => {
             if (bytesRead !== per)
-              throw new Error(`${file}: truncated at byte offset ${i * per + bytesRead}`);
+              throw new FormatError(file, `truncated at byte offset ${i * per + bytesRead}`);
           }),
         );
       }

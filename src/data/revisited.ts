@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FormatError } from '../util/formatError';
 import { readPickle } from './pickle';
 
 export interface RevisitedQuery {
@@ -28,39 +29,43 @@ export interface RevisitedGroundTruth {
   gnd: RevisitedQuery[];
 }
 
-function intList(v: unknown, where: string): number[] {
+function intList(v: unknown, file: string, where: string): number[] {
   if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0)) {
-    throw new Error(`${where} must be a list of non-negative integers`);
+    throw new FormatError(file, `${where} must be a list of non-negative integers`);
   }
   return v as number[];
 }
 
-/** Checks a parsed ground-truth object, naming the offending field. */
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks a parsed ground-truth object, naming the offending field (`FormatError`s). */
 export function validateRevisited(raw: unknown, file: string): RevisitedGroundTruth {
-  const d = raw as Record<string, unknown>;
-  if (d === null || typeof d !== 'object')
-    throw new Error(`${file}: expected a dict with imlist, qimlist, gnd`);
+  if (!isObject(raw)) throw new FormatError(file, 'expected a dict with imlist, qimlist, gnd');
+  const d = raw;
   for (const k of ['imlist', 'qimlist'] as const) {
     if (!Array.isArray(d[k]) || !(d[k] as unknown[]).every((s) => typeof s === 'string')) {
-      throw new Error(`${file}: field '${k}' must be a list of image names`);
+      throw new FormatError(file, `field '${k}' must be a list of image names`);
     }
   }
   const imlist = d.imlist as string[];
   const qimlist = d.qimlist as string[];
   if (!Array.isArray(d.gnd) || d.gnd.length !== qimlist.length) {
-    throw new Error(`${file}: field 'gnd' must have one entry per query (${qimlist.length})`);
+    throw new FormatError(file, `field 'gnd' must have one entry per query (${qimlist.length})`);
   }
-  const gnd = (d.gnd as Record<string, unknown>[]).map((g, i) => {
+  const gnd = (d.gnd as unknown[]).map((g, i) => {
+    if (!isObject(g)) throw new FormatError(file, `gnd[${i}] must be a dict with easy, hard, junk`);
     const q: RevisitedQuery = {
-      easy: intList(g.easy, `${file}: gnd[${i}].easy`),
-      hard: intList(g.hard, `${file}: gnd[${i}].hard`),
-      junk: intList(g.junk, `${file}: gnd[${i}].junk`),
+      easy: intList(g.easy, file, `gnd[${i}].easy`),
+      hard: intList(g.hard, file, `gnd[${i}].hard`),
+      junk: intList(g.junk, file, `gnd[${i}].junk`),
     };
     for (const k of ['easy', 'hard', 'junk'] as const) {
       const bad = q[k].find((j) => j >= imlist.length);
       if (bad !== undefined)
-        throw new Error(
-          `${file}: gnd[${i}].${k} has index ${bad} ≥ ${imlist.length} (imlist length)`,
+        throw new FormatError(
+          file,
+          `gnd[${i}].${k} has index ${bad} ≥ ${imlist.length} (imlist length)`,
         );
     }
     if (Array.isArray(g.bbx)) q.bbx = (g.bbx as unknown[]).map(Number);
@@ -78,7 +83,7 @@ export function readRevisitedGroundTruth(file: string): RevisitedGroundTruth {
     try {
       raw = JSON.parse(buf.toString('utf8'));
     } catch (e) {
-      throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+      throw new FormatError(file, `not valid JSON: ${(e as Error).message}`);
     }
   } else {
     raw = readPickle(buf, file);

@@ -6,6 +6,17 @@
 import type { ImageDataset } from './dataset';
 import { imageBytes } from './dataset';
 
+/** How a limited source was drawn from its full split (see src/data/subset.ts). */
+export interface SubsetInfo {
+  /** Rows kept. */
+  count: number;
+  /** Rows of the full split. */
+  of: number;
+  seed: number;
+  /** `class-stratified` (single-label) or `random` (multi-label). */
+  rule: 'class-stratified' | 'random';
+}
+
 export interface ImageSource {
   readonly name: string;
   readonly split: string;
@@ -29,6 +40,8 @@ export interface ImageSource {
   readImages(indices: ArrayLike<number>, out: Uint8Array): Promise<void>;
   /** Releases file handles (no-op for memory sources). */
   close(): Promise<void>;
+  /** Present when the source is a `limit`ed subset of its split: how it was drawn. */
+  readonly subset?: SubsetInfo;
 }
 
 /** Synchronous gather of images `indices` from a dataset into `out`. */

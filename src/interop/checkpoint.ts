@@ -12,6 +12,7 @@
 import { openTorchFile } from './torchFile';
 import { InertGlobal, PyNamespace } from './torchGlobals';
 import { TorchTensor, TorchTensorRef } from './torchTensor';
+import { FormatError } from '../util/formatError';
 import { describe } from '../util/pickle';
 
 export interface TorchCheckpointMeta {
@@ -61,7 +62,7 @@ export function loadTorchCheckpoint(
   try {
     const root = file.root;
     if (!(root instanceof Map)) {
-      throw new Error(`${name}: top-level object is a ${describe(root)}, expected a dict`);
+      throw new FormatError(name, `top-level object is a ${describe(root)}, expected a dict`);
     }
     const keys = [...root.keys()].map(String);
     const isStateDict = (v: unknown): v is Map<unknown, unknown> =>
@@ -73,8 +74,9 @@ export function loadTorchCheckpoint(
     if (opts.entry !== undefined) {
       const v = root.get(opts.entry);
       if (!isStateDict(v)) {
-        throw new Error(
-          `${name}: entry '${opts.entry}' is ${v === undefined ? 'absent' : `a ${describe(v)}, not a state_dict`}; ` +
+        throw new FormatError(
+          name,
+          `entry '${opts.entry}' is ${v === undefined ? 'absent' : `a ${describe(v)}, not a state_dict`}; ` +
             `state_dicts here: ${stateDicts.join(', ') || 'none'}`,
         );
       }
@@ -86,8 +88,9 @@ export function loadTorchCheckpoint(
     } else {
       const found = DEFAULT_ENTRIES.find((k) => isStateDict(root.get(k)));
       if (found === undefined) {
-        throw new Error(
-          `${name}: no state_dict found (looked for ${DEFAULT_ENTRIES.join(', ')}); top-level keys: ${keys.join(', ')}`,
+        throw new FormatError(
+          name,
+          `no state_dict found (looked for ${DEFAULT_ENTRIES.join(', ')}); top-level keys: ${keys.join(', ')}`,
         );
       }
       entry = found;

@@ -20,13 +20,16 @@ export {
 } from './mapping';
 export {
   assignToParams,
+  IncompleteCheckpointError,
   inferCarpNetworkSpec,
   loadCarpNetwork,
+  type Completeness,
   type InferredNetworkSpec,
   type LoadedNetwork,
 } from './loadNetwork';
 export { saveTorchPth, saveTorchSafetensors, toTorchStateDict, type ExportOptions } from './export';
 export { encodeTorchFile, type TorchWritable } from './torchWriter';
 export { PickleError, UnsafePickleError } from '../util/pickle';
+export { FormatError, IntegrityError } from '../util/formatError';
 export { ALLOWED_GLOBALS } from './torchGlobals';
 export type { TorchDtype, TorchTensor } from './torchTensor';

@@ -13,6 +13,8 @@ import { createRng } from '../random';
 import { initCarpHead, type HeadSpec } from '../models/carpHead';
 import { ParamStore } from '../models/params';
 import { initResNet, type ResNetSpec } from '../models/resnet';
+import { FormatError } from '../util/formatError';
+import { warn } from '../util/warn';
 import { loadTorchCheckpoint, type TorchCheckpointMeta } from './checkpoint';
 import { canonicalKey, mapToCarpKit, type MappedCheckpoint } from './mapping';
 import type { TorchTensor } from './torchTensor';
@@ -39,9 +41,14 @@ export function inferCarpNetworkSpec(tensors: Map<string, TorchTensor>): Inferre
     throw new Error(
       `inferCarpNetworkSpec: conv1 kernel ${k}×${k} is neither 7 (ImageNet) nor 3 (CIFAR) `,
     );
+  // Blocks per stage from any key of the block (a missing weight must be reported as
+  // missing, not shrink the inferred architecture).
   const layers = [1, 2, 3, 4].map((s) => {
     let n = 0;
-    while (byName.has(`layer${s}.${n}.conv1.weight`)) n++;
+    for (const k of byName.keys()) {
+      const m = new RegExp(`^layer${s}\\.(\\d+)\\.`).exec(k);
+      if (m) n = Math.max(n, Number(m[1]) + 1);
+    }
     return n;
   });
   if (layers.some((n) => n === 0)) {
@@ -50,7 +57,9 @@ export function inferCarpNetworkSpec(tensors: Map<string, TorchTensor>): Inferre
     );
   }
   const backbone: ResNetSpec = {
-    block: byName.has('layer1.0.conv3.weight') ? 'bottleneck' : 'basic',
+    block: [...byName.keys()].some((k) => /^layer\d\.\d+\.(conv3|bn3)\./.test(k))
+      ? 'bottleneck'
+      : 'basic',
     layers,
     width,
     cifarStem: k === 3,
@@ -91,19 +100,90 @@ export function assignToParams(store: ParamStore, mapped: MappedCheckpoint): voi
 export interface LoadedNetwork {
   params: ParamStore;
   spec: InferredNetworkSpec;
+  /** Our names the file lacked (left at their initial values): only non-essential ones. */
   missing: string[];
+  /** File keys with no place in the network (e.g. torchvision's `fc.*`). */
   unexpected: string[];
   meta: TorchCheckpointMeta;
 }
 
 /**
+ * What a load needs complete: `backbone` (every frozen-feature protocol: backbone weights
+ * and BN statistics), `network` (also the head: prototype protocols), `none` (tests).
+ */
+export type Completeness = 'backbone' | 'network' | 'none';
+
+/** A checkpoint that lacks weights the requested use cannot do without. */
+export class IncompleteCheckpointError extends FormatError {
+  override name = 'IncompleteCheckpointError';
+  constructor(
+    file: string,
+    readonly missing: string[],
+    need: Completeness,
+  ) {
+    super(
+      file,
+      `the ${need === 'network' ? 'network' : 'backbone'} is incomplete: ${missing.length} ` +
+        `key(s) missing, which would stay at random values: ${missing.join(', ')}`,
+    );
+  }
+}
+
+/** `num_batches_tracked` only counts BN updates (unused with momentum 0.1): never essential. */
+const isCounter = (name: string): boolean => name.endsWith('.num_batches_tracked');
+
+/** Splits missing names into those `need` cannot do without and the rest. */
+export function classifyMissing(
+  missing: string[],
+  need: Completeness,
+): { essential: string[]; other: string[] } {
+  const essential = (n: string): boolean =>
+    need !== 'none' &&
+    !isCounter(n) &&
+    (n.startsWith('backbone.') || (need === 'network' && n.startsWith('head.')));
+  return { essential: missing.filter(essential), other: missing.filter((n) => !essential(n)) };
+}
+
+/**
+ * Applies a completeness policy to a load's key lists: essential missing keys are an
+ * `IncompleteCheckpointError` listing them; other missing keys and unexpected keys are
+ * one warning line each.
+ */
+export function checkCompleteness(
+  file: string,
+  missing: string[],
+  unexpected: string[],
+  need: Completeness,
+): void {
+  const { essential, other } = classifyMissing(missing, need);
+  if (essential.length > 0) throw new IncompleteCheckpointError(file, essential, need);
+  if (other.length > 0) {
+    warn(
+      `${file}: ${other.length} non-essential key(s) missing (left as initialised): ${other.join(', ')}`,
+    );
+  }
+  if (unexpected.length > 0) {
+    warn(`${file}: ${unexpected.length} key(s) not used by the network: ${unexpected.join(', ')}`);
+  }
+}
+
+/**
  * Loads `teacher` (or `opts.entry`) of a `.pth` into a new store (`backbone.*`, `head.*`
- * when the file has a head). Unexpected keys (torchvision's `fc.*`) are reported, not fatal,
- * unless `strict`. The caller owns `params` (dispose it).
+ * when the file has a head). A file whose backbone (or, with `need: 'network'`, head) is
+ * incomplete is refused with the list of missing keys (`need`, default `backbone`);
+ * non-essential missing keys (`num_batches_tracked`, the head when only the backbone is
+ * needed) and unexpected keys (torchvision's `fc.*`) are one warning line each and are
+ * returned. `strict` refuses anything missing or unexpected. The caller owns `params`.
  */
 export function loadCarpNetwork(
   path: string,
-  opts: { entry?: string; label?: string; strict?: boolean; inertGlobals?: boolean } = {},
+  opts: {
+    entry?: string;
+    label?: string;
+    strict?: boolean;
+    inertGlobals?: boolean;
+    need?: Completeness;
+  } = {},
 ): LoadedNetwork {
   const ckpt = loadTorchCheckpoint(path, { entry: opts.entry, inertGlobals: opts.inertGlobals });
   const spec = inferCarpNetworkSpec(ckpt.tensors);
@@ -114,6 +194,7 @@ export function loadCarpNetwork(
     initResNet(params.scope('backbone.'), spec.backbone, rng);
     if (spec.head) initCarpHead(params.scope('head.'), spec.head, rng);
     const mapped = mapToCarpKit(ckpt.tensors, params, { strict: opts.strict });
+    checkCompleteness(path, mapped.missing, mapped.unexpected, opts.need ?? 'backbone');
     assignToParams(params, mapped);
     return {
       params,

@@ -8,6 +8,7 @@
  * Files from torch < 1.6 (no zip: pickles back to back) go to torchLegacy.ts.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { FormatError } from '../util/formatError';
 import { ZipArchive, bufferSource } from './zipArchive';
 import { unpickle } from '../util/pickle';
 import { resolveTorchGlobal, storageFromPid } from './torchGlobals';
@@ -49,7 +50,9 @@ export function openTorchFile(
     if (bytes[0] === 0x80) return readLegacyTorchFile(bytes, name, inert);
   }
   const zip =
-    typeof input === 'string' ? ZipArchive.open(input) : new ZipArchive(bufferSource(input), name);
+    typeof input === 'string'
+      ? ZipArchive.open(input, name)
+      : new ZipArchive(bufferSource(input, name), name);
   try {
     return readArchive(zip, name, inert);
   } catch (e) {
@@ -62,8 +65,8 @@ function head(path: string): Uint8Array {
   const fd = openSync(path, 'r');
   try {
     const b = new Uint8Array(4);
-    readSync(fd, b, 0, 4, 0);
-    return b;
+    const n = readSync(fd, b, 0, 4, 0);
+    return b.subarray(0, n);
   } finally {
     closeSync(fd);
   }
@@ -77,8 +80,9 @@ export function looksLikeZip(head: Uint8Array): boolean {
 function readArchive(zip: ZipArchive, name: string, inertGlobals: boolean): TorchFile {
   const pkl = [...zip.entries.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n) || n === 'data.pkl');
   if (pkl === undefined) {
-    throw new Error(
-      `${name}: no '<prefix>/data.pkl' in the zip; is this a torch.save file? ` +
+    throw new FormatError(
+      name,
+      `no '<prefix>/data.pkl' in the zip; expected a torch.save file ` +
         `(entries: ${[...zip.entries.keys()].slice(0, 5).join(', ')}…)`,
     );
   }
@@ -88,7 +92,7 @@ function readArchive(zip: ZipArchive, name: string, inertGlobals: boolean): Torc
     zip.entries.has(at(f)) ? new TextDecoder().decode(zip.read(at(f))).trim() : undefined;
   const order = text('byteorder') ?? 'little';
   if (order !== 'little' && order !== 'big')
-    throw new Error(`${name}: unknown byteorder '${order}'`);
+    throw new FormatError(name, `unknown byteorder '${order}' (expected little or big)`);
 
   const storages = new Map<string, StorageRef>();
   const source = `${name}:${pkl}`;
@@ -106,11 +110,12 @@ function readArchive(zip: ZipArchive, name: string, inertGlobals: boolean): Torc
     readTensor(ref, label) {
       const entry = at(`data/${ref.storage.key}`);
       if (!zip.entries.has(entry)) {
-        throw new Error(`${name}: tensor ${label ?? ''} refers to missing storage '${entry}'`);
+        throw new FormatError(name, `tensor ${label ?? ''} refers to missing storage '${entry}'`);
       }
       return materialize(ref, zip.read(entry), {
         bigEndian: order === 'big',
-        label: `${name}: tensor '${label ?? entry}'`,
+        label: `tensor '${label ?? entry}'`,
+        file: name,
       });
     },
     close: () => zip.close(),

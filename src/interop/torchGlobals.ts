@@ -14,6 +14,7 @@
  * - `argparse.Namespace` (the `args` entry): an object that only receives attributes;
  * - `_codecs.encode(str, 'latin1')`: how protocol 2 pickles `bytes`.
  */
+import { FormatError } from '../util/formatError';
 import { PyBuildable, PyGlobal, UnsafePickleError, describe, isPyGlobal } from '../util/pickle';
 import { STORAGE_TYPES, StorageRef, TorchTensorRef } from './torchTensor';
 
@@ -50,8 +51,11 @@ export function storageTypeOf(v: unknown): string | undefined {
 }
 
 function ints(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x))) {
-    throw new Error(`${what} is a ${describe(v)}, expected a tuple of ints`);
+  if (
+    !Array.isArray(v) ||
+    v.some((x) => typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+  ) {
+    throw new Error(`${what} is a ${describe(v)}, expected a tuple of non-negative ints`);
   }
   return v as number[];
 }
@@ -61,7 +65,9 @@ function rebuildTensor(fn: string, args: readonly unknown[]): TorchTensorRef {
   if (typeof storage !== 'object' || storage === null || !('key' in storage)) {
     throw new Error(`${fn}: first argument is a ${describe(storage)}, expected a storage`);
   }
-  if (typeof offset !== 'number') throw new Error(`${fn}: storage offset is not an int`);
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new Error(`${fn}: storage offset is not a non-negative int`);
+  }
   const shape = ints(size, `${fn} size`);
   const strides = ints(stride, `${fn} stride`);
   if (shape.length !== strides.length) {
@@ -118,11 +124,13 @@ const ALLOWED: Record<string, PyGlobal> = {
       const [fn, type, inner] = args;
       if (!isPyGlobal(type) || !TENSOR_TYPES.has(type.pyGlobal)) {
         throw new UnsafePickleError(
+          '',
           `_rebuild_from_type_v2: tensor type ${describe(type)} is not allowed`,
         );
       }
       if (!isPyGlobal(fn) || !fn.call || !Array.isArray(inner)) {
         throw new UnsafePickleError(
+          '',
           `_rebuild_from_type_v2: rebuild function ${describe(fn)} is not allowed`,
         );
       }
@@ -137,7 +145,7 @@ const ALLOWED: Record<string, PyGlobal> = {
     pyGlobal: '_codecs.encode',
     call([text, encoding]) {
       if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
-        throw new UnsafePickleError(`_codecs.encode: only (str, 'latin1') is allowed`);
+        throw new UnsafePickleError('', `_codecs.encode: only (str, 'latin1') is allowed`);
       }
       return Uint8Array.from(text, (c) => c.charCodeAt(0));
     },
@@ -171,7 +179,8 @@ export function resolveTorchGlobal(
   if (g) return g;
   if (inert) return new InertGlobal(full);
   throw new UnsafePickleError(
-    `${source}: refusing global '${full}': not on the allow-list of tensor/container types ` +
+    source,
+    `refusing global '${full}': not on the allow-list of tensor/container types ` +
       `(a checkpoint that names it could run code when loaded by Python). If the file only ` +
       `stores it as a value (e.g. a function in the optimizer state), the 'inertGlobals' ` +
       `option reads it as a name that can never be called.`,
@@ -191,15 +200,18 @@ export function storageFromPid(
   source: string,
 ): StorageRef {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-    throw new Error(`${source}: persistent id is a ${describe(pid)}, expected ('storage', …)`);
+    throw new FormatError(source, `persistent id is a ${describe(pid)}, expected ('storage', …)`);
   }
   const [, type, key, location, numel] = pid;
   const typeName = storageTypeOf(type);
   if (typeName === undefined) {
-    throw new Error(`${source}: persistent id names ${describe(type)}, not a torch storage type`);
+    throw new FormatError(
+      source,
+      `persistent id names ${describe(type)}, expected a torch storage type`,
+    );
   }
   if (typeof key !== 'string' || !/^\w+$/.test(key)) {
-    throw new Error(`${source}: storage key ${String(key)} is not a plain name`);
+    throw new FormatError(source, `storage key ${String(key)} is not a plain name (expected \\w+)`);
   }
   const known = seen.get(key);
   if (known) return known;

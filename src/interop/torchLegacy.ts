@@ -9,6 +9,7 @@
  * Source: torch/serialization.py (`_legacy_save`, `_legacy_load`). Every pickle goes
  * through the same restricted machine and allow-list as the zip format.
  */
+import { FormatError } from '../util/formatError';
 import { describe, unpickleAt, type UnpickleOptions } from '../util/pickle';
 import { resolveTorchGlobal, storageFromPid } from './torchGlobals';
 import { DTYPE_BYTES, materialize, type StorageRef } from './torchTensor';
@@ -24,7 +25,7 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
     resolveGlobal: (m, n) => resolveTorchGlobal(m, n, `${name} (legacy format)`, inert),
     persistentLoad: (pid) => {
       if (Array.isArray(pid) && pid.length > 5 && pid[5] !== null) {
-        throw new Error(`${name}: storage views (legacy view_metadata) are not supported`);
+        throw new FormatError(name, `storage views (legacy view_metadata) are not supported`);
       }
       return storageFromPid(pid, storages, `${name} (legacy format)`);
     },
@@ -37,14 +38,16 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
   };
   const magic = next();
   if (magic !== MAGIC) {
-    throw new Error(
-      `${name}: neither a zip nor a legacy torch file (magic number ${String(magic)})`,
+    throw new FormatError(
+      name,
+      `neither a zip nor a legacy torch file (magic number ${String(magic)}); expected magic 0x1950a86a20f9469cfc6c`,
     );
   }
   const version = next();
   if (version !== PROTOCOL_VERSION) {
-    throw new Error(
-      `${name}: legacy protocol version ${String(version)}, expected ${PROTOCOL_VERSION}`,
+    throw new FormatError(
+      name,
+      `legacy protocol version ${String(version)}, expected ${PROTOCOL_VERSION}`,
     );
   }
   const sysInfo = next();
@@ -52,7 +55,7 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
   const root = next();
   const keys = next();
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) {
-    throw new Error(`${name}: storage key list is a ${describe(keys)}, expected a list of str`);
+    throw new FormatError(name, `storage key list is a ${describe(keys)}, expected a list of str`);
   }
 
   // Locate each storage: an int64 element count, then count × element size bytes.
@@ -60,14 +63,16 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys as string[]) {
     const ref = storages.get(key);
-    if (!ref) throw new Error(`${name}: storage '${key}' is listed but no tensor uses it`);
-    if (at + 8 > bytes.length) throw new Error(`${name}: truncated before storage '${key}'`);
+    if (!ref) throw new FormatError(name, `storage '${key}' is listed but no tensor uses it`);
+    if (at + 8 > bytes.length) throw new FormatError(name, `truncated before storage '${key}'`);
     const count = Number(view.getBigInt64(at, littleEndian));
     const begin = at + 8;
     const end = begin + count * DTYPE_BYTES[ref.dtype];
-    if (count < 0 || end > bytes.length) {
-      throw new Error(
-        `${name}: storage '${key}' (${count} × ${ref.dtype}) runs past the end of the file`,
+    if (!Number.isSafeInteger(end) || count < 0 || end > bytes.length) {
+      throw new FormatError(
+        name,
+        `storage '${key}' (${count} × ${ref.dtype}) runs past the end of the file`,
+        { offset: at },
       );
     }
     where.set(key, { begin, end });
@@ -82,12 +87,14 @@ export function readLegacyTorchFile(bytes: Uint8Array, name: string, inert: bool
     readTensor(ref, label) {
       const w = where.get(ref.storage.key);
       if (!w)
-        throw new Error(
-          `${name}: tensor '${label ?? ''}' refers to unlisted storage '${ref.storage.key}'`,
+        throw new FormatError(
+          name,
+          `tensor '${label ?? ''}' refers to unlisted storage '${ref.storage.key}'`,
         );
       return materialize(ref, bytes.subarray(w.begin, w.end), {
         bigEndian: !littleEndian,
-        label: `${name}: tensor '${label ?? ref.storage.key}'`,
+        label: `tensor '${label ?? ref.storage.key}'`,
+        file: name,
       });
     },
     close: () => {},

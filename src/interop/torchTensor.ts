@@ -8,6 +8,7 @@
  * float16 and bfloat16 are widened to Float32Array (Node 20 has no Float16Array);
  * `dtype` keeps the stored type. int64 stays exact in a BigInt64Array; bool is 0/1 bytes.
  */
+import { FormatError } from '../util/formatError';
 
 export type TorchDtype =
   | 'float32'
@@ -30,6 +31,9 @@ export interface TorchTensor {
   shape: number[];
   data: TorchData;
 }
+
+/** Largest dense copy of a broadcast (zero-stride) view that `materialize` makes: 256 MiB. */
+const MAX_EXPANDED_BYTES = 256 * 1024 * 1024;
 
 /** Bytes per element of each storage dtype. */
 export const DTYPE_BYTES: Record<TorchDtype, number> = {
@@ -94,27 +98,47 @@ export class TorchTensorRef {
 export function materialize(
   ref: TorchTensorRef,
   bytes: Uint8Array,
-  opts: { bigEndian?: boolean; label?: string } = {},
+  opts: { bigEndian?: boolean; label?: string; file?: string } = {},
 ): TorchTensor {
   const { dtype } = ref.storage;
   const label = opts.label ?? `storage ${ref.storage.key}`;
+  const fail = (msg: string): never => {
+    throw new FormatError(opts.file ?? 'checkpoint', `${label}: ${msg}`);
+  };
   const size = DTYPE_BYTES[dtype];
   if (bytes.length % size !== 0) {
-    throw new Error(
-      `${label}: storage has ${bytes.length} bytes, not a multiple of ${size} (${dtype})`,
-    );
+    fail(`storage has ${bytes.length} bytes, expected a multiple of ${size} (${dtype})`);
   }
   const available = bytes.length / size;
+  const { shape, stride, offset } = ref;
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`shape [${shape}] has a negative or non-integer size`);
+  }
+  if (
+    !Number.isSafeInteger(offset) ||
+    offset < 0 ||
+    stride.some((s) => !Number.isSafeInteger(s) || s < 0)
+  ) {
+    fail(`view offset ${offset} / stride [${stride}] must be non-negative integers`);
+  }
   const n = ref.numel;
   if (n > 0) {
-    let last = ref.offset;
-    for (let d = 0; d < ref.shape.length; d++) last += (ref.shape[d] - 1) * ref.stride[d];
-    if (ref.offset < 0 || last >= available || ref.stride.some((s) => s < 0)) {
-      throw new Error(
-        `${label}: view (offset ${ref.offset}, shape [${ref.shape}], stride [${ref.stride}]) ` +
+    let last = offset;
+    for (let d = 0; d < shape.length; d++) last += (shape[d] - 1) * stride[d];
+    if (last >= available) {
+      fail(
+        `view (offset ${offset}, shape [${shape}], stride [${stride}]) ` +
           `reaches element ${last} but the storage has ${available}`,
       );
     }
+  }
+  // A dense copy of a view with zero strides (an expanded tensor) can exceed its storage;
+  // bound it so a header claiming 2^60 elements never reaches an allocation.
+  if (!Number.isSafeInteger(n) || (n > available && n * size > MAX_EXPANDED_BYTES)) {
+    fail(
+      `shape [${shape}] claims ${n} elements from a storage of ${available}; ` +
+        `expected at most ${MAX_EXPANDED_BYTES} bytes once expanded`,
+    );
   }
   // Typed views need aligned, host-order (little-endian) bytes; copy only when they are not.
   const swap = opts.bigEndian === true && size > 1;

@@ -1,6 +1,6 @@
 /**
  * "Train or reuse" for notebooks and scripts that need a trained run but are not about
- * training (DESIGN.md §1: notebooks 02–09 each evaluate one protocol): a completed run
+ * training (notebooks 02–09 each evaluate one protocol): a completed run
  * in `runDir` with the same resolved config is reused, an interrupted one is resumed
  * (the trainer's exact resume, spec §7), and an absent one is trained from scratch.
  * A run of another config is never touched: that is an error naming the first
@@ -13,6 +13,7 @@ import type { CarpConfig } from '../config/schema';
 import { readMetrics, type StepMetrics } from './metricsLog';
 import { readRunRecord } from '../util/runRecord';
 import { LATEST_CHECKPOINT, pretrain, type PretrainResult } from './trainer';
+import { comparableConfig } from './runSetup';
 
 export interface EnsureRunOptions {
   /** The resolved configuration (see `resolveConfig`). */
@@ -49,7 +50,7 @@ export async function ensureRun(o: EnsureRunOptions): Promise<EnsureRunResult> {
     const stored: unknown = existsSync(configPath)
       ? JSON.parse(readFileSync(configPath, 'utf8'))
       : null;
-    const diff = firstConfigDifference(config, stored);
+    const diff = firstConfigDifference(comparableConfig(config), comparableConfig(stored));
     if (diff) {
       throw new Error(
         `${runDir} holds a run of another configuration (key '${diff}' differs); ` +

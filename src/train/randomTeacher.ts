@@ -20,5 +20,6 @@ export function randomInitTeacher(config: CarpConfig, seed = config.train.seed +
     checkpointId: `random-init-seed${seed}`,
     path: `random-init-seed${seed}`,
     missing: [],
+    unexpected: [],
   };
 }

@@ -21,7 +21,13 @@ import {
   readScalar,
 } from './pickleScalars';
 
+import { FormatError } from './formatError';
+import { PickleError } from './pickleScalars';
+
 export { PickleError, UnsafePickleError } from './pickleScalars';
+
+/** Deepest nesting of containers a pickle may build (deeper ones are refused, not recursed). */
+export const MAX_PICKLE_DEPTH = 1000;
 
 /** An allow-listed callable or class, as handed out by `resolveGlobal`. */
 export interface PyGlobal {
@@ -129,8 +135,25 @@ export function unpickleAt(
       return fail(`ADDITEMS onto a ${describe(target)}, expected a set`);
     return target;
   };
+  /**
+   * Runs a callback (allow-listed global, persistent load): an error without a file (or
+   * not of the family) is rethrown as this pickle's, at this opcode.
+   */
+  const guarded = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof FormatError && e.file !== '') throw e;
+      const problem = e instanceof FormatError ? e.problem : (e as Error).message;
+      const Cls = e instanceof UnsafePickleError ? UnsafePickleError : PickleError;
+      throw new Cls(src, `${problem} (opcode at byte ${cur.opPos})`, {
+        offset: cur.opPos,
+        cause: e,
+      });
+    }
+  };
   const global = (module: string, name: string): PyGlobal => {
-    const g = opts.resolveGlobal(module, name);
+    const g = guarded(() => opts.resolveGlobal(module, name));
     if (!isPyGlobal(g)) fail(`resolver returned no global for ${module}.${name}`);
     return g;
   };
@@ -214,7 +237,8 @@ export function unpickleAt(
       case 0x65: {
         // APPENDS
         const items = popMark();
-        asList(top()).push(...items);
+        const list = asList(top());
+        for (const it of items) list.push(it);
         break;
       }
       case 0x73: {
@@ -280,12 +304,14 @@ export function unpickleAt(
         const fn = pop();
         if (!isPyGlobal(fn) || !fn.call) {
           throw new UnsafePickleError(
-            `${src}: REDUCE on ${describe(fn)} is not allowed (opcode at byte ${cur.opPos})`,
+            src,
+            `REDUCE on ${describe(fn)} is not allowed (opcode at byte ${cur.opPos})`,
+            { offset: cur.opPos },
           );
         }
         if (!Array.isArray(args))
           fail(`REDUCE arguments are a ${describe(args)}, expected a tuple`);
-        stack.push(fn.call(args as unknown[]));
+        stack.push(guarded(() => fn.call!(args as unknown[])));
         break;
       }
       case 0x81: {
@@ -294,33 +320,37 @@ export function unpickleAt(
         const cls = pop();
         if (!isPyGlobal(cls) || !cls.construct) {
           throw new UnsafePickleError(
-            `${src}: NEWOBJ on ${describe(cls)} is not allowed (opcode at byte ${cur.opPos})`,
+            src,
+            `NEWOBJ on ${describe(cls)} is not allowed (opcode at byte ${cur.opPos})`,
+            { offset: cur.opPos },
           );
         }
         if (!Array.isArray(args))
           fail(`NEWOBJ arguments are a ${describe(args)}, expected a tuple`);
-        stack.push(cls.construct(args as unknown[]));
+        stack.push(guarded(() => cls.construct!(args as unknown[])));
         break;
       }
       case 0x62: {
         // BUILD: obj.__setstate__(state), or a dict's attributes
         const state = pop();
         const obj = top();
-        build(obj, state, fail);
+        guarded(() => build(obj, state, fail));
         break;
       }
       case 0x51: {
         // BINPERSID
         const pid = pop();
         if (!opts.persistentLoad) fail('persistent id found but no persistentLoad given');
-        stack.push(opts.persistentLoad!(pid));
+        stack.push(guarded(() => opts.persistentLoad!(pid)));
         break;
       }
       default: {
         const name = REFUSED[op];
         if (name !== undefined) {
           throw new UnsafePickleError(
-            `${src}: opcode ${name} (0x${op.toString(16)}) is not allowed (at byte ${cur.opPos})`,
+            src,
+            `opcode ${name} (0x${op.toString(16)}) is not allowed (at byte ${cur.opPos})`,
+            { offset: cur.opPos },
           );
         }
         fail(`unknown or unsupported opcode 0x${op.toString(16)}`);

@@ -5,8 +5,10 @@
  * Opcode reference: CPython Lib/pickletools.py.
  */
 
+import { FormatError } from './formatError';
+
 /** Raised for malformed input (truncated data, bad memo index, stack underflow). */
-export class PickleError extends Error {
+export class PickleError extends FormatError {
   override name = 'PickleError';
 }
 
@@ -36,7 +38,9 @@ export class ByteCursor {
   }
 
   fail(msg: string): never {
-    throw new PickleError(`${this.source}: ${msg} (opcode at byte ${this.opPos})`);
+    throw new PickleError(this.source, `${msg} (opcode at byte ${this.opPos})`, {
+      offset: this.opPos,
+    });
   }
 
   /** Starts the next opcode. */

@@ -1,5 +1,5 @@
 /**
- * The run record `run.json` (DESIGN.md §3.4): what produced a run — git sha, package
+ * The run record `run.json` of a run directory: what produced a run — git sha, package
  * versions, backend, seed, start/end — so a result can be traced and reproduced
  * (the reference copies its scripts and args into the log dir for the same reason).
  */
@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { writeFileAtomic } from './atomic';
+import { FormatError } from './formatError';
 
 export interface RunRecord {
   gitSha: string | null;
@@ -22,9 +23,17 @@ export interface RunRecord {
   command: string[];
   startedAt: string;
   endedAt: string | null;
-  status: 'running' | 'completed' | 'failed';
+  /** `interrupted`: stopped by SIGINT/SIGTERM after saving a checkpoint (resumable). */
+  status: 'running' | 'completed' | 'failed' | 'interrupted';
   /** Number of times this run was resumed from a checkpoint. */
   resumes: number;
+  /** The training images: how many, and how a `limit` drew them (absent: the whole split). */
+  data?: {
+    name: string;
+    split: string;
+    count: number;
+    subset: { count: number; of: number; seed: number; rule: string } | null;
+  };
 }
 
 /** The project root (two levels above dist/train or src/train). */
@@ -90,11 +99,39 @@ export function writeRunRecord(runDir: string, record: RunRecord): void {
   writeFileAtomic(join(runDir, 'run.json'), JSON.stringify(record, null, 2) + '\n');
 }
 
+/**
+ * Reads `run.json`. A file that is not a run record (corrupt, truncated, edited) is a
+ * `FormatError` of its own that says how to go on, so it is never confused with — or
+ * hides — a training error.
+ */
 export function readRunRecord(runDir: string): RunRecord {
   const path = join(runDir, 'run.json');
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunRecord;
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new Error(`cannot read run record ${path}: ${(e as Error).message}`);
   }
+  let r: RunRecord;
+  try {
+    r = JSON.parse(text) as RunRecord;
+  } catch (e) {
+    throw corrupt(path, `not JSON (${(e as Error).message})`);
+  }
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.status !== 'string' ||
+    !Number.isInteger(r.resumes)
+  ) {
+    throw corrupt(path, 'not a run record (expected an object with status and resumes)');
+  }
+  return r;
+}
+
+function corrupt(path: string, what: string): FormatError {
+  return new FormatError(
+    path,
+    `run record is corrupt: ${what}; move it aside to continue (a new record is started)`,
+  );
 }

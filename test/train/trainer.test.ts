@@ -45,6 +45,12 @@ describe('pretrain (trainer)', () => {
     const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
     expect(run.status).toBe('completed');
     expect(run.backend).toBe('wasm');
+    expect(run.data).toEqual({
+      name: 'fashion-mnist',
+      split: 'train',
+      count: 32,
+      subset: { count: 32, of: 60000, seed: 0, rule: 'class-stratified' },
+    });
     const metrics = readMetrics(join(dir, 'metrics.jsonl'));
     expect(metrics.map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     for (const m of metrics) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import {
   saveSafetensors,
   type NamedArray,
 } from '../../src/util/safetensors';
+import { FormatError, IntegrityError } from '../../src/util/formatError';
 
 function sample(): Map<string, NamedArray> {
   return new Map<string, NamedArray>([
@@ -60,6 +62,46 @@ describe('safetensors', () => {
     expect(() => loadSafetensors(path)).toThrow(
       /bad\.safetensors: header length .* exceeds file size 8/,
     );
+  });
+
+  it('stores the sha256 of the data section and verifies it on decode', () => {
+    const buf = encodeSafetensors(sample(), { step: '12' });
+    const n = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + n).toString());
+    expect(header.__metadata__.data_sha256).toBe(
+      createHash('sha256')
+        .update(buf.subarray(8 + n))
+        .digest('hex'),
+    );
+    expect(decodeSafetensors(buf).digest).toBe('verified');
+    buf[8 + n + 3] ^= 0x40;
+    expect(() => decodeSafetensors(buf, 'x.safetensors')).toThrow(IntegrityError);
+    expect(() => decodeSafetensors(buf, 'x.safetensors')).toThrow(
+      /^x\.safetensors: tensor data .* does not match its sha256 digest/,
+    );
+  });
+
+  it('header fields of the wrong type are FormatErrors, not TypeErrors', () => {
+    const make = (header: unknown) => {
+      const json = Buffer.from(JSON.stringify(header));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(json.length));
+      return Buffer.concat([len, json, Buffer.alloc(8)]);
+    };
+    for (const [header, message] of [
+      [[1, 2], /header at offset 8 is not a JSON object/],
+      [{ x: null }, /tensor "x": expected \{dtype, shape, data_offsets\}/],
+      [
+        { x: { dtype: 'toString', shape: [], data_offsets: [0, 4] } },
+        /unsupported dtype "toString"/,
+      ],
+      [{ x: { dtype: 'F32', shape: 3, data_offsets: [0, 4] } }, /shape 3; expected a list/],
+      [{ x: { dtype: 'F32', shape: [1], data_offsets: 'a' } }, /data_offsets "a"; expected/],
+      [{ __metadata__: { a: 1 } }, /__metadata__ is not an object of strings/],
+    ] as const) {
+      expect(() => decodeSafetensors(make(header), 'h.safetensors')).toThrow(FormatError);
+      expect(() => decodeSafetensors(make(header), 'h.safetensors')).toThrow(message);
+    }
   });
 
   it('rejects a tensor whose data does not fit its shape', () => {

@@ -109,6 +109,9 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): {
   reason?: string;
 } {
   if (loaded) return loaded;
+  // A bad CARP_THREADS is the user's error, not a load failure: it must not quietly fall
+  // back to the slow path, so it throws (uncached) instead of becoming a `reason`.
+  if (env.CARP_NATIVE !== '0') threadsFromEnv(env);
   if (env.CARP_NATIVE === '0') {
     loaded = { reason: 'disabled by CARP_NATIVE=0' };
   } else if (!existsSync(ADDON_PATH)) {

@@ -53,7 +53,7 @@ export async function recordResult<M>(
   ctx: EvalContext,
   o: RecordOptions<M>,
 ): Promise<EvalResult<M>> {
-  const teacher = ctx.teacher as EvalContext['teacher'] & { unexpected?: string[] };
+  const { teacher } = ctx;
   const limit = o.limit === undefined ? ctx.limit : o.limit;
   const settings = o.settings as Record<string, unknown>;
   const result = createEvalResult<M>({
@@ -73,7 +73,7 @@ export async function recordResult<M>(
     seconds: (performance.now() - o.t0) / 1000,
     checkpoint: teacher.checkpointId,
     weights: await weightsDigest(teacher),
-    checkpointKeys: { missing: teacher.missing, unexpected: teacher.unexpected ?? [] },
+    checkpointKeys: { missing: teacher.missing, unexpected: teacher.unexpected },
   });
   writeEvalResult(ctx.runDir, result as EvalResult);
   return result;
