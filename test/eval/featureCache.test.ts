@@ -1,14 +1,4 @@
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,28 +109,5 @@ describe('the feature cache', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
-  }, 180_000);
-
-  it('reads a sparse 4.4 GB cache file written by someone else (positions past 4 GiB)', () => {
-    const root = mkdtempSync(join(tmpdir(), 'feat-sparse-'));
-    try {
-      const dim = 1100;
-      const count = 1_000_000;
-      const dir = join(root, 'c');
-      writeCachedFeatures(dir, key, small()); // a valid folder, then the big files swapped in
-      const fd = openSync(join(dir, 'features.f32'), 'w');
-      const at = (count * dim - 1) * 4; // the last float, at byte ≈ 4.4e9
-      writeSync(fd, new Uint8Array(Float32Array.from([42]).buffer), 0, 4, at);
-      closeSync(fd);
-      writeFileSync(join(dir, 'labels.i32'), new Uint8Array(count * 4));
-      const m = { ...key, count, dim, labelDim: 1, createdAt: new Date().toISOString() };
-      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
-      const back = readCachedFeatures(dir, key)!;
-      expect(back.features[count * dim - 1]).toBe(42);
-      expect(back.features[count * dim - 2]).toBe(0);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-    expect(existsSync(root)).toBe(false);
-  }, 180_000);
+  }, 600_000);
 });
