@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic';
+import { warn } from '../util/warn';
 
 export interface EvalResult<M = unknown> {
   /** Protocol of §9, e.g. `knn`, `linear`, `fewshot`, `retrieval`, `copydetection`. */
@@ -216,10 +217,28 @@ export function writeEvalResult(runDir: string, result: EvalResult): string {
   return file;
 }
 
+/** What a record written before variants and weight digests existed is read as (said once). */
+const LEGACY = {
+  variant: '',
+  partial: false,
+  weights: 'unrecorded',
+  checkpointKeys: { missing: [] as string[], unexpected: [] as string[] },
+};
+
+/**
+ * A record written by an earlier carp-kit (no `variant`, `partial`, `weights`,
+ * `checkpointKeys`): it always had a canonical name, and a partial run then was not
+ * marked, so it is read as canonical with its weights `unrecorded`.
+ */
+function isLegacy(json: unknown): boolean {
+  return isRecord(json) && !('variant' in json) && !('weights' in json);
+}
+
 /**
  * Reads every `<runDir>/eval/*.json` (sorted by file name; `history/` excluded), checking
  * each record and that its file name matches its name. An absent `eval/` folder gives
- * `[]`; an invalid file throws, naming it.
+ * `[]`; an invalid file throws, naming it. Records of an earlier carp-kit are read as canonical
+ * (`isLegacy`), with one warning naming them.
  */
 export function readEvalResults(runDir: string): EvalResult[] {
   const dir = join(runDir, 'eval');
@@ -227,13 +246,18 @@ export function readEvalResults(runDir: string): EvalResult[] {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
     .sort();
-  return files.map((f) => {
+  const legacy: string[] = [];
+  const results = files.map((f) => {
     const where = join('eval', f);
     let json: unknown;
     try {
       json = JSON.parse(readFileSync(join(dir, f), 'utf8'));
     } catch (e) {
       throw new Error(`${where}: not valid JSON (${(e as Error).message})`);
+    }
+    if (isLegacy(json)) {
+      legacy.push(f);
+      json = { ...LEGACY, ...(json as object) };
     }
     checkEvalResult(json, where);
     const stem = basename(f, '.json');
@@ -242,4 +266,9 @@ export function readEvalResults(runDir: string): EvalResult[] {
     }
     return json;
   });
+  if (legacy.length)
+    warn(
+      `${dir}: ${legacy.join(', ')} written by an earlier carp-kit (no variant or weights digest): read as canonical results; re-run those evaluations to record them`,
+    );
+  return results;
 }

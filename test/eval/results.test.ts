@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { captureWarningsSync } from '../../src/util/warn';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,6 +103,19 @@ describe('eval results (eval/*.json)', () => {
       'knn-cifar10.limit100',
     ]);
     expect(readEvalResults(run)[0].metrics).toEqual({ top1: 0.5 }); // the full one untouched
+  });
+
+  it('reads a record of an earlier carp-kit as canonical, weights unrecorded, with one warning', () => {
+    const run = tempRun();
+    const { variant: _v, partial: _p, weights: _w, checkpointKeys: _k, ...old } = result();
+    mkdirSync(join(run, 'eval'));
+    writeFileSync(join(run, 'eval', 'knn-cifar10.json'), JSON.stringify(old));
+    const { value, warnings } = captureWarningsSync(() => readEvalResults(run));
+    expect(value[0]).toMatchObject({ variant: '', partial: false, weights: 'unrecorded' });
+    expect(value[0].checkpointKeys).toEqual({ missing: [], unexpected: [] });
+    expect(warnings).toEqual([
+      `${join(run, 'eval')}: knn-cifar10.json written by an earlier carp-kit (no variant or weights digest): read as canonical results; re-run those evaluations to record them`,
+    ]);
   });
 
   it('returns [] without an eval folder', () => {

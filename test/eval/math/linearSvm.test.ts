@@ -11,7 +11,7 @@ interface Fixture {
   classes: { cls: number; coef: number[]; intercept: number; decision: number[] }[];
 }
 const fx = JSON.parse(
-  readFileSync(join(__dirname, '..', 'fixtures', 'eval', 'linear-svm-sklearn.json'), 'utf8'),
+  readFileSync(join(__dirname, '..', '..', 'fixtures', 'eval', 'linear-svm-sklearn.json'), 'utf8'),
 ) as Fixture;
 
 describe('trainLinearSvm (liblinear L2R_L2LOSS_SVC_DUAL)', () => {
