@@ -1,17 +1,18 @@
 /**
- * Feature extractors for the offline proxy benchmarks (issue: "each protocol also runs on
- * a Fashion-MNIST-derived benchmark"). A proxy hands the extractor plain `ImageDataset`s
- * (28×28 greyscale for Fashion-MNIST) and reads back `FeatureSet`s, so the same proxy
- * runs on the real teacher (`networkExtractor`, spec §9.0), on raw pixels (`pixelFeatures`,
- * a model-free baseline and the unit tests' fake), or on cached features.
+ * Feature extractors over in-memory image sets: the same evaluation runs on the teacher
+ * (`networkExtractor`, §9.0), on raw pixels (`pixelFeatures`, the model-free baseline every
+ * representation should beat), or on cached features (`cachedExtractor`).
  */
-import { createHash } from 'node:crypto';
 import type { Tensor4D } from '../backend/tf';
 import type { ImageDataset } from '../data/dataset';
 import { memorySource } from '../data/source';
 import type { CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
-import { cachedFeatures, extractFeatures, type FeatureSet } from './features';
+import { cachedFeatures, sourceIdentity } from './featureCache';
+import { checkEvalInput, evalTransform, type EvalContext } from './context';
+import { extractFeatures, type FeatureSet } from './features';
+import { sourceFeatures } from './splitFeatures';
+import type { ResampleFilter } from '../data/resample';
 
 /** Images in, one feature row per image out (same order). */
 export type FeatureExtractor = (images: ImageDataset) => Promise<FeatureSet>;
@@ -29,7 +30,7 @@ export const pixelFeatures: FeatureExtractor = (images) => {
   });
 };
 
-/** The frozen network's pooled features in eval mode (spec §9.0), via `extractFeatures`. */
+/** The frozen network's pooled features in eval mode (§9.0), via `extractFeatures`. */
 export function networkExtractor(o: {
   params: ParamStore;
   spec: CarpNetworkSpec;
@@ -43,18 +44,17 @@ export function networkExtractor(o: {
 
 /**
  * Caches another extractor's output under `cacheRoot` (`cachedFeatures`), keyed by the
- * dataset name, split and a hash of the pixels: proxy datasets are generated, so their
- * names alone cannot tell two builder settings apart.
+ * weights digest, the images' content identity and the transform's name.
  */
 export function cachedExtractor(
   cacheRoot: string,
-  checkpointId: string,
+  weights: string,
   transform: string,
   extract: FeatureExtractor,
 ): FeatureExtractor {
   return async (images) => {
-    const hash = createHash('sha256').update(images.images).digest('hex').slice(0, 16);
-    const key = { checkpointId, dataset: images.name, split: `${images.split}-${hash}`, transform };
+    const data = await sourceIdentity(memorySource(images));
+    const key = { weights, data, dataset: images.name, split: images.split, transform };
     const { cached: _cached, ...set } = await cachedFeatures(cacheRoot, key, () => extract(images));
     return set;
   };
@@ -76,18 +76,20 @@ export async function extractChecked(
   return set;
 }
 
-/** Rows `[start, end)` of a feature set, sharing memory. */
-export function sliceFeatures(set: FeatureSet, start: number, end: number): FeatureSet {
-  return {
-    features: set.features.subarray(start * set.dim, end * set.dim),
-    labels: set.labels.subarray(start * set.labelDim, end * set.labelDim),
-    count: end - start,
-    dim: set.dim,
-    labelDim: set.labelDim,
+/**
+ * The teacher of `ctx` as an extractor of in-memory image sets (the proxy benchmarks):
+ * checked like a dataset split (`checkEvalInput`), T-eval with `filter`, features cached
+ * under `<runDir>/features` as `dataset`.
+ */
+export function contextExtractor(
+  ctx: EvalContext,
+  dataset: string,
+  filter: ResampleFilter = 'bicubic',
+): FeatureExtractor {
+  return (images) => {
+    const source = memorySource(images);
+    checkEvalInput(ctx, source, filter);
+    const t = evalTransform(ctx.teacher, { filter, height: images.height, width: images.width });
+    return sourceFeatures(ctx, source, images.split, t, dataset);
   };
-}
-
-/** Seconds since `t0` (a `performance.now()` reading). */
-export function secondsSince(t0: number): number {
-  return (performance.now() - t0) / 1000;
 }

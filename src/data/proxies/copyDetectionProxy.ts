@@ -17,11 +17,8 @@
  */
 import type { ImageDataset } from '../dataset';
 import { subsetDataset } from '../dataset';
-import { loadFashionMnist } from '../fashionMnist';
 import type { DecodedImage } from '../imageFile';
 import { createRng } from '../../random';
-import { copyDetectionEvaluation, learnWhitening, type CopyDetectionBlock } from '../../eval/math/whitening';
-import { createEvalResult, type EvalResult } from '../../eval/results';
 import {
   applyStrongEdit,
   centredCropBox,
@@ -33,7 +30,6 @@ import {
   resizeImage,
   type StrongEdit,
 } from './copyEdits';
-import { extractChecked, secondsSince, sliceFeatures, type FeatureExtractor } from '../../eval/extractors';
 
 export const FMNIST_COPYDETECTION_PROXY = 'fmnist-copydetection-proxy';
 
@@ -182,90 +178,4 @@ export async function buildCopyDetectionProxy(
     whiteningIndices,
     strongEdits,
   };
-}
-
-export interface CopyDetectionProxyMetrics {
-  /** mAP per block without whitening (fractions). */
-  plain: Record<string, number>;
-  /** mAP per block with whitening, when a whitening set was used. */
-  whitened: Record<string, number> | null;
-  topK: number;
-}
-
-export interface CopyDetectionProxyEvaluationOptions extends CopyDetectionProxyOptions {
-  extract: FeatureExtractor;
-  checkpoint: string;
-  /** Test split (default: Fashion-MNIST test from `loadFashionMnist`). */
-  testSplit?: ImageDataset;
-  /** Returned list length per query (spec: 20). */
-  topK?: number;
-}
-
-/** Builds the proxy, extracts features, scores every block with and without whitening. */
-export async function copyDetectionProxyEvaluation(
-  o: CopyDetectionProxyEvaluationOptions,
-): Promise<EvalResult<CopyDetectionProxyMetrics>> {
-  const t0 = performance.now();
-  const p = await buildCopyDetectionProxy(o.testSplit ?? loadFashionMnist('test'), o);
-  const db = await extractChecked(o.extract, p.database, 'the copy-detection database');
-  // All query blocks in one extraction (fewer, fuller batches), sliced afterwards.
-  const all = p.blocks.map((b) => b.queries);
-  const per = all[0].height * all[0].width * all[0].channels;
-  const images = new Uint8Array(all.reduce((n, d) => n + d.count, 0) * per);
-  const labels = new Int32Array(images.length / per);
-  let row = 0;
-  for (const d of all) {
-    images.set(d.images, row * per);
-    labels.set(d.labels, row);
-    row += d.count;
-  }
-  const q = await extractChecked(
-    o.extract,
-    { ...all[0], split: 'queries', count: row, images, labels, names: undefined },
-    'the copy-detection queries',
-  );
-  if (q.dim !== db.dim)
-    throw new Error(`copyDetectionProxy: query dim ${q.dim} != database dim ${db.dim}`);
-  row = 0;
-  const blocks: CopyDetectionBlock[] = p.blocks.map((b) => {
-    const f = sliceFeatures(q, row, row + b.queries.count);
-    row += b.queries.count;
-    return { name: b.name, queryFeatures: f.features, positives: b.positives };
-  });
-  const topK = o.topK ?? 20;
-  const base = { databaseFeatures: db.features, dim: db.dim, blocks, topK };
-  const plain = copyDetectionEvaluation(base).blocks;
-  let whitened: Record<string, number> | null = null;
-  if (p.whitening) {
-    const wf = await extractChecked(o.extract, p.whitening, 'the whitening set');
-    whitened = copyDetectionEvaluation({
-      ...base,
-      whitening: learnWhitening(wf.features, wf.dim),
-    }).blocks;
-  }
-  return createEvalResult({
-    protocol: 'copydetection',
-    dataset: FMNIST_COPYDETECTION_PROXY,
-    proxy: true,
-    splits: {
-      originals: p.originalIndices.length,
-      database: p.database.count,
-      queries: row,
-      strong: p.blocks[1].queries.count,
-      whitening: p.whitening?.count ?? 0,
-    },
-    settings: {
-      seed: o.seed ?? 0,
-      workSize: o.workSize ?? 112,
-      jpegQualities: JPEG_QUALITIES,
-      cropPercents: CROP_PERCENTS,
-      strong:
-        'crop 20–50 % + rotate ±25° + flip p.5 + blur σ 1–3 + contrast/brightness + noise σ 4–16 + JPEG 10–40',
-      topK,
-      dim: db.dim,
-    },
-    metrics: { plain, whitened, topK },
-    seconds: secondsSince(t0),
-    checkpoint: o.checkpoint,
-  });
 }

@@ -21,12 +21,9 @@
  */
 import type { ImageDataset } from '../dataset';
 import { subsetDataset } from '../dataset';
-import { loadFashionMnist } from '../fashionMnist';
 import { createRng } from '../../random';
-import { sampleKPerClass } from '../../eval/math/linearClassifier';
-import { createEvalResult, type EvalResult } from '../../eval/results';
-import { retrievalEvaluation, type RetrievalResult, type RevisitedGroundTruth } from '../../eval/math/ranking';
-import { extractChecked, secondsSince, type FeatureExtractor } from '../../eval/extractors';
+import { sampleKPerClass } from '../classSampling';
+import type { RevisitedQuery } from '../revisited';
 
 export const FMNIST_RETRIEVAL_PROXY = 'fmnist-retrieval-proxy';
 
@@ -54,7 +51,7 @@ export interface RetrievalProxy {
   queryIndices: Int32Array;
   databaseIndices: Int32Array;
   /** Per query: database positions of easy, hard and junk images. */
-  groundTruth: RevisitedGroundTruth[];
+  groundTruth: RevisitedQuery[];
 }
 
 /** Cosine similarity of two uint8 pixel vectors (0 when either is blank). */
@@ -102,7 +99,7 @@ export function buildRetrievalProxy(
 
   const per = test.height * test.width * test.channels;
   const pixels = (i: number) => test.images.subarray(i * per, (i + 1) * per);
-  const groundTruth = Array.from(queryIndices, (q): RevisitedGroundTruth => {
+  const groundTruth = Array.from(queryIndices, (q): RevisitedQuery => {
     const c = test.labels[q];
     const positives: { pos: number; sim: number }[] = [];
     const junk: number[] = [];
@@ -134,45 +131,4 @@ export function buildRetrievalProxy(
     databaseIndices,
     groundTruth,
   };
-}
-
-export interface RetrievalProxyEvaluationOptions extends RetrievalProxyOptions {
-  extract: FeatureExtractor;
-  checkpoint: string;
-  /** Test split (default: Fashion-MNIST test from `loadFashionMnist`). */
-  testSplit?: ImageDataset;
-}
-
-/** Builds the proxy, extracts query and database features, scores Medium/Hard mAP. */
-export async function retrievalProxyEvaluation(
-  o: RetrievalProxyEvaluationOptions,
-): Promise<EvalResult<RetrievalResult>> {
-  const t0 = performance.now();
-  const b = buildRetrievalProxy(o.testSplit ?? loadFashionMnist('test'), o);
-  const q = await extractChecked(o.extract, b.queries, 'the retrieval queries');
-  const db = await extractChecked(o.extract, b.database, 'the retrieval database');
-  if (q.dim !== db.dim)
-    throw new Error(`retrievalProxy: query dim ${q.dim} != database dim ${db.dim}`);
-  const metrics = retrievalEvaluation({
-    queryFeatures: q.features,
-    databaseFeatures: db.features,
-    dim: q.dim,
-    groundTruth: b.groundTruth,
-  });
-  return createEvalResult({
-    protocol: 'retrieval',
-    dataset: FMNIST_RETRIEVAL_PROXY,
-    proxy: true,
-    splits: { queries: b.queries.count, database: b.database.count },
-    settings: {
-      queriesPerClass: o.queriesPerClass ?? 7,
-      seed: o.seed ?? 0,
-      junkPairs: o.junkPairs ?? FMNIST_JUNK_PAIRS,
-      easyHard: 'pixel cosine to the query: top half of the positives easy, rest hard',
-      dim: q.dim,
-    },
-    metrics,
-    seconds: secondsSince(t0),
-    checkpoint: o.checkpoint,
-  });
 }

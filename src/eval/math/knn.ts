@@ -1,14 +1,14 @@
 /**
- * Weighted k-NN evaluation (spec §9.2; DINO's `knn_classifier`, as used by CARP).
+ * Weighted k-NN evaluation (§9.2; DINO's `knn_classifier`, as used by CARP).
  *
  * Inputs are row-major feature matrices: trainFeatures [N_train, dim] (the neighbour
  * bank), testFeatures [N_test, dim] (the queries), integer labels in [0, numClasses).
- * Rules (spec §9.2 and the golden README):
+ * Rules (§9.2 and the golden README):
  *   - features are L2-normalised here (a zero row stays zero), so inner product = cosine;
  *   - for each query the k most similar bank vectors (sorted) vote for their label with
  *     weight exp(s/τ), τ = 0.07; class score = sum of weights; prediction = arg-max
  *     (ties → lowest class id);
- *   - k larger than the bank uses the whole bank (DESIGN.md §6.10);
+ *   - k larger than the bank uses the whole bank (small data works);
  *   - top-5 is a hit when the true class is among the min(5, k) best-scored classes
  *     *and* received a vote (DINO's script can count tied zero-score classes, which
  *     inflates top-5 for small k).
@@ -30,7 +30,7 @@ export interface WeightedKnnOptions {
   testFeatures: Float32Array;
   testLabels: Int32Array;
   dim: number;
-  /** Sizes the vote vector; extra empty classes are harmless (spec §9.2). */
+  /** Sizes the vote vector; extra empty classes are harmless (§9.2). */
   numClasses: number;
   /** Neighbour counts to evaluate, e.g. [10, 20, 100, 200]. */
   k: number[];
@@ -73,19 +73,28 @@ function checkFeatures(x: Float32Array, rows: number, dim: number, field: string
   }
 }
 
-/** Writes L2-normalised copies of rows [start, end) of x into out (DINO: F.normalize, eps 1e-12). */
-function normalizeRows(
+/**
+ * Writes L2-normalised copies of rows [start, end) of x into out (DINO: F.normalize, eps
+ * 1e-12), block by block (see Memory). A row with a NaN or infinite value is an error
+ * naming it: it would otherwise score NaN against everything and vote for class 0.
+ */
+function normalizeRowsInto(
   x: Float32Array,
   start: number,
   end: number,
   dim: number,
   out: Float32Array,
+  field: string,
 ): void {
   for (let i = start; i < end; i++) {
     const src = i * dim;
     const dst = (i - start) * dim;
     let s = 0;
     for (let t = 0; t < dim; t++) s += x[src + t] * x[src + t];
+    if (!Number.isFinite(s))
+      throw new Error(
+        `weightedKnn: ${field} row ${i} holds a NaN or infinite value (the features are broken: check the network's outputs)`,
+      );
     const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
     for (let t = 0; t < dim; t++) out[dst + t] = x[src + t] * inv;
   }
@@ -113,7 +122,7 @@ function validate(o: WeightedKnnOptions): void {
   checkLabels(o.testLabels, o.numClasses, 'testLabels');
 }
 
-/** Weighted k-NN accuracy for every k in `o.k` (spec §9.2); results keyed by the requested k. */
+/** Weighted k-NN accuracy for every k in `o.k` (§9.2); results keyed by the requested k. */
 export function weightedKnn(o: WeightedKnnOptions): Record<number, KnnResult> {
   validate(o);
   const { dim, numClasses, trainLabels, testLabels } = o;
@@ -132,7 +141,7 @@ export function weightedKnn(o: WeightedKnnOptions): Record<number, KnnResult> {
     const block = new Float32Array(Math.min(nTrain, chunk) * dim);
     for (let s = 0; s < nTrain; s += chunk) {
       const e = Math.min(nTrain, s + chunk);
-      normalizeRows(o.trainFeatures, s, e, dim, block);
+      normalizeRowsInto(o.trainFeatures, s, e, dim, block, 'trainFeatures');
       index.add(block.subarray(0, (e - s) * dim));
     }
 
@@ -144,7 +153,7 @@ export function weightedKnn(o: WeightedKnnOptions): Record<number, KnnResult> {
     const query = new Float32Array(Math.min(nTest, chunk) * dim);
     for (let s = 0; s < nTest; s += chunk) {
       const e = Math.min(nTest, s + chunk);
-      normalizeRows(o.testFeatures, s, e, dim, query);
+      normalizeRowsInto(o.testFeatures, s, e, dim, query, 'testFeatures');
       const r = index.search(query.subarray(0, (e - s) * dim), kMax, { chunkSize: chunk });
       for (let q = 0; q < e - s; q++) {
         const base = q * kMax;

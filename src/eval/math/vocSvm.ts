@@ -15,6 +15,7 @@
 import { createRng, type Rng } from '../../random';
 import { svmDecision, trainLinearSvm } from './linearSvm';
 import { vocAveragePrecision } from './vocAp';
+import { vocNormalizeRows } from './rowNorm';
 
 export interface MultiLabelSet {
   /** Row-major features [n, dim]. */
@@ -41,18 +42,6 @@ export interface VocSvmResult {
   testCount: number;
 }
 
-/** Rows divided by (‖x‖₂ + 1e-5), as the reference's feature normalisation (spec §9.5). */
-export function normalizeRows(x: Float32Array, dim: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let off = 0; off < x.length; off += dim) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += x[off + j] * x[off + j];
-    const inv = 1 / (Math.sqrt(s) + 1e-5);
-    for (let j = 0; j < dim; j++) out[off + j] = x[off + j] * inv;
-  }
-  return out;
-}
-
 function check(set: MultiLabelSet, dim: number, numClasses: number, name: string): number {
   const n = set.features.length / dim;
   if (!Number.isInteger(n) || n === 0) {
@@ -77,8 +66,8 @@ export function vocSvmEvaluation(
   const { dim, numClasses } = o;
   const nTrain = check(train, dim, numClasses, 'train');
   const nTest = check(test, dim, numClasses, 'test');
-  const xTrain = normalizeRows(train.features, dim);
-  const xTest = normalizeRows(test.features, dim);
+  const xTrain = vocNormalizeRows(train.features, dim);
+  const xTest = vocNormalizeRows(test.features, dim);
   let best: VocSvmResult | undefined;
   for (const cost of o.costs ?? [0.5]) {
     const aps: number[] = [];

@@ -1,16 +1,9 @@
 /**
- * Copy detection (spec §9.8, INRIA Copydays protocol).
- *
- * Features: images resized to 320×320 (aspect not kept, bicubic), pooled backbone feature.
- * Optional whitening learnt on a distractor set: μ = mean whitening feature, Σ = FᵀF / n
- * from the **uncentred** whitening features (kept as the reference does, spec §11.14),
- * eigenvalues below 1e-5·λ_max clamped up to that value, all components kept in
- * descending order, x' = diag(λ^−½)·Uᵀ·(x − μ). Then L2-normalise, cosine similarity,
- * top 20 database items per query; AP per query over the returned list (trapezoidal, §9.7)
- * with n_pos = number of positives; mAP per block.
+ * The whitening of the copy-detection protocol (§9.8), learnt on a set of unrelated
+ * images: μ = mean feature, Σ = FᵀF / n from the **uncentred** features (kept as the
+ * reference does, §11.14), eigenvalues below 1e-5·λ_max clamped up to that value, all
+ * components kept in descending order, x' = diag(λ^−½)·Uᵀ·(x − μ).
  */
-import { revisitedMeanAP } from './retrievalMap';
-import { rankByCosine } from './ranking';
 import { symmetricEigen } from './symmetricEigen';
 
 export interface Whitening {
@@ -72,50 +65,4 @@ export function applyWhitening(x: Float32Array, w: Whitening): Float32Array {
     }
   }
   return out;
-}
-
-export interface CopyDetectionBlock {
-  /** Block name, e.g. `strong`, `jpegqual/50`, `crops/30`. */
-  name: string;
-  /** Row-major query features [nq, dim]. */
-  queryFeatures: Float32Array;
-  /** Per query, database indices of its originals. */
-  positives: number[][];
-}
-
-export interface CopyDetectionResult {
-  /** mAP per block (fractions). */
-  blocks: Record<string, number>;
-  whitened: boolean;
-  databaseSize: number;
-  topK: number;
-}
-
-/** Copy-detection mAP per block (spec §9.8). */
-export function copyDetectionEvaluation(o: {
-  databaseFeatures: Float32Array;
-  dim: number;
-  blocks: CopyDetectionBlock[];
-  whitening?: Whitening;
-  topK?: number;
-}): CopyDetectionResult {
-  const topK = o.topK ?? 20;
-  const white = (x: Float32Array) => (o.whitening ? applyWhitening(x, o.whitening) : x);
-  const db = white(o.databaseFeatures);
-  const blocks: Record<string, number> = {};
-  for (const b of o.blocks) {
-    const nq = b.queryFeatures.length / o.dim;
-    if (b.positives.length !== nq) {
-      throw new Error(
-        `copyDetectionEvaluation: block ${b.name} has ${nq} queries but ${b.positives.length} positive lists`,
-      );
-    }
-    const ranking = rankByCosine(white(b.queryFeatures), db, o.dim, topK);
-    blocks[b.name] = revisitedMeanAP(
-      ranking,
-      b.positives,
-      b.positives.map(() => []),
-    ).mAP;
-  }
-  return { blocks, whitened: !!o.whitening, databaseSize: db.length / o.dim, topK };
 }

@@ -1,63 +1,29 @@
 /**
- * Learned prototypes as clusters (spec §9.4, [PAPER-Q + JUDGEMENT]): the full teacher
- * (backbone + head + prototype layer) in evaluation mode; the cluster id of an image is
- * the arg-max over **all** K prototype logits (no partitioning at test time); scored with
- * the §9.3 metrics against the labels, plus prototype usage statistics (how many
- * prototypes are used, the entropy of their usage) that reveal collapse.
+ * Learned prototypes as clusters (§9.4; the paper evaluates them, its code does not — our
+ * reading is a judgement call, §11): the full teacher (backbone + head + prototype layer)
+ * in evaluation mode on the evaluation split; the cluster of an image is the arg-max over
+ * **all** K prototype logits (no partition at test time); scored with the §9.3 metrics
+ * against the labels, plus the usage statistics of math/prototypeUsage.ts.
  */
 import { tf } from '../../backend/tf';
 import type { Tensor4D } from '../../backend/tf';
+import { evalSplits } from '../../data/datasets';
 import type { ImageSource } from '../../data/source';
 import { multiCropForward, type CarpNetworkSpec } from '../../models/multiCrop';
 import type { ParamStore } from '../../models/params';
-import { Progress } from '../../util/progress';
+import { checkEvalInput, evalTransform, type EvalContext } from '../context';
+import { defaultFeatureBatch, mapBatches } from '../features';
 import { clusteringMetrics, type ClusteringMetrics } from '../math/clusteringMetrics';
-import { defaultFeatureBatch } from '../features';
+import { prototypeUsage, type PrototypeUsage } from '../math/prototypeUsage';
+import type { EvalResult } from '../results';
+import { openEvalSplit } from '../splitFeatures';
+import { recordResult, withDefaults } from './record';
 
-export interface PrototypeUsage {
-  /** Images assigned to each prototype, length K. */
-  counts: Int32Array;
-  /** Prototypes that received at least one image. */
-  used: number;
-  unused: number;
-  /** Entropy (nats) of the usage distribution; ln K at perfectly uniform use. */
-  entropy: number;
-  /** entropy / ln K (1 = uniform; 0 = everything on one prototype). */
-  normalizedEntropy: number;
-}
+/** §9.4 settings: T-eval as k-NN (bicubic), the evaluation split. */
+export const PROTOTYPES_DEFAULTS = { filter: 'bicubic' as const };
+export type PrototypesOptions = Partial<typeof PROTOTYPES_DEFAULTS>;
 
-/** Usage statistics of cluster assignments over K prototypes. */
-export function prototypeUsage(
-  assignments: ArrayLike<number>,
-  numPrototypes: number,
-): PrototypeUsage {
-  const counts = new Int32Array(numPrototypes);
-  for (let i = 0; i < assignments.length; i++) {
-    const a = assignments[i];
-    if (!(a >= 0 && a < numPrototypes)) {
-      throw new Error(`prototypeUsage: assignment ${a} at ${i} outside [0, ${numPrototypes})`);
-    }
-    counts[a]++;
-  }
-  let used = 0;
-  let entropy = 0;
-  const n = assignments.length;
-  for (const c of counts) {
-    if (c > 0) {
-      used++;
-      entropy -= (c / n) * Math.log(c / n);
-    }
-  }
-  return {
-    counts,
-    used,
-    unused: numPrototypes - used,
-    entropy,
-    normalizedEntropy: numPrototypes > 1 ? entropy / Math.log(numPrototypes) : 1,
-  };
-}
-
-/** Arg-max prototype of every image (teacher in eval mode, spec §9.4). */
+/** Arg-max prototype of every image (teacher in eval mode, §9.4). */
 export async function assignPrototypes(o: {
   params: ParamStore;
   spec: CarpNetworkSpec;
@@ -66,42 +32,17 @@ export async function assignPrototypes(o: {
   batchSize?: number;
 }): Promise<Int32Array> {
   const { source } = o;
-  const batchSize =
-    o.batchSize ?? defaultFeatureBatch(o.spec.backbone, source.height, source.width);
-  const per = source.height * source.width * source.channels;
-  const buf = new Uint8Array(batchSize * per);
-  const out = new Int32Array(source.count);
-  const numBatches = Math.ceil(source.count / batchSize);
-  const progress =
-    numBatches > 4
-      ? new Progress({ total: numBatches, label: 'prototype assignment', itemsPerStep: batchSize })
-      : undefined;
-  for (let b = 0; b < numBatches; b++) {
-    const start = b * batchSize;
-    const n = Math.min(batchSize, source.count - start);
-    await source.readImages(
-      Int32Array.from({ length: n }, (_, i) => start + i),
-      buf,
-    );
-    const ids = tf.tidy(() => {
-      const x = tf.cast(
-        tf.tensor4d(
-          buf.subarray(0, n * per),
-          [n, source.height, source.width, source.channels],
-          'int32',
-        ),
-        'float32',
-      ) as Tensor4D;
-      return tf.argMax(
-        multiCropForward(o.params, o.spec, [o.transform(x)], { training: false }),
-        1,
-      );
-    });
-    out.set((await ids.data()) as Int32Array, start);
-    ids.dispose();
-    progress?.update(b + 1);
-  }
-  return out;
+  const { rows } = await mapBatches(
+    source,
+    o.batchSize ?? defaultFeatureBatch(o.spec.backbone, source.height, source.width),
+    (x) => {
+      const logits = multiCropForward(o.params, o.spec, [o.transform(x)], { training: false });
+      // [n, 1] so the batch mapper collects one value per image.
+      return tf.expandDims(tf.cast(tf.argMax(logits, 1), 'float32'), 1) as tf.Tensor2D;
+    },
+    { label: 'prototype assignment' },
+  );
+  return Int32Array.from(rows);
 }
 
 export interface PrototypeClusterResult {
@@ -110,7 +51,7 @@ export interface PrototypeClusterResult {
   assignments: Int32Array;
 }
 
-/** Prototypes-as-clusters evaluation on a labelled set (spec §9.4). */
+/** Prototypes as clusters on a labelled source (§9.4), without writing a result. */
 export async function prototypeClusterEvaluation(
   o: Parameters<typeof assignPrototypes>[0],
 ): Promise<PrototypeClusterResult> {
@@ -122,4 +63,58 @@ export async function prototypeClusterEvaluation(
     usage: prototypeUsage(assignments, o.spec.head.numPrototypes),
     assignments,
   };
+}
+
+export type PrototypesMetrics = ClusteringMetrics & {
+  usage: Omit<PrototypeUsage, 'counts'>;
+  prototypeCounts: number[];
+};
+
+/** Runs §9.4 on `ctx.dataset` and writes `eval/prototypes-<dataset>….json`. */
+export async function runPrototypes(
+  ctx: EvalContext,
+  options: PrototypesOptions = {},
+): Promise<EvalResult<PrototypesMetrics> & { assignments: Int32Array }> {
+  const t0 = performance.now();
+  const s = withDefaults('prototypes', PROTOTYPES_DEFAULTS, options);
+  const { head, backbone } = ctx.teacher.spec;
+  if (!head)
+    throw new Error(
+      `${ctx.teacher.path} has no CARP head: prototypes-as-clusters needs the prototype layer`,
+    );
+  const split = evalSplits(ctx.dataset).query;
+  const source = await openEvalSplit(ctx, split);
+  try {
+    if (source.labelDim !== 1)
+      throw new Error(`prototypes: ${ctx.dataset}/${split} must be single-label`);
+    checkEvalInput(ctx, source, s.filter);
+    const transform = evalTransform(ctx.teacher, {
+      filter: s.filter,
+      height: source.height,
+      width: source.width,
+    });
+    const assignments = await assignPrototypes({
+      params: ctx.teacher.params,
+      spec: { backbone, head },
+      source,
+      transform: transform.fn,
+      batchSize: ctx.batchSize,
+    });
+    const { counts, ...usage } = prototypeUsage(assignments, head.numPrototypes);
+    const result = await recordResult(ctx, {
+      protocol: 'prototypes',
+      defaults: PROTOTYPES_DEFAULTS,
+      settings: { ...s, numPrototypes: head.numPrototypes, transform: transform.name },
+      splits: { [split]: source.count },
+      metrics: {
+        ...clusteringMetrics(source.labels, assignments),
+        usage,
+        prototypeCounts: Array.from(counts),
+      },
+      t0,
+    });
+    return { ...result, assignments };
+  } finally {
+    await source.close();
+  }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { svmDecision, trainLinearSvm } from '../../src/eval/math/linearSvm';
+import { svmDecision, trainLinearSvm } from '../../../src/eval/math/linearSvm';
 
 interface Fixture {
   dim: number;

@@ -1,20 +1,20 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../../src/backend/tf';
-import type { Tensor2D } from '../../../src/backend/tf';
-import { resolveConfig } from '../../../src/config/resolve';
-import { sampleCropBox } from '../../../src/data/augment/cropBox';
-import { cropResizeFlip } from '../../../src/data/augment/cropResize';
-import { normalizeImages } from '../../../src/data/normalize';
-import { memorySource } from '../../../src/data/source';
-import { augmentedFeatureBatches } from '../../../src/eval/augmentedFeatures';
-import { runLinear } from '../../../src/eval/protocols/knn';
-import { backboneFeatures } from '../../../src/models/multiCrop';
-import { createRng } from '../../../src/random';
-import { randomInitTeacher } from '../../../src/train/randomTeacher';
-import { expectClose, expectNoLeak, initTestBackend } from '../../helpers/tensors';
-import { syntheticImage, tempDirs, tinyRgbTeacher } from './fixtures';
+import { tf } from '../../src/backend/tf';
+import type { Tensor2D } from '../../src/backend/tf';
+import { resolveConfig } from '../../src/config/resolve';
+import { sampleCropBox } from '../../src/data/augment/cropBox';
+import { cropResizeFlip } from '../../src/data/augment/cropResize';
+import { normalizeImages } from '../../src/data/normalize';
+import { memorySource } from '../../src/data/source';
+import { augmentedFeatureBatches } from '../../src/eval/augmentedFeatures';
+import { runLinear } from '../../src/eval/protocols/linear';
+import { backboneFeatures } from '../../src/models/multiCrop';
+import { createRng } from '../../src/random';
+import { randomInitTeacher } from '../../src/train/randomTeacher';
+import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { syntheticImage, tempDirs, tinyRgbTeacher } from './protocols/fixtures';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -136,7 +136,8 @@ describe('augmented-crop features for the linear probe (spec §9.1)', () => {
     const r = await runLinear(ctx, { epochs: 2, batchSize: 16, augment: true });
     expect(r.splits).toEqual({ train: 32, test: 32 });
     expect(r.settings).toMatchObject({
-      augment: {
+      augment: true,
+      augmentation: {
         scale: [0.08, 1],
         ratio: [3 / 4, 4 / 3],
         flipProb: 0.5,
@@ -148,9 +149,9 @@ describe('augmented-crop features for the linear probe (spec §9.1)', () => {
     expect(m.history).toHaveLength(2);
     expect(m.history.every((e) => Number.isFinite(e.trainLoss))).toBe(true);
     // Only the validation split was extracted (and cached): training features come from crops.
-    expect(readdirSync(join(runDir, 'features')).map((d) => d.split('-teval')[0])).toEqual([
-      'fashion-mnist-test-first32',
-    ]);
+    expect(
+      readdirSync(join(runDir, 'features')).map((d) => d.split('-').slice(0, 3).join('-')),
+    ).toEqual(['fashion-mnist-test']);
     teacher.params.dispose();
   });
 });

@@ -6,8 +6,8 @@ import {
   buildRetrievalProxy,
   FMNIST_JUNK_PAIRS,
   FMNIST_RETRIEVAL_PROXY,
-  retrievalProxyEvaluation,
 } from '../../../src/data/proxies/retrievalProxy';
+import { retrievalProxyEvaluation } from '../../../src/eval/protocols/retrieval';
 import { oracleFeatures } from './helpers';
 
 function cosine(d: ImageDataset, a: number, b: number): number {
@@ -24,7 +24,7 @@ function cosine(d: ImageDataset, a: number, b: number): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-describe('fmnist-retrieval-proxy (spec §9.7 on Fashion-MNIST test)', () => {
+describe('fmnist-retrieval-proxy (§9.7 on Fashion-MNIST test)', () => {
   const test = loadFashionMnist('test', { limit: 400 });
 
   it('works a hand case: halves by pixel cosine, lone positive is hard, sibling is junk', () => {
@@ -129,18 +129,15 @@ describe('fmnist-retrieval-proxy (spec §9.7 on Fashion-MNIST test)', () => {
   });
 
   it('an oracle scores 1 on Medium and Hard; raw pixels do worse on Hard than on Medium', async () => {
-    const o = { checkpoint: 'fake', testSplit: test, queriesPerClass: 3 };
+    const o = { test, queriesPerClass: 3 };
     const oracle = await retrievalProxyEvaluation({ ...o, extract: oracleFeatures });
-    expect(oracle.metrics.medium.mAP).toBeCloseTo(1, 12);
-    expect(oracle.metrics.hard.mAP).toBeCloseTo(1, 12);
-    expect(oracle.proxy).toBe(true);
-    expect(oracle.protocol).toBe('retrieval');
-    expect(oracle.dataset).toBe(FMNIST_RETRIEVAL_PROXY);
-    expect(oracle.splits).toEqual({ queries: 30, database: 370 });
+    expect(oracle.medium.mAP).toBeCloseTo(1, 12);
+    expect(oracle.hard.mAP).toBeCloseTo(1, 12);
+    expect(oracle.sets.queries.name).toBe(FMNIST_RETRIEVAL_PROXY);
+    expect([oracle.numQueries, oracle.databaseSize]).toEqual([30, 370]);
     const pixels = await retrievalProxyEvaluation({ ...o, extract: pixelFeatures });
-    expect(pixels.metrics.medium.mAP).toBeGreaterThan(0.2);
-    expect(pixels.metrics.medium.mAP).toBeLessThan(1);
-    expect(pixels.metrics.hard.mAP).toBeLessThan(pixels.metrics.medium.mAP);
-    expect(pixels.settings.dim).toBe(784);
+    expect(pixels.medium.mAP).toBeGreaterThan(0.2);
+    expect(pixels.medium.mAP).toBeLessThan(1);
+    expect(pixels.hard.mAP).toBeLessThan(pixels.medium.mAP);
   });
 });

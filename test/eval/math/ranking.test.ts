@@ -1,16 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../src/backend/tf';
-import type { Tensor4D } from '../../src/backend/tf';
-import {
-  applyWhitening,
-  copyDetectionEvaluation,
-  learnWhitening,
-} from '../../src/eval/math/whitening';
-import { multiScaleDescriptor, rankByCosine, retrievalEvaluation } from '../../src/eval/math/ranking';
-import { backboneFeatures, createCarpParams } from '../../src/models/multiCrop';
-import { createRng } from '../../src/random';
-import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
-import { tinyCarpSpec } from '../helpers/fixtures';
+import { tf } from '../../../src/backend/tf';
+import type { Tensor4D } from '../../../src/backend/tf';
+import { copyDetectionEvaluation } from '../../../src/eval/math/copyDetection';
+import { rankByCosine, retrievalEvaluation } from '../../../src/eval/math/ranking';
+import { applyWhitening, learnWhitening } from '../../../src/eval/math/whitening';
+import { multiScaleDescriptor } from '../../../src/eval/protocols/retrieval';
+import { backboneFeatures, createCarpParams } from '../../../src/models/multiCrop';
+import { createRng } from '../../../src/random';
+import { expectClose, expectNoLeak, initTestBackend } from '../../helpers/tensors';
+import { tinyCarpSpec } from '../../helpers/fixtures';
 
 describe('retrieval (spec §9.7) and copy detection (spec §9.8)', () => {
   beforeAll(async () => {

@@ -3,15 +3,14 @@ import { loadFashionMnist } from '../../../src/data/fashionMnist';
 import { pixelFeatures } from '../../../src/eval/extractors';
 import {
   buildFewShotProxy,
-  fewShotProxyEvaluation,
-  fewShotProxyFromFeatures,
   FMNIST_FEWSHOT_PROXY,
   plusMinusOneHot,
 } from '../../../src/data/proxies/fewShotProxy';
-import { isProxyName } from '../../../src/eval/results';
+import { fewShotProxyFromFeatures } from '../../../src/eval/deprecated';
+import { fewShotProxyEvaluation } from '../../../src/eval/protocols/fewShotVoc';
 import { oracleFeatures, pooledPixels } from './helpers';
 
-describe('fmnist-fewshot-proxy (spec §9.5 on Fashion-MNIST)', () => {
+describe('fmnist-fewshot-proxy (§9.5 on Fashion-MNIST)', () => {
   const train = loadFashionMnist('train', { limit: 1000 });
   const test = loadFashionMnist('test', { limit: 300 });
 
@@ -53,34 +52,22 @@ describe('fmnist-fewshot-proxy (spec §9.5 on Fashion-MNIST)', () => {
       await oracleFeatures(sets.test),
       { numClasses: 10, shots: [1, 2], runs: 2 },
     );
-    expect(Object.keys(m.lowShot)).toEqual(['1', '2']);
+    expect(Object.keys(m.lowShot!)).toEqual(['1', '2']);
     for (const k of ['1', '2']) {
-      expect(m.lowShot[k].mAP).toBeCloseTo(1, 10);
-      expect(m.lowShot[k].std).toBeCloseTo(0, 10);
-      expect(m.lowShot[k].runs).toHaveLength(2);
+      expect(m.lowShot![k].mAP).toBeCloseTo(1, 10);
+      expect(m.lowShot![k].std).toBeCloseTo(0, 10);
+      expect(m.lowShot![k].runs).toHaveLength(2);
     }
   });
 
-  it('evaluates through an extractor callback into a proxy EvalResult (deterministic)', async () => {
-    const o = {
-      extract: pooledPixels,
-      checkpoint: 'pooled-pixels',
-      trainSplit: train,
-      testSplit: test,
-      poolPerClass: 4,
-      testCount: 100,
-      shots: [1, 4],
-      runs: 2,
-    };
+  it('evaluates through an extractor callback (deterministic)', async () => {
+    const o = { extract: pooledPixels, poolPerClass: 4, testCount: 100, shots: [1, 4], runs: 2 };
     const r = await fewShotProxyEvaluation(o);
-    expect(r.protocol).toBe('fewshot');
-    expect(r.dataset).toBe(FMNIST_FEWSHOT_PROXY);
-    expect(r.proxy).toBe(true);
-    expect(isProxyName(`${r.protocol}-${r.dataset}`)).toBe(true);
-    expect(r.splits).toEqual({ pool: 40, test: 100 });
-    expect(r.settings).toMatchObject({ shots: [1, 4], runs: 2, samplingSeed: 0, dim: 49 });
-    const m1 = r.metrics.lowShot['1'].mAP;
-    const m4 = r.metrics.lowShot['4'].mAP;
+    expect(r.sets.train.count).toBe(40);
+    expect(r.sets.test.count).toBe(100);
+    expect(r.dim).toBe(49);
+    const m1 = r.metrics.lowShot!['1'].mAP;
+    const m4 = r.metrics.lowShot!['4'].mAP;
     // Chance mAP ≈ 0.1; pixel features do better, more shots more so.
     expect(m1).toBeGreaterThan(0.2);
     expect(m4).toBeGreaterThan(m1);
@@ -94,15 +81,7 @@ describe('fmnist-fewshot-proxy (spec §9.5 on Fashion-MNIST)', () => {
       ...(await pooledPixels(d)),
       labels: new Int32Array(d.count), // all class 0
     });
-    const o = {
-      checkpoint: 'x',
-      trainSplit: train,
-      testSplit: test,
-      poolPerClass: 3,
-      testCount: 60,
-      shots: [2],
-      runs: 1,
-    };
+    const o = { poolPerClass: 3, testCount: 60, shots: [2], runs: 1 };
     const honest = await fewShotProxyEvaluation({ ...o, extract: pooledPixels });
     const lied = await fewShotProxyEvaluation({ ...o, extract: lying });
     expect(lied.metrics).toEqual(honest.metrics);

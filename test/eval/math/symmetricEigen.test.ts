@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/random';
-import { symmetricEigen } from '../../src/eval/math/symmetricEigen';
+import { createRng } from '../../../src/random';
+import { symmetricEigen } from '../../../src/eval/math/symmetricEigen';
 
 describe('symmetricEigen', () => {
   it('decomposes a hand 2×2 case', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { weightedKnn, type WeightedKnnOptions } from '../../src/eval/math/knn';
-import { loadGolden } from '../helpers/golden';
+import { weightedKnn, type WeightedKnnOptions } from '../../../src/eval/math/knn';
+import { loadGolden } from '../../helpers/golden';
 
 interface KnnCase {
   numClasses: number;

@@ -2,20 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../../src/backend/tf';
-import type { Tensor4D } from '../../../src/backend/tf';
-import type { ImageDataset } from '../../../src/data/dataset';
+import { tf } from '../../src/backend/tf';
+import type { Tensor4D } from '../../src/backend/tf';
+import type { ImageDataset } from '../../src/data/dataset';
 import {
   cachedExtractor,
   extractChecked,
   networkExtractor,
   pixelFeatures,
-  sliceFeatures,
-} from '../../../src/eval/extractors';
-import { createCarpParams } from '../../../src/models/multiCrop';
-import { createRng } from '../../../src/random';
-import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
-import { tinyCarpSpec } from '../../helpers/fixtures';
+} from '../../src/eval/extractors';
+import { extractFeatures, sliceFeatures } from '../../src/eval/features';
+import { memorySource } from '../../src/data/source';
+import { createCarpParams } from '../../src/models/multiCrop';
+import { createRng } from '../../src/random';
+import { expectNoLeak, initTestBackend } from '../helpers/tensors';
+import { tinyCarpSpec } from '../helpers/fixtures';
 
 function toy(count: number, seed = 1): ImageDataset {
   const rng = createRng(seed);
@@ -32,7 +33,7 @@ function toy(count: number, seed = 1): ImageDataset {
   };
 }
 
-describe('proxy feature extractors', () => {
+describe('feature extractors', () => {
   const cache = mkdtempSync(join(tmpdir(), 'carp-proxy-cache-'));
   beforeAll(async () => {
     await initTestBackend('wasm');
@@ -84,7 +85,14 @@ describe('proxy feature extractors', () => {
     const f = await expectNoLeak(() => ex(toy(3)));
     expect(f.count).toBe(3);
     expect(f.dim).toBe(16);
-    expect(f.features.every(Number.isFinite)).toBe(true);
+    const direct = await extractFeatures({
+      params,
+      spec,
+      source: memorySource(toy(3)),
+      transform: (x) => tf.div(x, 255) as Tensor4D,
+      batchSize: 3,
+    });
+    expect(Array.from(f.features)).toEqual(Array.from(direct.features));
     params.dispose();
   });
 });

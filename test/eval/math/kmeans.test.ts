@@ -5,9 +5,9 @@ import {
   fitStandardizer,
   kmeansEvaluation,
   standardize,
-} from '../../src/eval/math/kmeans';
-import { createRng } from '../../src/random';
-import { expectClose } from '../helpers/tensors';
+} from '../../../src/eval/math/kmeans';
+import { createRng } from '../../../src/random';
+import { expectClose } from '../../helpers/tensors';
 
 /** n points per cluster around offset + 6·e_c (c = 0..k-1) in dim dimensions, labels interleaved. */
 function blobs(k: number, perCluster: number, dim: number, seed: number) {

@@ -2,12 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyDetectionImage } from '../../../src/data/evalTransforms';
 import type { DecodedImage } from '../../../src/data/imageFile';
-import {
-  copydaysPositives,
-  runCopyDetection,
-  runCopydays,
-  type CopydaysMetrics,
-} from '../../../src/eval/paperProtocols';
+import { copydaysPositives, runCopyDetection } from '../../../src/eval/protocols/copyDetection';
 import { readEvalResults } from '../../../src/eval/results';
 import { createRng } from '../../../src/random';
 import { initTestBackend } from '../../helpers/tensors';
@@ -69,7 +64,7 @@ async function writeCopydays(dataDir: string) {
   return { distractors: join(folder, 'distractors'), whitening: join(folder, 'whitening') };
 }
 
-describe('Copydays copy detection on prepared blocks (spec §9.8)', () => {
+describe('Copydays copy detection on prepared blocks (§9.8)', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
   });
@@ -95,17 +90,14 @@ describe('Copydays copy detection on prepared blocks (spec §9.8)', () => {
     const teacher = tinyRgbTeacher();
     const ctx = { teacher, runDir, dataset: 'copydays' };
     const blocks = ['original', 'strong', 'jpegqual/30', 'crops/50'];
-    const plain = await runCopydays(ctx, { blocks });
+    const plain = await runCopyDetection(ctx, { blocks });
     expect(plain.protocol).toBe('copydetection');
     expect(plain.dataset).toBe('copydays');
     expect(plain.proxy).toBe(false);
     expect(Object.keys(plain.metrics.blocks)).toEqual(blocks);
     expect(plain.metrics.blocks.original).toBe(1); // every original retrieves itself first
     expect(plain.metrics.strong).toBe(plain.metrics.blocks.strong);
-    for (const v of Object.values(plain.metrics.blocks)) {
-      expect(v).toBeGreaterThan(0);
-      expect(v).toBeLessThanOrEqual(1);
-    }
+    expect(plain.metrics.whitened).toBeNull();
     expect(plain.splits).toMatchObject({ database: 3, 'queries:strong': 2, 'queries:crops/50': 3 });
     expect(plain.settings).toMatchObject({
       size: 320,
@@ -117,8 +109,9 @@ describe('Copydays copy detection on prepared blocks (spec §9.8)', () => {
     const r = await runCopyDetection(ctx, { blocks: ['original', 'strong'], ...folders });
     expect(r.splits).toMatchObject({ database: 3, distractors: 2, whitening: 6 });
     expect(r.settings).toMatchObject(folders);
-    expect((r.metrics as CopydaysMetrics).blocks.original).toBeCloseTo(1, 6);
+    expect(r.metrics.whitened!.original).toBeCloseTo(1, 6);
     expect(readEvalResults(runDir).map((e) => `${e.protocol}-${e.dataset}`)).toEqual([
+      'copydetection-copydays',
       'copydetection-copydays',
     ]);
     teacher.params.dispose();
@@ -128,7 +121,7 @@ describe('Copydays copy detection on prepared blocks (spec §9.8)', () => {
     const { dataDir, runDir } = tempDirs('copydays-missing');
     process.env.CARP_DATA_DIR = dataDir;
     const teacher = tinyRgbTeacher();
-    await expect(runCopydays({ teacher, runDir, dataset: 'copydays' })).rejects.toThrow(
+    await expect(runCopyDetection({ teacher, runDir, dataset: 'copydays' })).rejects.toThrow(
       `copydays block 'original' not found: neither ${join(dataDir, 'copydays', 'original', 'manifest.json')} nor ${join(dataDir, 'raw', 'copydays', 'original')} (run: npx tsx data-scripts/copydays.ts --prepare`,
     );
     teacher.params.dispose();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { revisitedMeanAP, revisitedPrecisionAtK } from '../../src/eval/math/retrievalMap';
-import { loadGolden } from '../helpers/golden';
-import { expectClose } from '../helpers/tensors';
+import { revisitedMeanAP, revisitedPrecisionAtK } from '../../../src/eval/math/retrievalMap';
+import { loadGolden } from '../../helpers/golden';
+import { expectClose } from '../../helpers/tensors';
 
 interface RetrievalCase {
   ranking: number[][];

@@ -3,10 +3,17 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../src/data/datasets';
 import { extractFeatures } from '../../../src/eval/features';
-import { inatLinear, sampleKPerClass } from '../../../src/eval/math/linearClassifier';
-import { runFewShot, runInatFewShot } from '../../../src/eval/paperProtocols';
-import { subsetSource } from '../../../src/eval/context';
-import { evalTransform } from '../../../src/eval/protocols/knn';
+import { sampleKPerClass } from '../../../src/data/classSampling';
+import { subsetSource } from '../../../src/data/source';
+import { evalTransform } from '../../../src/eval/context';
+import { runFewShot } from '../../../src/eval/protocols/fewShot';
+import {
+  INAT_FEWSHOT_DEFAULTS,
+  inatLinear,
+  inatLrSchedule,
+  runInatFewShot,
+} from '../../../src/eval/protocols/fewShotInat';
+import { expectClose } from '../../helpers/tensors';
 import { createRng } from '../../../src/random';
 import { initTestBackend } from '../../helpers/tensors';
 import { syntheticImage, tempDirs, tinyRgbTeacher, writePreparedSplit } from './fixtures';
@@ -27,7 +34,7 @@ function writeInat(dataDir: string, trainSplit: string, perClass: number): void 
   }
 }
 
-describe('iNat 2018 few-shot on prepared data (spec §9.6)', () => {
+describe('iNat 2018 few-shot on prepared data (§9.6)', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
   });
@@ -41,21 +48,25 @@ describe('iNat 2018 few-shot on prepared data (spec §9.6)', () => {
     writeInat(dataDir, 'train', 4);
     process.env.CARP_DATA_DIR = dataDir;
     const teacher = tinyRgbTeacher();
-    const ctx = { teacher, runDir, dataset: 'inat2018' };
+    const ctx = { teacher, runDir, dataset: 'inat2018', transfer: true };
     const r = await runInatFewShot(ctx, { shots: 1, epochs: 3 });
     expect(r.dataset).toBe('inat2018');
     expect(r.protocol).toBe('fewshot');
     expect(r.splits).toEqual({ train: 3, val: 6, trainPool: 12 });
-    expect(r.settings).toMatchObject({ shots: 1, subsetSeed: 0, trainSplit: 'train' });
+    expect(r.settings).toMatchObject({
+      shots: 1,
+      subsetSeed: 0,
+      resolved: { trainSplit: 'train' },
+    });
     expect(r.metrics.history).toHaveLength(3);
 
     // Only the drawn rows were extracted: the cache holds 3 train rows.
-    const cached = readdirSync(join(runDir, 'features')).find((d) => d.includes('k1-seed0'))!;
+    const cached = readdirSync(join(runDir, 'features')).find((d) => d.includes('train-k1-seed0'))!;
     const m = JSON.parse(readFileSync(join(runDir, 'features', cached, 'manifest.json'), 'utf8'));
     expect(m.count).toBe(3);
 
     // Same as inatLinear on hand-extracted features of the same rows.
-    const t = evalTransform(teacher, { filter: 'bilinear' });
+    const t = evalTransform(teacher, { filter: 'bilinear', height: 36, width: 36 });
     const full = await openDataset('inat2018', 'train');
     const rows = sampleKPerClass(full.labels, 3, 1, createRng(0)).sort();
     const extract = (source: typeof full) =>
@@ -71,23 +82,27 @@ describe('iNat 2018 few-shot on prepared data (spec §9.6)', () => {
     teacher.params.dispose();
   });
 
+  it('multi-step schedule: 0.3 for epochs 0–11, 0.03 for 12–17, 0.003 for 18–19; cosine option', () => {
+    const lr = inatLrSchedule(INAT_FEWSHOT_DEFAULTS);
+    expect(lr).toHaveLength(20);
+    expect(lr.slice(0, 12).every((v) => v === 0.3)).toBe(true);
+    expectClose(lr.slice(12, 18), Array(6).fill(0.03), { atol: 1e-15 });
+    expectClose(lr.slice(18), [0.003, 0.003], { atol: 1e-15 });
+    const cos = inatLrSchedule({ ...INAT_FEWSHOT_DEFAULTS, schedule: 'cosine' });
+    expect(cos[0]).toBe(0.3);
+    expect(cos[10]).toBeCloseTo(0.15, 15);
+  });
+
   it('uses the data-script split train-k<k>-seed<seed> when present, through runFewShot', async () => {
     const { dataDir, runDir } = tempDirs('inat-k');
     writeInat(dataDir, 'train-k1-seed0', 1);
     process.env.CARP_DATA_DIR = dataDir;
     const teacher = tinyRgbTeacher();
-    const r = await runFewShot(
-      { teacher, runDir, dataset: 'inat2018' },
-      { shots: [1], inat: { epochs: 1 } },
-    );
-    expect(r.settings).toMatchObject({ trainSplit: 'train-k1-seed0', epochs: 1 });
+    const ctx = { teacher, runDir, dataset: 'inat2018', transfer: true };
+    const r = await runFewShot(ctx, { inat: { shots: 1, epochs: 1 } });
+    expect(r.settings).toMatchObject({ resolved: { trainSplit: 'train-k1-seed0' }, epochs: 1 });
     expect(r.splits).toMatchObject({ train: 3, trainPool: 3 });
-    await expect(
-      runFewShot({ teacher, runDir, dataset: 'inat2018' }, { shots: [1, 2] }),
-    ).rejects.toThrow('give one k');
-    await expect(
-      runInatFewShot({ teacher, runDir, dataset: 'inat2018' }, { shots: 2 }),
-    ).rejects.toThrow(
+    await expect(runInatFewShot(ctx, { shots: 2 })).rejects.toThrow(
       `inat2018 split 'train-k2-seed0' is not prepared: ${join(dataDir, 'inat2018', 'train-k2-seed0', 'manifest.json')} not found (run: npx tsx data-scripts/inat2018.ts --k 2 --seed 0`,
     );
     teacher.params.dispose();

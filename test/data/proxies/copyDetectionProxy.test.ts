@@ -6,9 +6,9 @@ import type { DecodedImage } from '../../../src/data/imageFile';
 import { createRng } from '../../../src/random';
 import {
   buildCopyDetectionProxy,
-  copyDetectionProxyEvaluation,
   FMNIST_COPYDETECTION_PROXY,
 } from '../../../src/data/proxies/copyDetectionProxy';
+import { copyDetectionProxyEvaluation } from '../../../src/eval/protocols/copyDetection';
 import {
   applyStrongEdit,
   centredCropBox,
@@ -129,39 +129,26 @@ describe('fmnist-copydetection-proxy (spec §9.8 on Fashion-MNIST test)', () => 
     );
   });
 
-  it('scores every block with and without whitening into a proxy EvalResult', async () => {
-    const r = await copyDetectionProxyEvaluation({
-      ...small,
-      extract: pooledPixels,
-      checkpoint: 'pooled-pixels',
-      testSplit: test,
-    });
-    expect(r.proxy).toBe(true);
-    expect(r.protocol).toBe('copydetection');
-    expect(r.dataset).toBe(FMNIST_COPYDETECTION_PROXY);
-    expect(r.splits).toEqual({
-      originals: 6,
-      database: 26,
-      queries: 6 * 19 + 9,
-      strong: 9,
-      whitening: 60,
-    });
-    expect(Object.keys(r.metrics.plain)).toEqual(COPYDAYS_BLOCKS);
-    expect(r.metrics.plain.original).toBeCloseTo(1, 12);
-    expect(r.metrics.whitened!.original).toBeCloseTo(1, 12);
-    // Mild JPEG barely moves 4×4-pooled pixels; every score is a fraction.
-    expect(r.metrics.plain['jpegqual/75']).toBeCloseTo(1, 12);
-    for (const v of Object.values(r.metrics.plain)) expect(v >= 0 && v <= 1).toBe(true);
-    expect(r.metrics.topK).toBe(20);
-    expect(r.settings).toMatchObject({ workSize: 112, topK: 20, seed: 0 }); // [JUDGEMENT] defaults
+  it('scores every block with and without whitening', async () => {
+    const r = await copyDetectionProxyEvaluation({ extract: pooledPixels, test, build: small });
+    expect(r.sets.database.name).toBe(FMNIST_COPYDETECTION_PROXY);
+    expect([r.sets.originalIndices.length, r.sets.database.count, r.queries]).toEqual([
+      6,
+      26,
+      6 * 19 + 9,
+    ]);
+    expect(r.sets.whitening!.count).toBe(60);
+    expect(Object.keys(r.plain)).toEqual(COPYDAYS_BLOCKS);
+    expect(r.plain.original).toBeCloseTo(1, 12);
+    expect(r.whitened!.original).toBeCloseTo(1, 12);
+    // Mild JPEG barely moves 4×4-pooled pixels.
+    expect(r.plain['jpegqual/75']).toBeCloseTo(1, 12);
     const none = await copyDetectionProxyEvaluation({
-      ...small,
-      whiteningCount: 0,
       extract: pooledPixels,
-      checkpoint: 'pooled-pixels',
-      testSplit: test,
+      test,
+      build: { ...small, whiteningCount: 0 },
     });
-    expect(none.metrics.whitened).toBeNull();
-    expect(none.metrics.plain).toEqual(r.metrics.plain); // same originals/distractors/queries
+    expect(none.whitened).toBeNull();
+    expect(none.plain).toEqual(r.plain); // same originals/distractors/queries
   });
 });

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/random';
-import {
-  lowShotVocSvm,
-  normalizeRows,
-  sampleLowShot,
-  vocSvmEvaluation,
-} from '../../src/eval/math/vocSvm';
+import { createRng } from '../../../src/random';
+import { lowShotVocSvm, sampleLowShot, vocSvmEvaluation } from '../../../src/eval/math/vocSvm';
+import { vocNormalizeRows } from '../../../src/eval/math/rowNorm';
 
 /** Three well-separated classes in 4-D, one label column per class (+1 / −1). */
 function separable(n: number, seed: number) {
@@ -23,7 +19,7 @@ function separable(n: number, seed: number) {
 
 describe('few-shot VOC07 SVMs (spec §9.5)', () => {
   it('normalises rows by ‖x‖ + 1e-5', () => {
-    const out = normalizeRows(Float32Array.from([3, 4, 0, 0]), 2);
+    const out = vocNormalizeRows(Float32Array.from([3, 4, 0, 0]), 2);
     expect(out[0]).toBeCloseTo(3 / (5 + 1e-5), 7);
     expect(out[1]).toBeCloseTo(4 / (5 + 1e-5), 7);
     expect(Array.from(out.subarray(2))).toEqual([0, 0]);

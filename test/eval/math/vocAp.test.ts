@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { vocAveragePrecision } from '../../src/eval/math/vocAp';
-import { loadGolden } from '../helpers/golden';
-import { expectClose } from '../helpers/tensors';
+import { vocAveragePrecision } from '../../../src/eval/math/vocAp';
+import { loadGolden } from '../../helpers/golden';
+import { expectClose } from '../../helpers/tensors';
 
 describe('vocAveragePrecision', () => {
   it('matches voc-ap.json (all-point AP, difficult = negative)', () => {

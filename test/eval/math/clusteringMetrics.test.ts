@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { clusteringMetrics } from '../../src/eval/math/clusteringMetrics';
-import { maxWeightMatching } from '../../src/eval/math/linearAssignment';
-import { createRng } from '../../src/random';
-import { loadGolden } from '../helpers/golden';
-import { expectClose } from '../helpers/tensors';
+import { clusteringMetrics } from '../../../src/eval/math/clusteringMetrics';
+import { maxWeightMatching } from '../../../src/eval/math/linearAssignment';
+import { createRng } from '../../../src/random';
+import { loadGolden } from '../../helpers/golden';
+import { expectClose } from '../../helpers/tensors';
 
 const KEYS = [
   'nmi',

@@ -1,15 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../src/backend/tf';
-import type { FeatureSet } from '../../src/eval/features';
-import { evaluateLinear, linearProbe } from '../../src/eval/protocols/linear';
-import { expectNoLeak, initTestBackend } from '../helpers/tensors';
-import { gaussianBlobs } from '../helpers/fixtures';
+import { tf } from '../../../src/backend/tf';
+import type { FeatureSet } from '../../../src/eval/features';
+import { evaluateLinear } from '../../../src/eval/math/linearClassifier';
+import { LINEAR_DEFAULTS, linearLrs, linearProbe } from '../../../src/eval/protocols/linear';
+import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
+import { gaussianBlobs } from '../../helpers/fixtures';
 
 /** Blobs with noise std 0.5 (test/helpers/fixtures.ts). */
 const blobs = (n: number, seed: number, dim = 6, classes = 3): FeatureSet =>
   gaussianBlobs(n, seed, { dim, classes, noise: 0.5 });
 
-describe('linearProbe (spec §9.1)', () => {
+describe('linearProbe (§9.1)', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
   });
@@ -23,7 +24,7 @@ describe('linearProbe (spec §9.1)', () => {
         epochs: 4,
         lr: 1.0,
         batchSize: 8,
-        eta: 0.2, // the spec's η = 0.001 needs ~60k steps (see LinearProbeOptions.eta)
+        eta: 0.2, // the paper's η = 0.001 needs ~60k steps (see LINEAR_DEFAULTS.eta)
       }),
     );
     expect(res.history.map((e) => e.lr)).toEqual([
@@ -57,7 +58,7 @@ describe('linearProbe (spec §9.1)', () => {
   it('computes top-1/top-5 exactly on a hand case', async () => {
     // 2-D features, 6 classes; w picks class = argmax of a fixed score table.
     const w = tf.tensor2d([1, 0.5, 0, -1, -2, -3, 0, 0, 0, 0, 0, 10], [2, 6]);
-    const b = tf.zeros([1, 6]) as tf.Tensor2D;
+    const b = tf.zeros([6]) as tf.Tensor1D;
     const set: FeatureSet = {
       features: Float32Array.from([1, 0, 0, 1]),
       labels: Int32Array.from([1, 3]),
@@ -73,6 +74,14 @@ describe('linearProbe (spec §9.1)', () => {
     expect(acc.top5).toBe(1);
     w.dispose();
     b.dispose();
+  });
+
+  it('defaults are the reference’s: lr 1.0, 100 epochs, batch 2048, η 0.001, LR per epoch', () => {
+    expect(LINEAR_DEFAULTS).toMatchObject({ epochs: 100, lr: 1.0, batchSize: 2048, eta: 0.001 });
+    const lrs = linearLrs(1, 100);
+    expect(lrs[0]).toBe(1);
+    expect(lrs[50]).toBeCloseTo(0.5, 15);
+    expect(lrs[99]).toBeCloseTo(0.5 * (1 + Math.cos((99 * Math.PI) / 100)), 15);
   });
 
   it('rejects labels outside the class range and mismatched dims', async () => {
