@@ -18,7 +18,6 @@ import {
   closeSync,
   existsSync,
   fstatSync,
-  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
