@@ -2,7 +2,7 @@
  * Dataset names → image sources, for the trainer and the CLI.
  *
  * `fashion-mnist` reads Debian's `dataset-fashion-mnist` directly (the embedded default);
- * every other name is a prepared folder (DESIGN.md §3.4) written by `data-scripts/`,
+ * every other name is a prepared folder (architecture §3.4) written by `data-scripts/`,
  * looked up as `<dataRoot>/<name>/<split>` with dataRoot = `CARP_DATA_DIR` or `./data`.
  */
 import { existsSync } from 'node:fs';
@@ -45,7 +45,7 @@ export async function openDataset(
 }
 
 /**
- * The (bank, query) splits of a labelled dataset for the frozen-feature protocols (spec
+ * The (bank, query) splits of a labelled dataset for the frozen-feature protocols (method
  * §9.2 table): `trainval` when prepared (FGVC-Aircraft, Pets) else `train`; `test` when
  * prepared else `val` (ImageNet). Fashion-MNIST: train / test.
  */

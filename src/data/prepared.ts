@@ -1,5 +1,5 @@
 /**
- * Prepared dataset folders (DESIGN.md §3.4), writing side.
+ * Prepared dataset folders (architecture §3.4), writing side.
  *
  * A split is a folder:
  *   manifest.json   name, split, count, shape [H, W, C], classes, labelDim, sha256 per file

@@ -1,5 +1,5 @@
 /**
- * Prepared dataset folders (DESIGN.md §3.4), reading side: manifest validation, whole
+ * Prepared dataset folders (architecture §3.4), reading side: manifest validation, whole
  * reads into memory, on-demand sha256 verification, and a file-backed `ImageSource`
  * whose batch reads are asynchronous (they overlap a running training step).
  * Errors name the file and, for size and hash problems, the byte offset.

@@ -1,5 +1,5 @@
 /**
- * Random-access reading of the zip container that `torch.save` writes (spec §8): one
+ * Random-access reading of the zip container that `torch.save` writes (§8): one
  * folder `<prefix>/` holding `data.pkl`, `data/<key>` (raw storages), `version` and
  * sometimes `byteorder`.
  *
@@ -9,7 +9,7 @@
  * central directory (with its ZIP64 extensions, which PyTorch's writer emits for large
  * archives) and then fetch single entries by file position. PyTorch stores entries
  * uncompressed (method 0); a deflated entry (a re-zipped file) is inflated with fflate.
- * Format reference: PKWARE APPNOTE.TXT §4.3.
+ * Format reference: PKWARE APPNOTE.TXT section 4.3.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateSync } from 'fflate';

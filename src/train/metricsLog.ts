@@ -1,5 +1,5 @@
 /**
- * `metrics.jsonl` (DESIGN.md §3.4): one JSON object per logged micro-step, appended and
+ * `metrics.jsonl` (architecture §3.4): one JSON object per logged micro-step, appended and
  * flushed line by line so a crash loses at most the line being written. On resume, lines
  * beyond the checkpoint's step are dropped so the log matches the restored state.
  */
@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
 
 /**
- * One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
+ * One logged micro-step (§7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
  * alias, not an interface, so it is assignable to `Record<string, unknown>` (viz rows).
  */
 export type StepMetrics = {
@@ -22,7 +22,7 @@ export type StepMetrics = {
   wd: number;
   /** Teacher EMA momentum m_t. */
   momentum: number;
-  /** Pseudo-label top-1 / top-5 (fractions, spec §7). */
+  /** Pseudo-label top-1 / top-5 (fractions, §7). */
   top1: number;
   top5: number;
   /** Distinct images per second over the steps since the previous line. */

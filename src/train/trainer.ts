@@ -1,8 +1,8 @@
 /**
- * CARP pretraining loop (spec §5.3–§5.4, §7): epochs over a data source, schedules per
+ * CARP pretraining loop (§5.3–§5.4, §7): epochs over a data source, schedules per
  * micro-step, multi-crop augmentation, `trainStep`, logs, checkpoints and exact resume.
  *
- * Run directory (DESIGN.md §3.4): `config.json`, `run.json`, `metrics.jsonl`,
+ * Run directory (architecture §3.4): `config.json`, `run.json`, `metrics.jsonl`,
  * `checkpoints/latest.safetensors` (every epoch) and `checkpoints/epoch-XXXX.safetensors`
  * (0-based epoch index, every `checkpointEvery` epochs and the last, as the reference's
  * `checkpoint%04d.pth`).
@@ -101,7 +101,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   });
   const iters = loader.batchesPerEpoch;
   const totalSteps = train.epochs * iters;
-  // Schedules per micro-step (spec §5.3): lr scaled by A·B/256, floor unscaled; wd constant.
+  // Schedules per micro-step (§5.3): lr scaled by A·B/256, floor unscaled; wd constant.
   const lrSchedule = cosineSchedule({
     base: scaledLr(optim, train),
     final: optim.minLr,

@@ -1,5 +1,5 @@
 /**
- * Atomic file and folder writes (DESIGN.md §6: a failed write leaves no partial output).
+ * Atomic file and folder writes (architecture §3.4: a failed write leaves no partial output).
  * Content goes to a temporary sibling first and is renamed into place; rename within one
  * folder is atomic on POSIX file systems.
  */

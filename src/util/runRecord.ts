@@ -1,5 +1,5 @@
 /**
- * The run record `run.json` (DESIGN.md §3.4): what produced a run — git sha, package
+ * The run record `run.json` (architecture §3.4): what produced a run — git sha, package
  * versions, backend, seed, start/end — so a result can be traced and reproduced
  * (the reference copies its scripts and args into the log dir for the same reason).
  */

@@ -1,5 +1,5 @@
 /**
- * Safetensors files (DESIGN.md §3.4): an 8-byte little-endian header length, a JSON
+ * Safetensors files (architecture §3.4): an 8-byte little-endian header length, a JSON
  * header `{ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__: {…} }`,
  * then the raw little-endian tensor bytes. Python reads them with
  * `safetensors.torch.load_file`, so checkpoints stay readable outside this kit.
