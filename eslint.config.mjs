@@ -38,7 +38,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      // Math.random is not seedable: library code uses createRng (DESIGN.md §6.3).
+      // Math.random is not seedable: library code uses createRng (architecture §6.3).
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'Use createRng(seed) from src/random.ts.' },

@@ -1,5 +1,5 @@
 /**
- * CIFAR-10 and CIFAR-100, binary versions (spec §9.9 rows 10–11, k-means protocol).
+ * CIFAR-10 and CIFAR-100, binary versions (§9.9 rows 10–11, k-means protocol).
  * Usage: npx tsx data-scripts/cifar.ts [--which cifar10|cifar100|both] [common options]
  * Output: cifar10/{train,test}, cifar100/{train,test} (raw 32×32 RGB;
  * the protocols upsample with T-eval at feature-extraction time).

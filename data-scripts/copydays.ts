@@ -1,5 +1,5 @@
 /**
- * INRIA Copydays (spec §9.8 copy detection). Downloads the four archives (VISSL's mirror
+ * INRIA Copydays (§9.8 copy detection). Downloads the four archives (VISSL's mirror
  * by default, the INRIA host with `--mirror http://pascal.inrialpes.fr/data/holidays`),
  * arranges raw/copydays/{original,strong,jpegqual/<q>,crops/<c>} as DINO's evaluation
  * expects, and with `--prepare` also writes each block resized to 320×320 (bicubic) as

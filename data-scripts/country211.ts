@@ -1,5 +1,5 @@
 /**
- * Country-211 (spec §9.2 k-NN: train 31 650 / test 21 100, 211 countries), the CLIP
+ * Country-211 (§9.2 k-NN: train 31 650 / test 21 100, 211 countries), the CLIP
  * release: country211/{train,valid,test}/<ISO code>/*.jpg (image folders). md5 as torchvision.
  * Output: country211/{train,test} (centre-256, the protocol's filter; `--filter` → country211-<filter>/).
  */

@@ -1,5 +1,5 @@
 /**
- * Describable Textures Dataset, split 1 (spec §9.3 k-means: train 1 880 / test 1 880,
+ * Describable Textures Dataset, split 1 (§9.3 k-means: train 1 880 / test 1 880,
  * 47 classes, bilinear T-eval). labels/{train,test}1.txt list "class/image.jpg".
  * Output: dtd/{train,test} (centre-256, the protocol's filter; `--filter` → dtd-<filter>/).
  */

@@ -1,5 +1,5 @@
 /**
- * FGVC-Aircraft 2013b, variant level (spec §9.2 k-NN: trainval 6 667 / test 3 333, 100
+ * FGVC-Aircraft 2013b, variant level (§9.2 k-NN: trainval 6 667 / test 3 333, 100
  * classes). data/images_variant_{trainval,test}.txt hold "image_id variant name";
  * classes in data/variants.txt order (torchvision). No published checksum.
  * Output: fgvc-aircraft/{trainval,test} (centre-256, the protocol's filter; `--filter` → fgvc-aircraft-<filter>/).

@@ -1,5 +1,5 @@
 /**
- * Oxford Flowers-102 (spec §9.2 k-NN: train 1 020 / test 6 149, 102 classes).
+ * Oxford Flowers-102 (§9.2 k-NN: train 1 020 / test 6 149, 102 classes).
  * imagelabels.mat (labels 1…102 per image) and setid.mat (trnid / valid / tstid image
  * numbers) are read with our MAT reader; images jpg/image_NNNNN.jpg. md5s as torchvision.
  * Output: flowers102/{train,test} (centre-256, the protocol's filter; `--filter` → flowers102-<filter>/).

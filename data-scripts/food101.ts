@@ -1,5 +1,5 @@
 /**
- * Food-101 (spec §9.2 k-NN: train 75 750 / test 25 250, 101 classes, bicubic T-eval).
+ * Food-101 (§9.2 k-NN: train 75 750 / test 25 250, 101 classes, bicubic T-eval).
  * meta/{train,test}.txt list "class/image_id"; classes = sorted class names (torchvision).
  * Output: food101/{train,test} (centre-256, the protocol's filter; `--filter` → food101-<filter>/).
  */

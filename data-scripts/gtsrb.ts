@@ -1,5 +1,5 @@
 /**
- * GTSRB (spec §9.9 row 9; k-NN with bicubic T-eval, k-means with bilinear T-eval).
+ * GTSRB (§9.9 row 9; k-NN with bicubic T-eval, k-means with bilinear T-eval).
  * Usage: npx tsx data-scripts/gtsrb.ts [--filter bicubic|bilinear] [common options]
  * Archives and md5s as torchvision's GTSRB loader (train 26 640, test 12 630 images).
  * Output: gtsrb/{train,test} (centre-256, the protocol's filter; `--filter` → gtsrb-<filter>/).

@@ -1,5 +1,5 @@
 /**
- * ImageNet-1k (ILSVRC 2012; spec §9.9 row 1: pre-training, linear, k-NN, k-means).
+ * ImageNet-1k (ILSVRC 2012; §9.9 row 1: pre-training, linear, k-NN, k-means).
  * Registration-only: either place ILSVRC2012_img_train.tar, ILSVRC2012_img_val.tar and
  * ILSVRC2012_devkit_t12.tar.gz in downloads/ (md5s as torchvision), or pass
  * `--source DIR` holding train/<wnid>/*.JPEG and val/<wnid>/*.JPEG.
@@ -7,7 +7,7 @@
  *   imagenet/train, imagenet/val        ≈197 KiB per image (≈250 GB for train; `--train-size S`
  *                                       stores centre-S instead, in imagenet[-<filter>]-centreS/,
  *                                       which T-eval would upsample — for small experiments)
- *   imagenet/train<name>                with --subset FILE (e.g. SimCLR's 10percent.txt, spec §9.3)
+ *   imagenet/train<name>                with --subset FILE (e.g. SimCLR's 10percent.txt, §9.3)
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -1,7 +1,7 @@
 /**
- * iNaturalist 2018 (spec §9.6 few-shot: k train images per class, val2018 as test,
+ * iNaturalist 2018 (§9.6 few-shot: k train images per class, val2018 as test,
  * 8 142 classes, bilinear T-eval). The k-per-class subset is drawn once with a fixed seed
- * (the reference draws it unseeded, per process — spec §11.13).
+ * (the reference draws it unseeded, per process — §11.13).
  * Usage: npx tsx data-scripts/inat2018.ts [--k 1] [--seed 0] [common options]
  * Output: inat2018/train-k<k>-seed<seed>, inat2018/val (centre-256, bilinear).
  * The image archive is 120 GB; md5 as torchvision (annotation archives: none published).

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Fixtures for carp-kit's PyTorch interop tests (src/interop/, spec §8).
+"""Fixtures for carp-kit's PyTorch interop tests (src/interop/, §8).
 
 Run with Debian's python3-torch / python3-torchvision (/usr/bin/python3), once:
 
@@ -60,11 +60,11 @@ class ResNetW(tvr.ResNet):
         self.layer3 = self._make_layer(block, width * 4, layers[2], stride=2)
         self.layer4 = self._make_layer(block, width * 8, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Identity()  # spec §2.1: the classifier is replaced by the identity
+        self.fc = nn.Identity()  # §2.1: the classifier is replaced by the identity
 
 
 class CarpHead(nn.Module):
-    """Spec §2.2: Linear-BN-GELU ×2, Linear → bottleneck, weight-normed prototypes (g = 1)."""
+    """§2.2: Linear-BN-GELU ×2, Linear → bottleneck, weight-normed prototypes (g = 1)."""
 
     def __init__(self, in_dim, hidden, bottleneck, k):
         super().__init__()
@@ -108,7 +108,7 @@ def randomise(model, gen, last_bn, gain_one=True):
                 t.copy_(torch.ones(t.shape) if gain_one else torch.rand(t.shape, generator=gen) + 0.5)
             elif t.dim() == 1 and re.search(rf"layer\d\.\d+\.{last_bn}\.weight$", name):
                 # Residual-branch output γ small, as zero-init-residual training leaves it
-                # (spec §2.1): keeps the residual stream O(1) through 16 blocks.
+                # (§2.1): keeps the residual stream O(1) through 16 blocks.
                 t.copy_(torch.rand(t.shape, generator=gen) * 0.4 + 0.1)
             elif t.dim() == 1:  # other BN gammas
                 t.copy_(torch.rand(t.shape, generator=gen) + 0.5)

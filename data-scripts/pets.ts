@@ -1,5 +1,5 @@
 /**
- * Oxford-IIIT Pets (spec §9.2 k-NN: trainval 3 680 / test 3 669, 37 breeds).
+ * Oxford-IIIT Pets (§9.2 k-NN: trainval 3 680 / test 3 669, 37 breeds).
  * annotations/{trainval,test}.txt: "Image_id class_id species breed_id", class_id 1…37;
  * class names from the image ids (torchvision's rule). md5s as torchvision.
  * Output: pets/{trainval,test} (centre-256, the protocol's filter; `--filter` → pets-<filter>/).

@@ -1,5 +1,5 @@
 /**
- * Revisited Oxford 5k and Paris 6k (spec §9.7 retrieval). Images stay files (retrieval
+ * Revisited Oxford 5k and Paris 6k (§9.7 retrieval). Images stay files (retrieval
  * keeps each image's aspect: the evaluation thumbnails them to `imsize` with
  * `retrievalImage`); this script downloads, extracts into raw/<dataset>/jpg/ (flat, as
  * the ground truth names them), converts gnd_<dataset>.pkl to gnd_<dataset>.json and checks

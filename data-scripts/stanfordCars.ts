@@ -1,5 +1,5 @@
 /**
- * Stanford Cars (spec §9.2 k-NN: train 8 144 / test 8 041, 196 classes). The original
+ * Stanford Cars (§9.2 k-NN: train 8 144 / test 8 041, 196 classes). The original
  * host (ai.stanford.edu/~jkrause) no longer serves the files: place car_devkit.tgz,
  * cars_train.tgz, cars_test.tgz and cars_test_annos_withlabels.mat in downloads/
  * (md5s as torchvision). Annotations are MAT structs (fname, class 1…196).

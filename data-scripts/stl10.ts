@@ -1,5 +1,5 @@
 /**
- * STL-10 binary version (spec §9.9 row 8, k-NN: labelled train vs test).
+ * STL-10 binary version (§9.9 row 8, k-NN: labelled train vs test).
  * Usage: npx tsx data-scripts/stl10.ts [--unlabeled] [common options]
  * Output: stl10/{train,test[,unlabeled]} (raw 96×96 RGB).
  */

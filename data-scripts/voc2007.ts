@@ -1,5 +1,5 @@
 /**
- * PASCAL VOC 2007 classification (spec §9.5: trainval 5 011 / test 4 952, 20 classes,
+ * PASCAL VOC 2007 classification (§9.5: trainval 5 011 / test 4 952, 20 classes,
  * multi-label, bilinear T-eval; difficult (0) labels become −1 as the protocol does).
  * Output: voc2007/{trainval,test} (centre-256, bilinear) with labelDim 20
  * (`--difficult keep` → voc2007-difficult0/, keeping the 0 labels).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Jupyter kernel launcher for "carp-kit (TypeScript)": tslab with the kit's settings.
 # - one OpenBLAS/OpenMP thread for faiss: OpenBLAS pthreads + OpenMP oversubscribe
-#   small machines (ENVIRONMENT.md §1: halves search time on 2 cores);
+#   small machines (architecture §7.1: halves search time on 2 cores);
 # - the backend stays automatic unless the user set CARP_BACKEND before starting Jupyter.
 here="$(cd "$(dirname "$0")/.." && pwd)"
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"

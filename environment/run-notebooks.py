@@ -9,7 +9,7 @@ Usage (from anywhere; run with Debian's /usr/bin/python3, which has nbclient):
 - With no NOTEBOOK, runs every notebooks/*.ipynb in name order.
 - Each notebook runs in a fresh kernel whose cwd is the notebook's folder
   (tslab uses the cwd as rootDir, and `carp-kit` resolves from there through
-  node_modules/carp-kit; ENVIRONMENT.md §2).
+  node_modules/carp-kit; architecture §7.2).
 - The kernel inherits this process's environment: CARP_PRESET (or --preset),
   CARP_BACKEND, ... reach the notebook as process.env.*.
 - Executed copies (with outputs, also of a failed run up to the failing cell) go to

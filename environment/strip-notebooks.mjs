@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Strips notebooks for committing (DESIGN.md §3.2: "outputs are stripped before commit"):
+// Strips notebooks for committing (architecture §3.2: "outputs are stripped before commit"):
 // outputs and execution counts removed; cell metadata kept only for `tags`; notebook
 // metadata kept only for the kernelspec and the language name (Jupyter rewrites the
 // rest on every save, which would only make diffs noisy; nbdev's clean does the same).

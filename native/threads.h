@@ -44,7 +44,7 @@ inline void parallelFor(int64_t n, int64_t minPerThread,
 }
 
 /// OpenBLAS threads for the duration of one kernel, restored after: faiss runs its own
-/// OpenMP threads and wants OpenBLAS single-threaded (ENVIRONMENT.md §1).
+/// OpenMP threads and wants OpenBLAS single-threaded (architecture §7.1).
 struct BlasThreads {
   int saved;
   BlasThreads() : saved(openblas_get_num_threads()) {

@@ -1,10 +1,10 @@
 /**
- * carp-kit public API (DESIGN.md §3.1). The only entry point: notebooks, the CLI and
- * users import from here (`import { … } from 'carp-kit'`). Names in DESIGN.md §3.1 are a
+ * carp-kit public API (architecture §3.1). The only entry point: notebooks, the CLI and
+ * users import from here (`import { … } from 'carp-kit'`). Names in architecture §3.1 are a
  * contract: keep them stable.
  */
 
-// --- TensorFlow.js and backends (DESIGN.md §4) ---
+// --- TensorFlow.js and backends (architecture §4) ---
 export { tf } from './backend/tf';
 export type {
   Tensor,
@@ -29,7 +29,7 @@ export type { WebgpuChoice, WebgpuAdapterSummary } from './backend/webgpu';
 export { createRng } from './random';
 export type { Rng, RngState } from './random';
 
-// --- configuration (spec §5.5; DESIGN.md §5) ---
+// --- configuration (§5.5; architecture §5) ---
 export type {
   CarpConfig,
   ModelConfig,
@@ -61,7 +61,7 @@ export {
   multiCropSettings,
 } from './config/derived';
 
-// --- the method (spec §2–§4) ---
+// --- the method (§2–§4) ---
 export { samplePartition, partitionProbabilities } from './carp/randomPartition';
 export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
 export type { CarpLossTerms } from './carp/carpLoss';
@@ -69,7 +69,7 @@ export { updateTeacher } from './carp/teacherEma';
 export { trainStep, CarpTrainState, isOptimizerStep } from './carp/trainStep';
 export type { StepHyperParameters, StepResult } from './carp/trainStep';
 
-// --- models (spec §2) ---
+// --- models (§2) ---
 export { resnetSpec, resnetFeatureDim, RESNET_ARCHS } from './models/resnet';
 export type { ResNetSpec, ResNetArch } from './models/resnet';
 export type { HeadSpec } from './models/carpHead';
@@ -84,12 +84,12 @@ export {
 export type { CarpNetworkSpec } from './models/multiCrop';
 export { ParamStore } from './models/params';
 
-// --- optimisation (spec §5) ---
+// --- optimisation (§5) ---
 export { LARS } from './optim/lars';
 export { cosineSchedule } from './optim/schedules';
 export { parameterGroups, isRegularised } from './optim/parameterGroups';
 
-// --- data (spec §6, §9.9) ---
+// --- data (§6, §9.9) ---
 export type { ImageDataset } from './data/dataset';
 export type { ImageSource } from './data/source';
 export { memorySource } from './data/source';
@@ -101,7 +101,7 @@ export { normalizeImages, denormalizeImages, IMAGENET_MEAN, IMAGENET_STD } from 
 export { writePrepared } from './data/prepared';
 export { readPrepared, openPrepared, verifyPrepared } from './data/preparedRead';
 
-// --- training (spec §7) ---
+// --- training (§7) ---
 export { pretrain, LATEST_CHECKPOINT } from './train/trainer';
 export type { PretrainOptions, PretrainResult } from './train/trainer';
 export type { StepMetrics } from './train/metricsLog';
@@ -179,7 +179,7 @@ export { subsetSource } from './data/source';
 // --- search (faiss) ---
 export { FlatIndex, kmeansFaiss, setFaissThreads } from './search/faiss';
 
-// --- PyTorch interop (spec §8) ---
+// --- PyTorch interop (§8) ---
 export * from './interop';
 export { torchAvailable, torchParityCheck, DEFAULT_TORCH_PYTHON } from './interop/parityCheck';
 export type {

@@ -1,5 +1,5 @@
 /**
- * Seeded random numbers (DESIGN.md §6.3): library code never calls Math.random.
+ * Seeded random numbers (architecture §6.3): library code never calls Math.random.
  *
  * Generator: xoshiro128** (Blackman & Vigna), 128-bit state held as four uint32 words,
  * seeded through splitmix32 so that nearby seeds give unrelated streams. The state can

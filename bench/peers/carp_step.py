@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch peer of src/bench/trainStepBench.ts and featureBench.ts: the same CARP step,
-written from the spec (shared/reference/carp-spec.md §2–§5, §7), timed on this machine.
+written from docs/method.md §2–§5, §7, timed on this machine.
 
 Run by the TypeScript bench as a long-lived child (Debian python3-torch 1.13 and
 python3-torchvision 0.14 under /usr/bin/python3). Protocol: one JSON object per line on
@@ -16,11 +16,11 @@ stdin, one JSON reply per line on stdout.
       → {"seconds": [k batch times]}
   {"cmd": "quit"}
 
-The step (spec §7), per micro-step of an optimiser step with A micro-steps:
+The step (§7), per micro-step of an optimiser step with A micro-steps:
   teacher forward on the 2 global views (train-mode BN, no grad) → student forward on all
   views → random partition (one per micro-step) → L = L_cons + L_reg, divided by A →
   on the last micro-step: EMA of the teacher with the current student (before backward),
-  backward, LARS step (spec §5.2), zero grad; otherwise backward only.
+  backward, LARS step (§5.2), zero grad; otherwise backward only.
 Network: torchvision resnet18 (zero-init-residual, fc Identity) with the CIFAR stem (conv1
 3×3 stride 1, maxpool Identity) or the ImageNet stem, as the config says — at widths other
 than 64 the same torchvision blocks at the narrower width — and the CARP head (Linear-BN-GELU ×2, Linear → bottleneck, weight-normed
@@ -42,7 +42,7 @@ EPS = torch.finfo(torch.float32).eps
 
 
 def resnet18(width: int, in_channels: int, cifar_stem: bool) -> nn.Module:
-    """torchvision resnet18 (zero-init-residual), fc = Identity (spec §2.1); the CIFAR stem is
+    """torchvision resnet18 (zero-init-residual), fc = Identity (§2.1); the CIFAR stem is
     conv1 3×3 stride 1 and maxpool Identity, the ImageNet stem torchvision's 7×7/2 + max-pool."""
     if width == 64:
         m = torchvision.models.resnet18(zero_init_residual=True)
@@ -80,7 +80,7 @@ def resnet18(width: int, in_channels: int, cifar_stem: bool) -> nn.Module:
 
 
 class CarpHead(nn.Module):
-    """Spec §2.2: Linear-BN-GELU ×2 + Linear → z (not normalised) → weight-normed prototypes."""
+    """§2.2: Linear-BN-GELU ×2 + Linear → z (not normalised) → weight-normed prototypes."""
 
     def __init__(self, in_dim: int, hidden: int, bottleneck: int, k: int) -> None:
         super().__init__()
@@ -106,7 +106,7 @@ class CarpHead(nn.Module):
 
 
 class MultiCropWrapper(nn.Module):
-    """Spec §2.3 (DINO's wrapper): backbone once per resolution group, head once on all rows."""
+    """§2.3 (DINO's wrapper): backbone once per resolution group, head once on all rows."""
 
     def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
         super().__init__()
@@ -124,13 +124,13 @@ class MultiCropWrapper(nn.Module):
 
 
 def partition_probs(logits: torch.Tensor, perm: torch.Tensor, p: int) -> torch.Tensor:
-    """Spec §3: [B, K] logits → [N_p, B, P], softmax within each block of the partition."""
+    """§3: [B, K] logits → [N_p, B, P], softmax within each block of the partition."""
     n_p = perm.numel() // p
     return logits[:, perm].view(logits.shape[0], n_p, p).softmax(-1).transpose(0, 1)
 
 
 def carp_loss(student: list, teacher: list, p: int) -> torch.Tensor:
-    """Spec §4: L_cons over pairs v != u + KL(batch-mean ‖ uniform) per block, averaged."""
+    """§4: L_cons over pairs v != u + KL(batch-mean ‖ uniform) per block, averaged."""
     cons, pairs = 0.0, 0
     for u, q in enumerate(teacher):
         for v, s in enumerate(student):
@@ -146,7 +146,7 @@ def carp_loss(student: list, teacher: list, p: int) -> torch.Tensor:
 
 
 class LARS(torch.optim.Optimizer):
-    """Spec §5.2: decay + trust ratio for >1-D parameters only; heavy-ball momentum."""
+    """§5.2: decay + trust ratio for >1-D parameters only; heavy-ball momentum."""
 
     def __init__(self, params, lr=0.0, weight_decay=0.0, momentum=0.9, eta=0.001) -> None:
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay, momentum=momentum, eta=eta))
@@ -181,13 +181,13 @@ class Peer:
         torch.manual_seed(int(c["seed"]))
         self.c = c
         self.student = self.network()
-        # An exact copy, parameters and buffers (spec §2.4); weight_norm defeats deepcopy.
+        # An exact copy, parameters and buffers (§2.4); weight_norm defeats deepcopy.
         self.teacher = self.network()
         self.teacher.load_state_dict(self.student.state_dict())
         for p in self.teacher.parameters():
             p.requires_grad = False
         self.student.train()
-        self.teacher.train()  # never eval mode during pre-training (spec §2.4)
+        self.teacher.train()  # never eval mode during pre-training (§2.4)
         params = [p for p in self.student.parameters() if p.requires_grad]
         regularised = [p for n, p in self.student.named_parameters() if p.requires_grad and not n.endswith(".bias") and p.ndim > 1]
         unregularised = [p for n, p in self.student.named_parameters() if p.requires_grad and (n.endswith(".bias") or p.ndim == 1)]
@@ -224,11 +224,11 @@ class Peer:
         s_probs = [partition_probs(x, perm, p_size) for x in s_logits.chunk(len(self.views))]
         t_probs = [partition_probs(x, perm, p_size) for x in t_logits.chunk(2)]
         loss = carp_loss(s_probs, t_probs, p_size) / a
-        if not math.isfinite(loss.item()):  # abort (spec §5.4)
+        if not math.isfinite(loss.item()):  # abort (§5.4)
             raise RuntimeError("non-finite loss")
         self.last_loss = loss.item() * a
         t3 = time.perf_counter()
-        if last:  # EMA with the student before backward and step (spec §7.6)
+        if last:  # EMA with the student before backward and step (§7.6)
             m = float(c["teacherMomentum"])
             with torch.no_grad():
                 for ps, pt in zip(self.student.parameters(), self.teacher.parameters()):

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Peer timings for the augmentation rows of src/bench/main.ts: the multi-crop pipeline of
-spec §6 with torchvision transforms on PIL images (DINO's DataAugmentationDINO layout),
+§6 with torchvision transforms on PIL images (DINO's DataAugmentationDINO layout),
 one process, one thread — what a torchvision Dataset's __getitem__ runs per image.
 
 Usage: /usr/bin/python3 multicrop_aug.py '<json spec>'
@@ -24,7 +24,7 @@ from PIL import Image, ImageFilter
 
 
 class Blur:
-    """PIL Gaussian blur with radius σ ~ U(lo, hi), applied with probability p (spec §6)."""
+    """PIL Gaussian blur with radius σ ~ U(lo, hi), applied with probability p (§6)."""
 
     def __init__(self, p: float, sigma) -> None:
         self.p, self.lo, self.hi = p, sigma[0], sigma[1]

@@ -8,7 +8,7 @@
  *   downloads/<archive>                 verified archives (resumable `.part` while fetching)
  *   raw/<dataset>/…                     extracted originals
  * Variable-size images are stored "centre-256": shorter side resized to 256, centre crop
- * 256×256, with the protocol's filter. T-eval (spec §9.0) of such an image is exactly its
+ * 256×256, with the protocol's filter. T-eval (§9.0) of such an image is exactly its
  * centre 224 crop (the resize to 256 is then the identity and round((L−224)/2) =
  * round((L−256)/2) + 16 under Python's rounding), so consumers apply `tevalBatch` to every
  * prepared split alike, and pre-training can crop from the same folders.
@@ -194,7 +194,7 @@ export async function prepareList(
 }
 
 /**
- * The evaluation images of one dataset (spec §9.2): `prepare(split, list)` writes `list`
+ * The evaluation images of one dataset (§9.2): `prepare(split, list)` writes `list`
  * resized to the centre-`size` crop (default 256) with the protocol's filter, into
  * `<dataset>/<split>`; with
  * `--filter`, into `<dataset>-<filter>/<split>`. `variant` adds a further folder suffix

@@ -1,6 +1,6 @@
 // Builds faiss-node 0.5.1 against Debian's libfaiss (1.7.3) without network access.
 //
-// Why (ENVIRONMENT.md §1): faiss-node's own install script downloads a prebuilt from
+// Why (architecture §7.1): faiss-node's own install script downloads a prebuilt from
 // GitHub and then clones faiss; it is disabled through package.json's allowScripts and
 // this step, called from environment/postinstall.mjs, compiles the binding instead.
 //

@@ -1,5 +1,5 @@
 /**
- * Backend selection (DESIGN.md §4): tfjs-node-gpu → webgpu (a real GPU adapter) →
+ * Backend selection (architecture §4.1): tfjs-node-gpu → webgpu (a real GPU adapter) →
  * tfjs-node → wasm → cpu.
  *
  * `@tensorflow/tfjs-node(-gpu)` are optional dependencies: they only install where

@@ -1,5 +1,5 @@
 /**
- * The one place the kit gets TensorFlow.js from (DESIGN.md §4): every module imports
+ * The one place the kit gets TensorFlow.js from (architecture §4.1): every module imports
  * `tf` from here so that all share one engine, whichever backend package is loaded.
  * Backends register themselves with this engine in `selectBackend()`.
  *

@@ -1,5 +1,5 @@
 /**
- * Our kernels for the wasm backend (ENVIRONMENT.md §4, DESIGN.md §4): the wasm backend
+ * Our kernels for the wasm backend (architecture §7.4, §4.2): the wasm backend
  * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong, two
  * that are very slow and one that copies where it could share. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
  *

@@ -1,6 +1,6 @@
 /**
  * The WebGPU backend through Dawn (npm `webgpu`) and `@tensorflow/tfjs-backend-webgpu`:
- * a GPU path that needs no CUDA/cuDNN build of libtensorflow (DESIGN.md §4, where
+ * a GPU path that needs no CUDA/cuDNN build of libtensorflow (architecture §4.4, where
  * `@tensorflow/tfjs-node-gpu` cannot be installed).
  *
  * Chain position (decided in selectBackend): after tfjs-node-gpu, before tfjs-node. In

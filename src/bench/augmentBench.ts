@@ -1,5 +1,5 @@
 /**
- * Throughput of the multi-crop augmentation (spec §6) on the active backend, in source
+ * Throughput of the multi-crop augmentation (§6) on the active backend, in source
  * images per second (each yields 2 + numLocal views). No peer is measured here
  * (`peer: null`): torchvision's per-image PIL pipeline runs in DataLoader worker processes,
  * which is not comparable on this machine's two shared cores.

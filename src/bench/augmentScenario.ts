@@ -1,5 +1,5 @@
 /**
- * The `augment` scenario (issue: benchmarks): our multi-crop augmentation (`augmentBench`)
+ * The `augment` scenario: our multi-crop augmentation (`augmentBench`)
  * for the cifar10-r18 and fmnist-small crop settings vs the torchvision/PIL pipeline of
  * bench/peers/multicrop_aug.py, alternating batch by batch; the best of each side is kept.
  */

@@ -1,14 +1,14 @@
 /**
- * faiss benchmarks (issue: faiss; not tests): our typed binding vs Debian's Python faiss
+ * faiss benchmarks (not tests): our typed binding vs Debian's Python faiss
  * (the same libfaiss 1.7.3 and OpenBLAS) on the same data, thread settings and machine.
  *
  *   - k-NN: IndexFlatIP, add N×dim (default 50 000×512) + search nq (10 000) queries, k 20
- *     (spec §9.2's search); the peer's labels are compared with ours.
+ *     (§9.2's search); the peer's labels are compared with ours.
  *   - k-means: N×dim (50 000×256) into k = 100 clusters, 20 iterations, spherical, seed
- *     1234, faiss defaults otherwise (so both subsample to 256·k points; spec §9.3).
+ *     1234, faiss defaults otherwise (so both subsample to 256·k points; §9.3).
  * Data are generated here from a seed and handed to the peer as raw float32 files.
  * Threads: OPENBLAS_NUM_THREADS as this process loaded OpenBLAS with (1 unless the user
- * set it, ENVIRONMENT.md §1) and the same OpenMP count on both sides. The peer runs after
+ * set it, architecture §7.1) and the same OpenMP count on both sides. The peer runs after
  * ours in the same call; on a shared machine compare the ratio, not absolute times.
  * Run directly: `npx tsx src/bench/faissBench.ts` (prints the rows as JSON).
  */

@@ -1,7 +1,7 @@
 /**
- * Feature-extraction throughput (issue: benchmarks; not tests): the teacher backbone in
+ * Feature-extraction throughput (not tests): the teacher backbone in
  * evaluation mode (running BN statistics, no tape) — what every evaluation protocol runs
- * (spec §9.0) — on the active tfjs backend vs PyTorch (`torch.no_grad()`, `eval()`,
+ * (§9.0) — on the active tfjs backend vs PyTorch (`torch.no_grad()`, `eval()`,
  * bench/peers/carp_step.py) on the same network and input size, alternating batches.
  * One row per thread count, both sides with that many threads (ours through the native
  * kernels, ourThreads.ts; pure wasm is one thread in every row).

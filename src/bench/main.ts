@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `carp bench` (issue: benchmarks): a fixed set of scenarios, each
+ * `npm run bench` / `carp bench`: a fixed set of scenarios, each
  * measured against its peer in the same run (alternating, so the ratio survives a noisy
  * shared machine), written to `bench/results.json` and printed as a table.
  *

@@ -1,5 +1,5 @@
 /**
- * Memory flatness over training (issue: benchmarks; not a test): `steps` full CARP
+ * Memory flatness over training (not a test): `steps` full CARP
  * micro-steps of the `fmnist-tiny` network (fresh random batch → multi-crop augmentation →
  * `trainStep`, with the preset's accumulation), comparing live tfjs tensors/bytes and the
  * process RSS (after a full GC) at step `early` and at the end. A leak of one tensor per

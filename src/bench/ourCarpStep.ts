@@ -1,5 +1,5 @@
 /**
- * Our side of a train-step scenario (issue: benchmarks): a `CarpTrainState` for a preset
+ * Our side of a train-step scenario: a `CarpTrainState` for a preset
  * with views made once by `multiCropViews` before timing, and a timed optimiser step of A
  * accumulated `trainStep` micro-steps. Shared by the train-step, feature and memory scenarios.
  */

@@ -1,5 +1,5 @@
 /**
- * The bench report (issue: benchmarks): its JSON shape (`bench/results.json`), the machine
+ * The bench report: its JSON shape (`bench/results.json`), the machine
  * and commit it was measured on, the printed table, and the results file writer.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * The bench scenarios (issue: benchmarks): their ids and descriptions, the train-step cases
+ * The bench scenarios: their ids and descriptions, the train-step cases
  * they measure, and `runScenario`, which runs one of them in this process and returns its
  * rows (and, for the CIFAR train step, the stage profile).
  */

@@ -1,6 +1,6 @@
 /**
- * FLOP counts for the GFLOP/s notes of the train-step rows (issue: benchmarks): convolutions
- * of the backbone (spec §7 network) and the projection head, per image and per micro-step.
+ * FLOP counts for the GFLOP/s notes of the train-step rows: convolutions
+ * of the backbone (§7 network) and the projection head, per image and per micro-step.
  */
 import type { CarpConfig } from '../config/schema';
 import type { CarpNetworkSpec } from '../models/multiCrop';

@@ -1,6 +1,6 @@
 /**
- * Stage profile of one CARP training micro-step (issue: benchmarks; the stage shares of
- * docs/performance.md): `trainStep`'s stages (spec §2–§5, §7) re-run one by one with a
+ * Stage profile of one CARP training micro-step (the stage shares of
+ * docs/performance.md): `trainStep`'s stages (§2–§5, §7) re-run one by one with a
  * timer around each, on the state of an `OurCarpStep`.
  */
 import { tf } from '../backend/tf';

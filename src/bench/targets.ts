@@ -1,5 +1,5 @@
 /**
- * The target checks of the bench report (issue: benchmarks §3): one verdict per row that
+ * The target checks of the bench report: one verdict per row that
  * has a target (train step at 2 threads, k-NN and k-means vs faiss, memory flatness).
  */
 import { num } from './report';
@@ -14,7 +14,7 @@ export interface TargetCheck {
 }
 
 /**
- * This wave's targets (issue: benchmarks §3): step ≥ 0.4× PyTorch at 2 threads, faiss ≤ 1.5×
+ * The targets: step ≥ 0.4× PyTorch at 2 threads, faiss ≤ 1.5×
  * its time, memory flat. A 2-thread peer figure below the same peer's 1-thread figure means
  * the cores were busy (OpenMP threads waiting on each other): that check is reported as
  * not decidable instead of flattering us.

@@ -1,6 +1,6 @@
 /**
- * The long-lived PyTorch peer of the train-step and feature scenarios (issue: benchmarks):
- * bench/peers/carp_step.py, written from spec §2–§5, §7, driven over stdin/stdout with one
+ * The long-lived PyTorch peer of the train-step and feature scenarios:
+ * bench/peers/carp_step.py, written from §2–§5, §7, driven over stdin/stdout with one
  * JSON command per line and one JSON reply per line.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';

@@ -1,7 +1,7 @@
 /**
- * CARP training-step throughput (issue: benchmarks; not tests): our `trainStep` on the
+ * CARP training-step throughput (not tests): our `trainStep` on the
  * active tfjs backend vs the same step in PyTorch (bench/peers/carp_step.py, written from
- * spec §2–§5, §7: same network, crops, batch, loss, LARS, EMA), in one run, alternating.
+ * §2–§5, §7: same network, crops, batch, loss, LARS, EMA), in one run, alternating.
  *
  * Both sides time the step on views made once before timing (the peer's are random tensors
  * of the crop sizes; ours come from one `multiCropViews` call): augmentation is measured

@@ -1,5 +1,5 @@
 /**
- * Benchmark result rows (issue: benchmarks). Each scenario measures our figure and, in
+ * Benchmark result rows. Each scenario measures our figure and, in
  * the same process/session, the peer's figure, so the ratio is meaningful on a noisy
  * shared machine; absolute times are not compared across runs.
  */

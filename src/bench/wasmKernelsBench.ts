@@ -1,12 +1,12 @@
 /**
- * wasm kernel benchmarks (issue: wasm kernels; not tests): our gradient kernels
+ * wasm kernel benchmarks (not tests): our gradient kernels
  * (src/backend/wasmKernels.ts) against wasm's built-ins where both exist, in one process,
  * so the ratio is meaningful on a noisy shared machine (the built-in is the "peer").
  *
  *   - a CIFAR ResNet-18 conv stack (3×3 stem, 4 stages × 2 basic blocks, widths w…8w,
  *     batch norm from batch moments, ReLU, global mean, dense), forward + backward of all
  *     weights, batch 32, 32×32, w = 64: ours vs the built-in `Conv2DBackpropInput`;
- *   - the same step without batch norm, to show its share (ENVIRONMENT.md §4 suspects
+ *   - the same step without batch norm, to show its share (architecture §7.4 suspects
  *     batch-norm broadcasting of being a large cost);
  *   - single kernels at the ResNet's most common shape (3×3, w→w, 32×32, batch 32):
  *     the forward conv for scale, `Conv2DBackpropInput` (stride 1 and 2) ours vs

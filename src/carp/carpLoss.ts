@@ -1,33 +1,33 @@
 /**
- * The CARP loss (spec §4): consistency of student and teacher block assignments plus a
+ * The CARP loss (§4): consistency of student and teacher block assignments plus a
  * KL-to-uniform regulariser on the per-block batch marginal. Weights 1 and 1, no
- * temperature (spec §4.3, §11.6).
+ * temperature (§4.3, §11.6).
  *
- * Source: sthalles/carp `modules/carp_loss.py`, restated in spec §4; the pairing loop is
+ * Source: sthalles/carp `modules/carp_loss.py`, restated in §4; the pairing loop is
  * DINO's (`DINOLoss.forward`: every student view against every teacher view, v ≠ u).
  */
 import { tf } from '../backend/tf';
 import type { Scalar, Tensor, Tensor3D } from '../backend/tf';
 
-/** float32 machine epsilon 2^-23: the clamp bound of spec §4.1/§4.2. */
+/** float32 machine epsilon 2^-23: the clamp bound of §4.1/§4.2. */
 export const CARP_EPSILON = 2 ** -23;
 
 export interface CarpLossTerms {
-  /** L_cons (spec §4.1). */
+  /** L_cons (§4.1). */
   consistency: Scalar;
-  /** L_reg, the KL-to-uniform of the block marginals (spec §4.2); "entropy" in the reference logs. */
+  /** L_reg, the KL-to-uniform of the block marginals (§4.2); "entropy" in the reference logs. */
   entropy: Scalar;
-  /** L = L_cons + L_reg (spec §4.3). */
+  /** L = L_cons + L_reg (§4.3). */
   total: Scalar;
 }
 
 /**
  * Identity whose gradient is zero: tfjs has no `stopGradient`, so the teacher's
  * probabilities pass through this to be constants for `tf.grad`/`variableGrads`, even
- * when a caller differentiates w.r.t. them (spec §3 step 3: teacher logits are detached).
+ * when a caller differentiates w.r.t. them (§3 step 3: teacher logits are detached).
  */
 function stopGradient(x: Tensor): Tensor {
-  // Built per call: nothing engine-bound at module scope (DESIGN.md §6.7).
+  // Built per call: nothing engine-bound at module scope (architecture §6.7).
   const identity = tf.customGrad((...inputs) => ({
     value: tf.clone(inputs[0] as Tensor),
     gradFunc: (dy: Tensor) => tf.zerosLike(dy),
@@ -67,7 +67,7 @@ function checkShapes(student: Tensor3D[], teacher: Tensor3D[]): [number, number,
 }
 
 /**
- * L_cons, L_reg and their sum (spec §4.1–§4.3).
+ * L_cons, L_reg and their sum (§4.1–§4.3).
  *
  * Consistency: for every pair (v, u), v ∈ 0..V−1, u ∈ {0, 1}, v ≠ u (|Π| = 2(V−1)),
  * s[b, n] = ⟨p_v[b, n], q_u[b, n]⟩ clamped into [ε, 1−ε] (no gradient outside, like
@@ -75,8 +75,8 @@ function checkShapes(student: Tensor3D[], teacher: Tensor3D[]): [number, number,
  *
  * Regulariser: m_b = mean of the (V+2)·B rows of all student and both teacher views in
  * block b; L_reg = mean_b [ ln P + Σ_c m_bc ln clamp(m_bc, ε, 1−ε) ]. Teacher rows enter
- * m_b but carry no gradient (spec §4.2). The marginal is over this micro-batch only
- * (spec §4.4).
+ * m_b but carry no gradient (§4.2). The marginal is over this micro-batch only
+ * (§4.4).
  *
  * @param student V tensors [N_blocks, B, P] (views in order A, B, locals…), from
  *   `partitionProbabilities`.
@@ -123,9 +123,9 @@ export interface PseudoLabelAccuracy {
 }
 
 /**
- * Pseudo-label accuracy logged by the reference (spec §7): student view 0 vs the arg-max
+ * Pseudo-label accuracy logged by the reference (§7): student view 0 vs the arg-max
  * of teacher view 1, both in block 0, indices = positions inside the block. Returned as
- * fractions (the reference logs %; our metrics are fractions, DESIGN.md §3.1).
+ * fractions (the reference logs %; our metrics are fractions, architecture §3.1).
  *
  * @param student V tensors [N_blocks, B, P]; only view 0 is read.
  * @param teacher 2 tensors [N_blocks, B, P]; only view 1 is read.
@@ -136,7 +136,7 @@ export async function pseudoLabelAccuracy(
 ): Promise<PseudoLabelAccuracy> {
   const [, batch, partitionSize] = checkShapes(student, teacher);
   const k = Math.min(5, partitionSize);
-  // Tensors out of tidy, TypedArrays read afterwards (DESIGN.md §6.7).
+  // Tensors out of tidy, TypedArrays read afterwards (architecture §6.7).
   const [top, target] = tf.tidy(() => {
     const s = tf.squeeze(tf.slice(student[0], [0, 0, 0], [1, batch, partitionSize]), [0]);
     const t = tf.squeeze(tf.slice(teacher[1], [0, 0, 0], [1, batch, partitionSize]), [0]);

@@ -1,10 +1,10 @@
 /**
- * The random-partition pretext task (spec §3): every micro-step draws a fresh partition
+ * The random-partition pretext task (§3): every micro-step draws a fresh partition
  * of the K prototypes into N_p = floor(K / P) blocks of P, shared by all views and all
  * images; each view's logits become one P-way softmax per block.
  *
  * Source: sthalles/carp `modules/random_partition.py` (multinomial draw without
- * replacement + gather + per-block softmax); we draw with Fisher–Yates (spec §11.7).
+ * replacement + gather + per-block softmax); we draw with Fisher–Yates (§11.7).
  */
 import { tf } from '../backend/tf';
 import type { Tensor2D, Tensor3D } from '../backend/tf';
@@ -17,7 +17,7 @@ function assertPositiveInteger(value: number, name: string): void {
 }
 
 /**
- * Draws one partition (spec §3 steps 1–2).
+ * Draws one partition (§3 steps 1–2).
  *
  * Returns the first N_p·P entries of a uniformly random permutation of 0..K−1, with
  * N_p = floor(K / P); block b is entries bP … bP+P−1. When P does not divide K the
@@ -214,11 +214,11 @@ function permuteBlocks(
 }
 
 /**
- * Per-block probabilities of one view (spec §3 step 3–4).
+ * Per-block probabilities of one view (§3 step 3–4).
  *
  * p[b, n, c] = softmax_c( logits[n, partition[bP + c]] ), c = 0..P−1.
  *
- * @param logits [B, K] prototype logits of one view (cast to float32 first, as the spec says).
+ * @param logits [B, K] prototype logits of one view (cast to float32 first, as §3 says).
  * @param partition distinct prototype indices, length N_p·P (from `samplePartition`).
  * @param partitionSize P.
  * @returns [N_blocks, B, P] float32, each row summing to 1. Differentiable w.r.t. `logits`

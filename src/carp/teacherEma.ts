@@ -1,12 +1,12 @@
 /**
- * Teacher update by exponential moving average (spec §2.4):
+ * Teacher update by exponential moving average (§2.4):
  *
  *   θ_T ← m·θ_T + (1 − m)·θ_S
  *
  * for every *parameter* pair in matching order — BN affine parameters and the frozen
  * prototype gains included (the gains stay 1) — but NOT the buffers: the teacher's BN
- * running statistics come only from its own training-mode forwards (spec §2.4, §11.4).
- * Called only on optimiser micro-steps, before the optimiser step (spec §7.6, §11.3).
+ * running statistics come only from its own training-mode forwards (§2.4, §11.4).
+ * Called only on optimiser micro-steps, before the optimiser step (§7.6, §11.3).
  */
 import { tf } from '../backend/tf';
 import type { ParamStore } from '../models/params';

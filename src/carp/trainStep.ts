@@ -1,5 +1,5 @@
 /**
- * One CARP micro-step, in the reference's order (spec §7; DESIGN.md §6.6):
+ * One CARP micro-step, in the reference's order (§7; architecture §6.6):
  *
  *   forward (teacher on the 2 global views, student on all V) → random partition →
  *   loss (L_cons + L_reg)/A → [optimiser steps: teacher EMA] → backward → LARS step →
@@ -10,15 +10,15 @@
  *
  * Semantics kept from the reference:
  * - the teacher is never in eval mode: its BN uses batch statistics and updates its own
- *   running statistics (spec §2.4, §11.4);
- * - gradient accumulation (spec §5.4): the back-propagated loss is L/A, gradients are
+ *   running statistics (§2.4, §11.4);
+ * - gradient accumulation (§5.4): the back-propagated loss is L/A, gradients are
  *   summed over micro-steps, the optimiser steps on micro-step i iff (i+1) mod A = 0 or i
  *   is the last of the epoch (`isOptimizerStep`), lr/wd are written only then;
  * - the EMA uses the student parameters that produced this forward, before the LARS step
- *   (spec §11.3). tfjs fuses forward and backward in `variableGrads`; backward leaves the
+ *   (§11.3). tfjs fuses forward and backward in `variableGrads`; backward leaves the
  *   parameters untouched, so "EMA → backward → step" and "backward → EMA → step" are the
  *   same computation — we run the EMA right before the step;
- * - a non-finite loss aborts (spec §5.4) — here before anything is modified, with an error
+ * - a non-finite loss aborts (§5.4) — here before anything is modified, with an error
  *   naming the micro-step.
  */
 import { tf } from '../backend/tf';
@@ -37,7 +37,7 @@ import { carpLoss, pseudoLabelAccuracy } from './carpLoss';
 import { partitionProbabilities, samplePartition } from './randomPartition';
 import { updateTeacher } from './teacherEma';
 
-/** Spec §5.4: micro-step i (0-based within the epoch) ends an accumulation group. */
+/** §5.4: micro-step i (0-based within the epoch) ends an accumulation group. */
 export function isOptimizerStep(i: number, accumulation: number, itersPerEpoch: number): boolean {
   return (i + 1) % accumulation === 0 || i === itersPerEpoch - 1;
 }
@@ -108,7 +108,7 @@ export class CarpTrainState {
     readonly student: ParamStore,
     readonly teacher: ParamStore,
     readonly optimizer: LARS,
-    /** P, prototypes per random block (spec §3). */
+    /** P, prototypes per random block (§3). */
     readonly partitionSize: number,
     /** Draws the partition of every micro-step (save/restore its state for resume). */
     readonly partitionRng: Rng,
@@ -118,7 +118,7 @@ export class CarpTrainState {
 
   /**
    * A fresh state: student initialised from `rng`, teacher an exact copy (parameters and
-   * buffers, spec §2.4), LARS with μ/η (lr and wd are written at each optimiser step).
+   * buffers, §2.4), LARS with μ/η (lr and wd are written at each optimiser step).
    */
   static create(o: {
     spec: CarpNetworkSpec;
@@ -149,7 +149,7 @@ export class CarpTrainState {
   }
 }
 
-/** Per-micro-step numbers, read from the schedules by the caller (spec §5.3, §5.4). */
+/** Per-micro-step numbers, read from the schedules by the caller (§5.3, §5.4). */
 export interface StepHyperParameters {
   /** Global micro-step t (reported in errors and results). */
   step: number;
@@ -173,7 +173,7 @@ export interface StepResult {
   loss: number;
   consistency: number;
   entropy: number;
-  /** Pseudo-label accuracy (fractions, spec §7): student view 0 vs teacher view 1, block 0. */
+  /** Pseudo-label accuracy (fractions, §7): student view 0 vs teacher view 1, block 0. */
   top1: number;
   top5: number;
   studentArgmax: Int32Array;
@@ -204,20 +204,20 @@ export async function trainStep(
   let terms: Scalar[] = [];
   let grads: tf.NamedTensorMap = {};
   try {
-    // 1. Forward, teacher: the two global views, BN in training mode, no tape (spec §2.4).
+    // 1. Forward, teacher: the two global views, BN in training mode, no tape (§2.4).
     const teacherLogits = multiCropForward(teacher, spec, views.slice(0, 2), {
       training: true,
       bnUpdates: teacherBn,
     });
 
-    // 2. Random partition, shared by all views and images (spec §3).
+    // 2. Random partition, shared by all views and images (§3).
     const pi = partition ?? samplePartition(spec.head.numPrototypes, P, state.partitionRng);
     teacherProbs = tf.tidy(() =>
       splitViews(teacherLogits, 2).map((l) => partitionProbabilities(l, pi, P)),
     );
     teacherLogits.dispose();
 
-    // 3. Forward, student on all views; loss (L_cons + L_reg)/A; backward (spec §4, §5.4).
+    // 3. Forward, student on all views; loss (L_cons + L_reg)/A; backward (§4, §5.4).
     const result = tf.variableGrads(() => {
       const logits = multiCropForward(student, spec, views, {
         training: true,
@@ -244,7 +244,7 @@ export async function trainStep(
   const acc = await pseudoLabelAccuracy(studentProbs, teacherProbs);
   tf.dispose([...terms, ...studentProbs, ...teacherProbs]);
 
-  // 4. Abort on a non-finite loss, before any state changes (spec §5.4).
+  // 4. Abort on a non-finite loss, before any state changes (§5.4).
   if (!Number.isFinite(loss)) {
     tf.dispose(Object.values(grads));
     teacherBn.dispose();

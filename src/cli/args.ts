@@ -1,5 +1,5 @@
 /**
- * Minimal, strict argument parsing for the `carp` CLI (DESIGN.md §3.3): unknown
+ * Minimal, strict argument parsing for the `carp` CLI (architecture §3.3): unknown
  * options are errors (the reference silently ignored some flags), repeated `--set`
  * accumulates, and every error is one line naming the option.
  */

@@ -62,7 +62,7 @@ const SPEC: Record<string, OptionSpec> = {
   k: { type: 'string', help: 'knn: comma-separated k values (default 10,20,100,200)' },
   augment: {
     type: 'boolean',
-    help: 'linear: train on random resized crops + flips through the backbone (spec §9.1)',
+    help: 'linear: train on random resized crops + flips through the backbone (docs/method.md §9.1)',
   },
   shots: {
     type: 'string',

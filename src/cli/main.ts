@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `carp` — the command-line entry for long runs (DESIGN.md §3.3):
+ * `carp` — the command-line entry for long runs (architecture §3.3):
  *   carp pretrain --preset NAME | --config FILE [--set key=value …] --out DIR [--resume]
  *   carp eval PROTOCOL --checkpoint DIR|FILE [--dataset NAME] [--json]
  *   carp bench

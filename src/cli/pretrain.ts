@@ -1,6 +1,6 @@
 /**
  * `carp pretrain --preset NAME | --config FILE [--set key=value …] --out DIR [--resume]`
- * (DESIGN.md §3.3): resolves the config (preset or JSON file, then overrides), selects
+ * (architecture §3.3): resolves the config (preset or JSON file, then overrides), selects
  * the backend and runs the trainer; prints where the run directory is.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,17 +1,17 @@
 /**
- * Values computed from a config — never written back into it (DESIGN.md §5).
+ * Values computed from a config — never written back into it (architecture §5).
  * Each takes the narrowest piece of the config it needs.
  */
 import { carpNetworkSpec, type CarpNetworkSpec } from '../models/multiCrop';
 import { resnetSpec } from '../models/resnet';
 import type { CropConfig, ModelConfig, OptimConfig, TrainConfig } from './schema';
 
-/** V = global + local views per image (spec §1). */
+/** V = global + local views per image (§1). */
 export function numCrops(crops: Pick<CropConfig, 'globalCount' | 'numLocal'>): number {
   return crops.globalCount + crops.numLocal;
 }
 
-/** N_p = floor(K / P) blocks per partition (spec §3). */
+/** N_p = floor(K / P) blocks per partition (§3). */
 export function numBlocks(model: Pick<ModelConfig, 'numPrototypes' | 'partitionSize'>): number {
   return Math.floor(model.numPrototypes / model.partitionSize);
 }
@@ -27,7 +27,7 @@ export function effectiveBatch(train: Pick<TrainConfig, 'batchSize' | 'accumulat
   return train.batchSize * train.accumulation;
 }
 
-/** Peak learning rate by the linear scaling rule: lrRef·A·B/256 (spec §5.3). */
+/** Peak learning rate by the linear scaling rule: lrRef·A·B/256 (§5.3). */
 export function scaledLr(
   optim: Pick<OptimConfig, 'lrRef'>,
   train: Pick<TrainConfig, 'batchSize' | 'accumulation'>,
@@ -35,12 +35,12 @@ export function scaledLr(
   return (optim.lrRef * effectiveBatch(train)) / 256;
 }
 
-/** Micro-steps per epoch I: full micro-batches only (the loader drops the last partial one, spec §6). */
+/** Micro-steps per epoch I: full micro-batches only (the loader drops the last partial one, §6). */
 export function itersPerEpoch(numImages: number, train: Pick<TrainConfig, 'batchSize'>): number {
   return Math.floor(numImages / train.batchSize);
 }
 
-/** Optimiser steps per epoch: ceil(I / A) — a trailing partial group still steps (spec §5.4). */
+/** Optimiser steps per epoch: ceil(I / A) — a trailing partial group still steps (§5.4). */
 export function optimizerStepsPerEpoch(
   numImages: number,
   train: Pick<TrainConfig, 'batchSize' | 'accumulation'>,
@@ -48,7 +48,7 @@ export function optimizerStepsPerEpoch(
   return Math.ceil(itersPerEpoch(numImages, train) / train.accumulation);
 }
 
-/** The network a model config describes (backbone + head, spec §2). */
+/** The network a model config describes (backbone + head, §2). */
 export function networkSpec(model: ModelConfig): CarpNetworkSpec {
   return carpNetworkSpec(
     resnetSpec(model.arch, {

@@ -1,8 +1,8 @@
 /**
- * What the CARP authors reported and released (spec §8, §10.1), as typed data for
+ * What the CARP authors reported and released (§8, §10.1), as typed data for
  * comparisons (notebook 09, reports). Only numbers that could be found are here: the
  * paper's own tables (clustering, transfer k-NN, few-shot, retrieval, copy detection)
- * were not retrievable (spec §10.1–10.2) and must be regenerated from the official
+ * were not retrievable (§10.1–10.2) and must be regenerated from the official
  * checkpoints, never invented. Accuracies are percentages, as published.
  */
 
@@ -11,15 +11,15 @@ export interface PaperImageNetResult {
   epochs: number;
   /** Crops per image during pretraining, as the readme writes them. */
   multiCrop: '2x224' | '2x224 + 6x96';
-  /** Linear evaluation top-1 on ImageNet val (spec §9.1). */
+  /** Linear evaluation top-1 on ImageNet val (§9.1). */
   linearTop1: number;
-  /** Weighted k-NN top-1 on ImageNet val (spec §9.2; the k is not stated, 20 assumed). */
+  /** Weighted k-NN top-1 on ImageNet val (§9.2; the k is not stated, 20 assumed). */
   knnTop1: number;
-  /** Where the numbers come from (spec §0 tags). */
+  /** Where the numbers come from (§0 tags). */
   source: string;
 }
 
-/** Repository readme / project page, current version [README] (spec §10.1). */
+/** Repository readme / project page, current version [README] (§10.1). */
 export const PAPER_IMAGENET_RESULTS: readonly PaperImageNetResult[] = [
   { epochs: 100, multiCrop: '2x224 + 6x96', linearTop1: 72.5, knnTop1: 63.5, source: 'README' },
   { epochs: 200, multiCrop: '2x224 + 6x96', linearTop1: 74.2, knnTop1: 66.5, source: 'README' },
@@ -27,7 +27,7 @@ export const PAPER_IMAGENET_RESULTS: readonly PaperImageNetResult[] = [
   { epochs: 400, multiCrop: '2x224 + 6x96', linearTop1: 75.3, knnTop1: 67.7, source: 'README' },
 ];
 
-/** An earlier version of the project page (same repository history), spec §10.1. */
+/** An earlier version of the project page (same repository history), §10.1. */
 export const PAPER_IMAGENET_RESULTS_EARLIER: readonly PaperImageNetResult[] = [
   {
     epochs: 200,
@@ -47,7 +47,7 @@ export const PAPER_IMAGENET_RESULTS_EARLIER: readonly PaperImageNetResult[] = [
 ];
 
 /**
- * The committed linear-evaluation log of the 400-epoch multi-crop checkpoint (spec §10.1):
+ * The committed linear-evaluation log of the 400-epoch multi-crop checkpoint (§10.1):
  * best top-1 per linear epoch where it improved; final best 75.006 / top-5 92.062 at
  * epoch 94.
  */
@@ -72,7 +72,7 @@ export const PAPER_LINEAR_LOG: {
   best: { epoch: 94, top1: 75.006, top5: 92.062 },
 };
 
-/** A released checkpoint (Google Drive, not mirrored here; spec §8). */
+/** A released checkpoint (Google Drive, not mirrored here; §8). */
 export interface OfficialCheckpoint {
   /** Path as the evaluation scripts name it: `<folder>/checkpoint<epoch-1>.pth`. */
   file: string;
@@ -84,7 +84,7 @@ export interface OfficialCheckpoint {
 }
 
 /**
- * The checkpoints the evaluation scripts refer to (spec §8). Each is a full training
+ * The checkpoints the evaluation scripts refer to (§8). Each is a full training
  * dictionary; `loadTeacher(file)` takes its `teacher` entry. The 100-epoch multi-crop
  * model is listed in the readme but its file name is not known.
  */
@@ -101,6 +101,6 @@ export const OFFICIAL_CHECKPOINTS: readonly OfficialCheckpoint[] = [
   },
 ];
 
-/** Where the official checkpoints come from (spec §8). */
+/** Where the official checkpoints come from (§8). */
 export const OFFICIAL_CHECKPOINT_SOURCE =
   'Google Drive links in the readme of github.com/sthalles/carp (not mirrored by carp-kit: download them yourself)';

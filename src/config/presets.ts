@@ -1,8 +1,8 @@
 /**
- * Named presets (DESIGN.md §5): data, each a partial override of `PAPER_DEFAULTS`,
+ * Named presets (architecture §5): data, each a partial override of `PAPER_DEFAULTS`,
  * validated by the same schema as any user config (`resolveConfig`).
  *
- * - `paper-imagenet-r50`: the spec's §5.5 values, unchanged.
+ * - `paper-imagenet-r50`: the §5.5 values, unchanged.
  * - `cifar10-r18`: ResNet-18 with the CIFAR stem on 32-px images [JUDGEMENT throughout:
  *   the paper pre-trains on ImageNet only]; blur off on 32-px crops, smaller K/P for a
  *   single-GPU batch.

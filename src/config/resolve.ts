@@ -1,7 +1,7 @@
 /**
  * Building the resolved config of a run: preset (or object) → deep merge → `key=value`
- * overrides → validation (DESIGN.md §3.3 `--set`, §6.5). Nothing is filled in silently:
- * unknown keys and wrong types are errors naming the dotted key.
+ * overrides → validation (architecture §3.3 `--set`, architecture §6.5). Nothing is
+ * filled in silently: unknown keys and wrong types are errors naming the dotted key.
  */
 import { PRESETS, presetNames } from './presets';
 import { PAPER_DEFAULTS, type CarpConfig, type DeepPartial } from './schema';

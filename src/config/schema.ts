@@ -1,8 +1,8 @@
 /**
  * The one typed configuration of a CARP run, with the paper's defaults in ONE place
- * (spec §5.5 table; DESIGN.md §5, §6.5).
+ * (§5.5 table; architecture §5, §6.5).
  *
- * Source tags (spec §0): [CODE] official repository behaviour, [README]/[PAPER-Q]/[BRIEF]
+ * Source tags (§0): [CODE] official repository behaviour, [README]/[PAPER-Q]/[BRIEF]
  * paper-side values (unverified where marked), [JUDGEMENT] our decision. Derived values
  * (crop count, scaled learning rate, block count …) are functions in `derived.ts` and are
  * never stored here. Validation rules live in `validate.ts`; presets in `presets.ts`.
@@ -11,7 +11,7 @@ import { PAPER_MULTICROP, type MultiCropConfig } from '../data/multiCropConfig';
 import type { ResNetArch } from '../models/resnet';
 
 export interface ModelConfig {
-  /** Backbone. [CODE] ResNet-50 (the only one evaluated, spec §2.1). */
+  /** Backbone. [CODE] ResNet-50 (the only one evaluated, §2.1). */
   arch: ResNetArch;
   /** Base width (stem channels); 64 is torchvision's. Smaller for CPU presets. [CODE] 64 */
   width: number;
@@ -34,7 +34,7 @@ export interface ModelConfig {
 }
 
 /**
- * Multi-crop augmentation (spec §6). Apart from `globalCount`, the fields are exactly
+ * Multi-crop augmentation (§6). Apart from `globalCount`, the fields are exactly
  * `MultiCropConfig` of src/data/multiCropConfig.ts, so the section can be handed to the
  * augmentation as is (a test pins the equality with its presets).
  */
@@ -70,7 +70,7 @@ export interface TeacherConfig {
 
 export interface TrainConfig {
   /**
-   * Images per micro-batch B (what BN and the loss see at once). [JUDGEMENT] 128 = the
+   * Images per micro-batch B (what BN and the loss see at once). [JUDGEMENT, §11.18] 128 = the
    * code's 32 per GPU × the paper's 4 GPUs ([CODE] + [PAPER-Q]; §11.2).
    */
   batchSize: number;
@@ -111,7 +111,7 @@ export interface CarpConfig {
   data: DataConfig;
 }
 
-/** The paper's configuration (spec §5.5); every preset is a partial override of it. */
+/** The paper's configuration (§5.5); every preset is a partial override of it. */
 export const PAPER_DEFAULTS: CarpConfig = {
   preset: 'paper-imagenet-r50',
   model: {

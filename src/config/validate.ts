@@ -1,5 +1,5 @@
 /**
- * Validation of a `CarpConfig` (DESIGN.md §6.5): unknown keys, missing keys, wrong types
+ * Validation of a `CarpConfig` (architecture §6.5): unknown keys, missing keys, wrong types
  * and out-of-range values are rejected with the dotted key's name; then the cross-field
  * rules of the method (P ≤ K, two global crops, one mean/std per channel …).
  *

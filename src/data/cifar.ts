@@ -1,5 +1,5 @@
 /**
- * CIFAR-10 / CIFAR-100 binary versions (spec §9.9 rows 10–11; k-means protocol).
+ * CIFAR-10 / CIFAR-100 binary versions (§9.9 rows 10–11; k-means protocol).
  *
  * CIFAR-10 (`cifar-10-batches-bin/`): data_batch_1…5.bin (train, 50 000) and
  * test_batch.bin (10 000); each record = 1 label byte + 3072 pixel bytes stored as

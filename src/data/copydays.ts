@@ -1,5 +1,5 @@
 /**
- * INRIA Copydays blocks (spec §9.8, following DINO's `eval_copy_detection.py`).
+ * INRIA Copydays blocks (§9.8, following DINO's `eval_copy_detection.py`).
  *
  * Layout under the root: `original/`, `strong/`, `jpegqual/{3,5,8,10,15,20,30,50,75}/`,
  * `crops/{10,15,20,30,40,50,60,70,80}/`, each a folder of .jpg files read in sorted

@@ -1,11 +1,11 @@
 /**
  * The in-memory image dataset every reader returns and the loader consumes
- * (DESIGN.md §2 `data/`, §3.4 prepared datasets).
+ * (architecture §2.2 `data/`; architecture §3.4 prepared datasets).
  *
  * Images are one contiguous `Uint8Array` in NHWC order ([count, height, width, channels]),
  * labels an `Int32Array` of `count · labelDim` entries: one class index per image for
  * single-label data (labelDim 1), or one value per class for multi-label data (VOC 2007,
- * spec §9.5: +1 / −1 / 0 per class, labelDim 20).
+ * §9.5: +1 / −1 / 0 per class, labelDim 20).
  */
 
 export interface ImageDataset {

@@ -2,14 +2,14 @@
  * Evaluation-time image transforms, on tensors (batches of equal-size images) and on
  * single decoded images (CPU, for conversions and file datasets):
  *
- * - T-eval (spec §9.0): resize the shorter side to 256 keeping aspect (long side
+ * - T-eval (§9.0): resize the shorter side to 256 keeping aspect (long side
  *   floor(256·long/short)), centre crop 224 with offsets round((size − 224)/2) (Python's
  *   round), normalise. Filter per protocol: bicubic or bilinear (PIL, antialiased). The
  *   resize and crop fold into one pair of weight matrices (rows of the resize matrix).
- * - Retrieval (spec §9.7): PIL `thumbnail` to a longest side ≤ imsize (Lanczos, never
+ * - Retrieval (§9.7): PIL `thumbnail` to a longest side ≤ imsize (Lanczos, never
  *   upscaling); multi-scale features from bilinear resizes by 1, 1/√2, 1/2 with
  *   PyTorch's `interpolate(scale_factor=s, align_corners=False)` sampling (floor sizes).
- * - Copy detection (spec §9.8): resize to 320 × 320 ignoring aspect, bicubic.
+ * - Copy detection (§9.8): resize to 320 × 320 ignoring aspect, bicubic.
  * All filters are PIL's (see resample.ts), so bicubic is available on the tensor path too.
  */
 import { tf } from '../backend/tf';
@@ -134,14 +134,14 @@ export function thumbnailSize(h: number, w: number, maxSide: number): [number, n
   return [y, x];
 }
 
-/** Retrieval preprocessing of one image (spec §9.7): Lanczos thumbnail to longest side ≤ imsize. */
+/** Retrieval preprocessing of one image (§9.7): Lanczos thumbnail to longest side ≤ imsize. */
 export function retrievalImage(img: DecodedImage, imsize = 512): DecodedImage {
   const [oh, ow] = thumbnailSize(img.height, img.width, imsize);
   if (oh === img.height && ow === img.width) return img;
   return resizeDecoded(img, oh, ow, 'lanczos');
 }
 
-/** The three scales of the multi-scale retrieval feature (spec §9.7). */
+/** The three scales of the multi-scale retrieval feature (§9.7). */
 export const RETRIEVAL_SCALES = [1, Math.SQRT1_2, 0.5];
 
 /**
@@ -167,7 +167,7 @@ export function multiScaleResize(
   });
 }
 
-/** Copy-detection preprocessing of a batch (spec §9.8): resize to size×size (bicubic), normalise. */
+/** Copy-detection preprocessing of a batch (§9.8): resize to size×size (bicubic), normalise. */
 export function copyDetectionBatch(
   images: tf.Tensor4D,
   o: { size?: number; filter?: ResampleFilter } & NormalizeOptions = {},

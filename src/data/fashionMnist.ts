@@ -1,8 +1,8 @@
 /**
- * Fashion-MNIST from Debian's `dataset-fashion-mnist` package (ENVIRONMENT.md §5):
+ * Fashion-MNIST from Debian's `dataset-fashion-mnist` package (architecture §7.5):
  * `/usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz`,
  * gzipped IDX, 60 000 train / 10 000 test greyscale 28×28 images, 10 classes.
- * The default dataset of the `fmnist-*` presets (DESIGN.md §5).
+ * The default dataset of the `fmnist-*` presets (architecture §5).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -2,7 +2,7 @@
  * Image files as an `ImageSource` for feature extraction: each read decodes the files and
  * applies a fixed-size transform (e.g. the copy-detection 320×320 bicubic resize), so a
  * folder of any size streams through `extractFeatures` without a prepared copy. Used for
- * the Copydays distractor and whitening folders (spec §9.8: YFCC100M samples, any images).
+ * the Copydays distractor and whitening folders (§9.8: YFCC100M samples, any images).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * GTSRB, the German Traffic Sign Recognition Benchmark (spec §9.9 row 9; k-NN and k-means).
+ * GTSRB, the German Traffic Sign Recognition Benchmark (§9.9 row 9; k-NN and k-means).
  *
  * Train: one folder per class `000NN/` of PPM images, optionally with `GT-000NN.csv`
  * (the official Final_Training set; torchvision's `GTSRB/Training` has the same layout).

@@ -1,5 +1,5 @@
 /**
- * Mini-batch loader (spec §6 "Data loading": shuffled each epoch, incomplete last batch
+ * Mini-batch loader (§6 "Data loading": shuffled each epoch, incomplete last batch
  * dropped).
  *
  * The order of epoch e is a Fisher–Yates permutation drawn from an Rng seeded with a hash
@@ -20,7 +20,7 @@ export interface LoaderOptions {
   seed: number;
   /** Shuffle every epoch (default true); false keeps dataset order (evaluation). */
   shuffle?: boolean;
-  /** Drop the incomplete last batch (default true, spec §6). */
+  /** Drop the incomplete last batch (default true, §6). */
   dropLast?: boolean;
   /** Batches fetched ahead of the one being consumed (default 1). */
   prefetch?: number;

@@ -1,5 +1,5 @@
 /**
- * Multi-crop augmentation (spec §6): every image of a batch yields global view A, global
+ * Multi-crop augmentation (§6): every image of a batch yields global view A, global
  * view B, then `numLocal` local views, each
  *   random resized crop (+ horizontal flip p 0.5) → colour jitter p 0.8 (random order) →
  *   greyscale p 0.2 → Gaussian blur (p 1.0 / 0.1 / 0.5) → solarise (view B, p 0.2) →

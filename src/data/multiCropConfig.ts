@@ -1,5 +1,5 @@
 /**
- * Multi-crop augmentation settings (spec §6 table) and presets.
+ * Multi-crop augmentation settings (§6 table) and presets.
  *
  * `PAPER_MULTICROP` is the reference (2 × 224 + 6 × 96, ImageNet). For 28–32 px images the
  * presets keep the paper's area scales and jitter, use half-size local crops (the paper's
@@ -10,7 +10,7 @@ import { FASHION_MNIST_MEAN, FASHION_MNIST_STD } from './fashionMnist';
 import { IMAGENET_MEAN, IMAGENET_STD } from './normalize';
 import type { ResampleFilter } from './resample';
 
-/** Multi-crop settings; each field's source tag is the spec's (§6, §5.5). */
+/** Multi-crop settings; each field's source tag is that of §6 and §5.5. */
 export interface MultiCropConfig {
   /** Global crop side in px. [CODE] 224 */
   globalSize: number;
@@ -50,11 +50,11 @@ export interface MultiCropConfig {
   std: number[];
   /** Crop resize filter. [CODE] bicubic */
   filter: ResampleFilter;
-  /** Greyscale input: keep one channel or replicate to RGB. [JUDGEMENT] keep */
+  /** Greyscale input: keep one channel or replicate to RGB. [JUDGEMENT, §11.21] keep */
   channels: 'keep' | 'rgb';
 }
 
-/** Spec §6 exactly. */
+/** §6 exactly. */
 export const PAPER_MULTICROP: Readonly<MultiCropConfig> = Object.freeze({
   globalSize: 224,
   localSize: 96,

@@ -1,10 +1,10 @@
 /**
- * "To float [0, 1], normalise" (spec §6 last row, §9.0): x ↦ (x/255 − mean)/std per channel.
+ * "To float [0, 1], normalise" (§6 last row, §9.0): x ↦ (x/255 − mean)/std per channel.
  * Input: [B, H, W, C] with values in [0, 255] (any numeric dtype); output float32.
  */
 import { tf } from '../backend/tf';
 
-/** ImageNet statistics used by every pipeline of the paper (spec §6). */
+/** ImageNet statistics used by every pipeline of the paper (§6). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 export const IMAGENET_STD = [0.229, 0.224, 0.225];
 

@@ -1,7 +1,7 @@
 /**
  * Python pickles of plain data (dict, list, tuple, str, bytes, int, float, bool, None),
  * protocols 2–5: enough for the revisited Oxford/Paris ground-truth files
- * (`gnd_roxford5k.pkl`, `gnd_rparis6k.pkl`, spec §9.7) without a Python dependency.
+ * (`gnd_roxford5k.pkl`, `gnd_rparis6k.pkl`, §9.7) without a Python dependency.
  *
  * The machine is the restricted unpickler that reads torch checkpoints
  * (src/interop/pickle.ts) with an empty allow-list: every global is refused at its GLOBAL

@@ -1,8 +1,8 @@
 /**
  * Image resampling with PIL's filters, as separable weight matrices.
  *
- * The spec's pipelines resize with PIL (bicubic for pre-training crops and copy detection,
- * bilinear for several T-eval scripts, antialiased: spec §6, §9.0, §9.8). tfjs has only
+ * The method's pipelines resize with PIL (bicubic for pre-training crops and copy detection,
+ * bilinear for several T-eval scripts, antialiased: §6, §9.0, §9.8). tfjs has only
  * `resizeBilinear` / `cropAndResize` (no bicubic, no antialias), so we reproduce PIL's
  * `precompute_coeffs` (libImaging/Resample.c): for output pixel x the source centre is
  * in0 + (x + ½)·scale, the filter is stretched by max(scale, 1) when shrinking (that is
@@ -12,7 +12,7 @@
  * A resize is then out = Ry · X · Rxᵀ per channel, Ry [outH, H], Rx [outW, W]: two
  * (batched) matMuls on the active backend, with one matrix pair per image so each image
  * of a batch can have its own crop box and flip (mirroring = reversing the rows of Rx).
- * PIL rounds to uint8 after each pass; we keep float32 (spec §11.17 allows such small
+ * PIL rounds to uint8 after each pass; we keep float32 (§11.17 allows such small
  * differences), clipping only (option `clip`).
  */
 import type { DecodedImage } from './imageFile';
@@ -116,7 +116,7 @@ export function pilCoefficients(
 
 /**
  * Linear interpolation as PyTorch's `interpolate(mode='bilinear', align_corners=False)`
- * with an explicit `scale_factor` (spec §9.7 multi-scale): output size floor(in·s), source
+ * with an explicit `scale_factor` (§9.7 multi-scale): output size floor(in·s), source
  * coordinate (x + ½)/s − ½ clamped at 0, no antialias.
  */
 export function torchBilinearCoefficients(inSize: number, scale: number): Coefficients {

@@ -1,5 +1,5 @@
 /**
- * Revisited Oxford 5k / Paris 6k ground truth (Radenović et al. 2018; spec §9.7).
+ * Revisited Oxford 5k / Paris 6k ground truth (Radenović et al. 2018; §9.7).
  *
  * The official files `gnd_roxford5k.pkl` / `gnd_rparis6k.pkl` hold a dict:
  *   imlist: database image names (without .jpg), qimlist: query image names,
@@ -92,7 +92,7 @@ export function readRevisitedGroundTruth(file: string): RevisitedGroundTruth {
 }
 
 /**
- * Positives and junk per query for a protocol (spec §9.7): Easy → easy, junk ∪ hard;
+ * Positives and junk per query for a protocol (§9.7): Easy → easy, junk ∪ hard;
  * Medium → easy ∪ hard, junk; Hard → hard, junk ∪ easy. Feeds `revisitedMeanAP`.
  */
 export function revisitedProtocol(

@@ -1,5 +1,5 @@
 /**
- * STL-10 binary version (`stl10_binary/`; spec §9.9 row 8, k-NN on the labelled train
+ * STL-10 binary version (`stl10_binary/`; §9.9 row 8, k-NN on the labelled train
  * split vs test).
  *
  * {train,test,unlabeled}_X.bin: uint8 images of 3×96×96 stored column-major (MATLAB

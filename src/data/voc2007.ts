@@ -1,5 +1,5 @@
 /**
- * PASCAL VOC 2007 classification labels (spec §9.5; few-shot / full linear SVMs).
+ * PASCAL VOC 2007 classification labels (§9.5; few-shot / full linear SVMs).
  *
  * `VOC2007/ImageSets/Main/<split>.txt` lists the image ids, `<class>_<split>.txt` gives
  * per image +1 (present), −1 (absent) or 0 (only "difficult" instances). The protocol
@@ -67,7 +67,7 @@ export function parseVocAnnotation(
 }
 
 export interface Voc2007Options {
-  /** What to do with label 0 ("difficult"): 'negative' → −1 (spec §9.5, default), 'keep' → 0. */
+  /** What to do with label 0 ("difficult"): 'negative' → −1 (§9.5, default), 'keep' → 0. */
   difficult?: 'negative' | 'keep';
 }
 

@@ -139,7 +139,7 @@ export interface NamedTransform {
  * side to crop·256/224, centre crop, with `filter`) then normalisation; images already at
  * the crop size are only normalised. For the paper's network and PyTorch files the crop
  * is 224 (resize 256); for a carp-kit run it is the run's global-crop size (T-eval scaled
- * to the training resolution, §11 judgement calls). Grey images are replicated for an RGB
+ * to the training resolution, §11.23). Grey images are replicated for an RGB
  * network.
  */
 export function evalTransform(

@@ -1,5 +1,5 @@
 /**
- * Training checkpoints (spec §7 keeps student, teacher, optimiser and
+ * Training checkpoints (§7 keeps student, teacher, optimiser and
  * epoch): everything needed to continue a run exactly where it stopped — student and
  * teacher (parameters AND BN buffers), LARS momentum buffers and step counter, the
  * position (epoch, micro-step), the RNG state and the resolved config.
@@ -34,7 +34,7 @@ export interface TrainingPosition {
   epoch: number;
   /** Micro-step within that epoch (0-based). */
   iteration: number;
-  /** Global micro-step index t = epoch·I + iteration (spec §5.4). */
+  /** Global micro-step index t = epoch·I + iteration (§5.4). */
   globalStep: number;
   /** Optimiser steps taken so far. */
   optimizerSteps: number;

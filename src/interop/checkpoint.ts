@@ -1,9 +1,9 @@
 /**
- * `loadTorchCheckpoint`: one state dictionary out of a PyTorch `.pth` (spec §8).
+ * `loadTorchCheckpoint`: one state dictionary out of a PyTorch `.pth` (§8).
  *
  * Two shapes of file are common:
  * - the CARP training dictionary `{student, teacher, optimizer, epoch, args, fp16_scaler}`
- *   (the official `checkpoint0399.pth`); evaluation uses `teacher` (spec §8, §9.0);
+ *   (the official `checkpoint0399.pth`); evaluation uses `teacher` (§8, §9.0);
  * - a plain `state_dict` (torchvision's `resnet50-….pth`), or one wrapped as
  *   `{state_dict: …}` / `{model: …}`.
  * Only the chosen state dictionary's tensors are read from disk. Everything that is not

@@ -1,5 +1,5 @@
 /**
- * Export of a carp-kit network for PyTorch users (spec §8): tensors in PyTorch layout
+ * Export of a carp-kit network for PyTorch users (§8): tensors in PyTorch layout
  * (conv `[out, in, kh, kw]`, `num_batches_tracked` int64) under PyTorch key names, as
  * safetensors (`safetensors.torch.load_file`) or as a `.pth` (`torch.load`).
  *

@@ -1,5 +1,5 @@
 /**
- * PyTorch interop (spec §8): read `.pth` checkpoints without Python (restricted unpickler,
+ * PyTorch interop (§8): read `.pth` checkpoints without Python (restricted unpickler,
  * allow-listed globals), map them onto carp-kit's networks, and export ours for PyTorch.
  * The public subset that src/index.ts re-exports.
  */

@@ -1,5 +1,5 @@
 /**
- * From a PyTorch `.pth` to a ready carp-kit network (spec §8, §9.0): read the state
+ * From a PyTorch `.pth` to a ready carp-kit network (§8, §9.0): read the state
  * dictionary (teacher by default), infer the architecture from its keys and shapes,
  * build a parameter store of that shape and fill it through `mapToCarpKit`.
  *

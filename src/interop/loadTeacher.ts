@@ -1,7 +1,7 @@
 /**
- * The frozen teacher every evaluation uses (spec §2.1, §8): from a carp-kit run (run
+ * The frozen teacher every evaluation uses (§2.1, §8): from a carp-kit run (run
  * directory or `.safetensors` checkpoint) or from an official PyTorch `.pth` (the
- * `teacher` entry, with `module.`/`backbone.` stripped, spec §8).
+ * `teacher` entry, with `module.`/`backbone.` stripped, §8).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * PyTorch state_dict → carp-kit parameter store (spec §8).
+ * PyTorch state_dict → carp-kit parameter store (§8).
  *
  * Names: the reference's evaluation loader deletes every `module.` and `backbone.` from
  * the teacher's keys; we do the same on both sides and match the results, so
@@ -38,7 +38,7 @@ export interface MapOptions {
   ignore?: RegExp;
 }
 
-/** The reference's evaluation renaming: drop every `module.` and `backbone.` (spec §8). */
+/** The reference's evaluation renaming: drop every `module.` and `backbone.` (§8). */
 export function canonicalKey(key: string): string {
   return key.split('module.').join('').split('backbone.').join('');
 }

@@ -1,5 +1,5 @@
 /**
- * PyTorch parity on demand (spec §8, §9.0), for notebook 09 and users about to evaluate
+ * PyTorch parity on demand (§8, §9.0), for notebook 09 and users about to evaluate
  * an official checkpoint: when Python with torch + torchvision is available, PyTorch
  * writes a CARP training dictionary in the official layout (`module.backbone.*`,
  * `module.head.*`; a full-width torchvision ResNet-50 with a small head, random weights)

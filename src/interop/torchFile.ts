@@ -1,5 +1,5 @@
 /**
- * Opens a PyTorch `.pth` file (the zip format `torch.save` has written since 1.6; spec §8)
+ * Opens a PyTorch `.pth` file (the zip format `torch.save` has written since 1.6; §8)
  * without Python: the pickle `<prefix>/data.pkl` is run through the restricted unpickler
  * with the allow-list of torchGlobals.ts, and each persistent id
  * `('storage', torch.<T>Storage, key, location, numel)` becomes a `StorageRef` to

@@ -1,5 +1,5 @@
 /**
- * The allow-list of Python globals a checkpoint may name (spec §8), and what each one
+ * The allow-list of Python globals a checkpoint may name (§8), and what each one
  * becomes here. Everything else is refused with an `UnsafePickleError` naming the
  * global — that includes `os.system`, `builtins.eval`, `subprocess.Popen`, `posix.system`,
  * `builtins.getattr` and any class whose construction could run code.

@@ -1,5 +1,5 @@
 /**
- * The pre-1.6 `torch.save` format (spec §8 names the zip one; older torchvision weights
+ * The pre-1.6 `torch.save` format (§8 names the zip one; older torchvision weights
  * and checkpoints still use this): five pickles back to back, then the raw storages.
  *
  *   1. magic number 0x1950a86a20f9469cfc6c   2. protocol version 1001

@@ -1,5 +1,5 @@
 /**
- * PyTorch tensors as they come out of a checkpoint (spec §8): a typed storage (one raw,
+ * PyTorch tensors as they come out of a checkpoint (§8): a typed storage (one raw,
  * little-endian blob per storage key) plus a view (shape, strides, offset, all in
  * elements). Unpickling yields lazy `TorchTensorRef`s; `materialize` copies the view out
  * of the storage bytes into a dense row-major array, so transposed or sliced tensors

@@ -1,5 +1,5 @@
 /**
- * Writes PyTorch's own `.pth` zip format (spec §8) so that a plain `torch.load(path)` —
+ * Writes PyTorch's own `.pth` zip format (§8) so that a plain `torch.load(path)` —
  * including `weights_only=True`, the default since torch 2.6 — reads our exports without
  * any extra package. The pickle names only `collections.OrderedDict`,
  * `torch._utils._rebuild_tensor_v2` and `torch.<T>Storage`, the same globals our reader

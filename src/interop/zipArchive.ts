@@ -1,5 +1,5 @@
 /**
- * Random-access reading of the zip container that `torch.save` writes (spec §8): one
+ * Random-access reading of the zip container that `torch.save` writes (§8): one
  * folder `<prefix>/` holding `data.pkl`, `data/<key>` (raw storages), `version` and
  * sometimes `byteorder`.
  *

@@ -1,9 +1,9 @@
 /**
- * CARP projection head + weight-normalised prototype layer (spec §2.2).
+ * CARP projection head + weight-normalised prototype layer (§2.2).
  *
  * `[N, D]` backbone features → `[N, d]` embedding z (NOT L2-normalised, no temperature)
  * → `[N, K]` logits ℓ_k = ⟨z, c_k⟩ with unit-norm prototypes c_k = g_k·v_k/‖v_k‖, g = 1
- * frozen (`norm_last_layer`, spec §2.2).
+ * frozen (`norm_last_layer`, §2.2).
  *
  * MLP (DINO/CARP head layout; indices are `nn.Sequential` positions, GELUs have no
  * parameters): with BN `mlp.0` Linear D→h, `mlp.1` BN, GELU, `mlp.3` Linear h→h, `mlp.4` BN,
@@ -11,7 +11,7 @@
  * single Linear named `mlp` (DINO's convention; never used by CARP).
  * Prototypes: `last_layer.weight_g` [K, 1] (frozen), `last_layer.weight_v` [K, d].
  *
- * Init: MLP weights truncated normal, std 0.02, cut at ±2 absolute (spec §2.2), biases 0,
+ * Init: MLP weights truncated normal, std 0.02, cut at ±2 absolute (§2.2), biases 0,
  * BN γ = 1, β = 0; prototype directions U(−1/√d, 1/√d) (PyTorch's Linear default, which the
  * std-0.02 init does not touch); g = 1.
  */

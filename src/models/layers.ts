@@ -1,8 +1,8 @@
 /**
  * The few layers the CARP network needs, as pure functions of their parameters
- * (spec §2.1, §2.2). Activations are NHWC (`[N, H, W, C]`) or `[N, C]`.
+ * (§2.1, §2.2). Activations are NHWC (`[N, H, W, C]`) or `[N, C]`.
  *
- * Batch normalisation follows PyTorch exactly (spec §2.1: eps 1e-5, momentum 0.1):
+ * Batch normalisation follows PyTorch exactly (§2.1: eps 1e-5, momentum 0.1):
  * - training mode normalises with the batch mean and the *biased* batch variance and
  *   updates the running statistics with the *unbiased* variance:
  *   `running ← (1 − 0.1)·running + 0.1·batch_stat`, `num_batches_tracked += 1`;
@@ -16,7 +16,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/
 import type { ParamScope } from './params';
 import { BN_BACKWARD, BN_FORWARD } from '../backend/native/batchNormKernels';
 
-/** PyTorch BatchNorm defaults (spec §2.1). */
+/** PyTorch BatchNorm defaults (§2.1). */
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
@@ -271,7 +271,7 @@ export function linear(x: Tensor2D, weight: Tensor, bias?: Tensor): Tensor2D {
   return bias ? tf.add<Tensor2D>(y, bias) : y;
 }
 
-/** Exact (erf-based) GELU, PyTorch's default (spec §2.2). */
+/** Exact (erf-based) GELU, PyTorch's default (§2.2). */
 export function gelu<T extends Tensor>(x: T): T {
   return tf.mul(tf.mul(x, tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), 0.5) as T;
 }

@@ -1,5 +1,5 @@
 /**
- * The multi-crop wrapper: backbone + head over an ordered list of views (spec §2.3).
+ * The multi-crop wrapper: backbone + head over an ordered list of views (§2.3).
  *
  * views: V tensors `[B, H_v, W_v, C]` (global A, global B, then locals) → logits
  * `[V·B, K]`, view-major (rows vB … vB+B−1 belong to view v).
@@ -10,7 +10,7 @@
  *    so head BN statistics mix global and local views — exactly the reference's batching.
  *
  * A network's parameters live in one `ParamStore` with the reference wrapper's prefixes
- * `backbone.` and `head.` (checkpoint key = `module.` + our name, spec §8).
+ * `backbone.` and `head.` (checkpoint key = `module.` + our name, §8).
  */
 import { tf } from '../backend/tf';
 import type { Tensor2D, Tensor4D } from '../backend/tf';

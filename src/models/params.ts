@@ -1,15 +1,15 @@
 /**
- * Parameter store: the named, ordered tensors of one network (spec §2, §8).
+ * Parameter store: the named, ordered tensors of one network (§2, §8).
  *
  * Names follow the reference's `state_dict` keys so checkpoints map one-to-one:
  * `backbone.conv1.weight`, `backbone.layer1.0.bn1.running_mean`, `head.mlp.0.weight`,
  * `head.last_layer.weight_v` … (the reference adds the data-parallel prefix `module.`;
- * the evaluation loader strips `module.` and `backbone.`, spec §8).
+ * the evaluation loader strips `module.` and `backbone.`, §8).
  *
  * Three kinds of entries, as in PyTorch:
  * - `trainable`: parameters that receive gradients (the optimiser's variables);
- * - `frozen`: parameters without gradient (the prototype gains `weight_g`, spec §2.2).
- *   They are still *parameters*: the teacher EMA averages them (spec §2.4);
+ * - `frozen`: parameters without gradient (the prototype gains `weight_g`, §2.2).
+ *   They are still *parameters*: the teacher EMA averages them (§2.4);
  * - `buffer`: BN running statistics and `num_batches_tracked`; never averaged,
  *   never optimised, updated by training-mode forwards.
  *
@@ -127,7 +127,7 @@ export class ParamStore {
     return this.names('trainable', 'frozen');
   }
 
-  /** The variables the optimiser updates (spec §5.1: requires_grad only). */
+  /** The variables the optimiser updates (§5.1: requires_grad only). */
   trainableVariables(): Variable[] {
     return this.names('trainable').map((n) => this.get(n));
   }
@@ -160,7 +160,7 @@ export class ParamStore {
     };
   }
 
-  /** An exact copy — parameters *and* buffers — in a new store (spec §2.4: teacher init). */
+  /** An exact copy — parameters *and* buffers — in a new store (§2.4: teacher init). */
   clone(label: string, allowTraining = this.allowTraining): ParamStore {
     this.assertAlive();
     const out = new ParamStore(label, allowTraining);

@@ -1,5 +1,5 @@
 /**
- * ResNet-18/34/50 backbones in torchvision's "v1.5" layout (spec §2.1).
+ * ResNet-18/34/50 backbones in torchvision's "v1.5" layout (§2.1).
  *
  * Input `[N, H, W, C]` (NHWC, any channel count) → pooled feature `[N, D]`,
  * D = 8·width·expansion (512 for ResNet-18/34, 2048 for ResNet-50 at width 64).
@@ -10,7 +10,7 @@
  * - Four stages of blocks, inner widths width·(1, 2, 4, 8); stride 2 on the first block of
  *   stages 2–4, placed on the 3×3 conv (v1.5). Shortcut = 1×1 conv (stride s) + BN when
  *   the shape changes (`downsample.0`, `downsample.1`). All convs bias-free.
- * - The classifier `fc` is the identity (no parameters, spec §2.1).
+ * - The classifier `fc` is the identity (no parameters, §2.1).
  * - Init: conv weights Kaiming-normal, fan-out, ReLU gain: std = √(2 / (k·k·C_out));
  *   BN γ = 1, β = 0; zero-init-residual: γ = 0 on the last BN of every block
  *   (`bn2` of basic blocks, `bn3` of bottlenecks).

@@ -1,5 +1,5 @@
 /**
- * LARS as the CARP reference implements it (spec §5.2), as a tfjs optimizer.
+ * LARS as the CARP reference implements it (§5.2), as a tfjs optimizer.
  *
  * For each parameter p with gradient g (parameters without a gradient are skipped):
  *   rank ≠ 1:  u = g + λ·p;  r = η·‖p‖/‖u‖ if both norms > 0 else 1;  u ← r·u
@@ -12,12 +12,12 @@
  *
  * Differences from tfjs' MomentumOptimizer, on purpose:
  * - hyper-parameters are plain numbers read at every step (tfjs caches momentum as a
- *   scalar tensor, so `setMomentum` has no effect there — STYLE-ANCHORS §5);
+ *   scalar tensor, so `setMomentum` has no effect there);
  * - momentum buffers are keyed by variable name, not by position in the gradient map,
  *   so a step with a different variable set cannot mix buffers up;
  * - no buffer is created for a variable whose gradient is missing (frozen gains).
  *
- * Weight decay λ applies only to the regularised group of spec §5.1 (rank > 1 and not a
+ * Weight decay λ applies only to the regularised group of §5.1 (rank > 1 and not a
  * bias); a rank-0 parameter therefore gets the trust ratio but no decay, exactly as the
  * reference's `ndim != 1` test combined with its zero-decay group would do.
  */
@@ -85,7 +85,7 @@ export class LARS extends tf.Optimizer {
     this.momentum = checkFinite(momentum, 'momentum');
   }
 
-  /** One LARS step for every variable in the map that has a gradient (spec §5.2). */
+  /** One LARS step for every variable in the map that has a gradient (§5.2). */
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
     const entries: [string, Tensor | null | undefined][] = Array.isArray(variableGradients)
       ? variableGradients.map((g) => [g.name, g.tensor])

@@ -1,12 +1,12 @@
 /**
- * Parameter groups (spec §5.1): which student parameters get weight decay.
+ * Parameter groups (§5.1): which student parameters get weight decay.
  *
  * Regularised: name not ending in `.bias` and more than one dimension (conv and linear
  * weights, the prototype directions). Unregularised: biases and every 1-D parameter
  * (BN γ, β), weight decay forced to 0. Frozen parameters (the weight-norm gains g) are
  * in neither group: they are not trainable and receive no gradient.
  *
- * Judgement call: tfjs layers name biases `…/bias`, the reference `….bias`; both
+ * Judgement call (§11.31): tfjs layers name biases `…/bias`, the reference `….bias`; both
  * separators count as a bias suffix here.
  */
 
@@ -25,7 +25,7 @@ export interface ParameterGroups {
 }
 
 /**
- * Splits trainable parameters into the two groups of spec §5.1, keeping input order.
+ * Splits trainable parameters into the two groups of §5.1, keeping input order.
  * Parameters with `trainable === false` (frozen gains) are left out of both groups.
  */
 export function parameterGroups(

@@ -1,7 +1,7 @@
 /**
- * Per-micro-step schedules (spec §5.3) as plain arrays, one value per micro-step
+ * Per-micro-step schedules (§5.3) as plain arrays, one value per micro-step
  * t = epoch·itersPerEpoch + i; the trainer reads the value at each optimiser step and
- * hands it to the optimizer/EMA as a number (DESIGN.md §6.4).
+ * hands it to the optimizer/EMA as a number (architecture §6.4).
  *
  * Source: DINO/CARP `utils.cosine_scheduler` (linspace warm-up, then half a cosine).
  */
@@ -28,7 +28,7 @@ function checkInteger(value: number, name: string, min: number): void {
 }
 
 /**
- * Cosine schedule with optional linear warm-up (spec §5.3).
+ * Cosine schedule with optional linear warm-up (§5.3).
  *
  * - Warm-up: E_w·I evenly spaced values from `warmupStart` to `base`, both ends included
  *   (NumPy `linspace`; a single warm-up step is just `warmupStart`).

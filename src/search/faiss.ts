@@ -1,7 +1,7 @@
 /**
- * Exact nearest-neighbour search and k-means through faiss (spec §9.2 k-NN, §9.3 k-means).
+ * Exact nearest-neighbour search and k-means through faiss (§9.2 k-NN, §9.3 k-means).
  *
- * The only module that imports `faiss-node` (DESIGN.md §2). The binding is compiled by
+ * The only module that imports `faiss-node` (architecture §2.2). The binding is compiled by
  * `environment/faiss/build.mjs` against Debian's libfaiss 1.7.3, patched so that it takes
  * `Float32Array`s without per-element copies and returns typed arrays:
  *   - vectors are row-major `Float32Array`s of shape [n, dim];
@@ -9,7 +9,7 @@
  *     (row ids in insertion order; int32 is ample for banks below 2^31 vectors, and
  *     -1 marks "no result", which exact flat indexes never produce for k ≤ ntotal).
  *
- * Threads (ENVIRONMENT.md §1): OpenBLAS (pthreads) and faiss's OpenMP loops oversubscribe
+ * Threads (architecture §7.1): OpenBLAS (pthreads) and faiss's OpenMP loops oversubscribe
  * the cores when both spawn a thread per core: measured here, L2 search took twice as
  * long. OpenBLAS reads `OPENBLAS_NUM_THREADS` once, when the library loads, so we set it
  * to 1 before loading the binding unless the user already chose a value; parallelism

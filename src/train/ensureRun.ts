@@ -2,7 +2,7 @@
  * "Train or reuse" for notebooks and scripts that need a trained run but are not about
  * training (notebooks 02–09 each evaluate one protocol): a completed run
  * in `runDir` with the same resolved config is reused, an interrupted one is resumed
- * (the trainer's exact resume, spec §7), and an absent one is trained from scratch.
+ * (the trainer's exact resume, §7), and an absent one is trained from scratch.
  * A run of another config is never touched: that is an error naming the first
  * differing key, so a changed preset cannot silently evaluate stale weights.
  */

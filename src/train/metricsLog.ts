@@ -12,7 +12,7 @@ import type { StepResult } from '../carp/trainStep';
 import type { Run } from './runSetup';
 
 /**
- * One logged micro-step (spec §7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
+ * One logged micro-step (§7: loss terms, m_t, lr_t, pseudo-label accuracy). A type
  * alias, not an interface, so it is assignable to `Record<string, unknown>` (viz rows).
  */
 export type StepMetrics = {
@@ -27,7 +27,7 @@ export type StepMetrics = {
   wd: number;
   /** Teacher EMA momentum m_t. */
   momentum: number;
-  /** Pseudo-label top-1 / top-5 (fractions, spec §7). */
+  /** Pseudo-label top-1 / top-5 (fractions, §7). */
   top1: number;
   top5: number;
   /** Distinct images per second over the steps since the previous line. */

@@ -1,5 +1,5 @@
 /**
- * CARP pretraining loop (spec §5.3–§5.4, §7): epochs over a data source, schedules per
+ * CARP pretraining loop (§5.3–§5.4, §7): epochs over a data source, schedules per
  * micro-step, multi-crop augmentation, `trainStep`, logs, checkpoints and exact resume.
  *
  * Run directory: `config.json`, `run.json`, `metrics.jsonl`, `run.lock` while a trainer

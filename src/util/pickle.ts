@@ -1,6 +1,6 @@
 /**
  * A restricted unpickler: reads the data-only subset of Python's pickle format that
- * `torch.save` writes (spec §8: "a pickle plus raw tensor storages"), and nothing more.
+ * `torch.save` writes (§8: "a pickle plus raw tensor storages"), and nothing more.
  *
  * Why our own: a pickle is a program for a stack machine whose GLOBAL + REDUCE opcodes
  * call arbitrary Python callables (`os.system`, `builtins.eval` …). This machine calls

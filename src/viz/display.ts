@@ -1,5 +1,5 @@
 /**
- * Showing figures in a tslab notebook (ENVIRONMENT.md §2): `showFigure(fig)` renders
+ * Showing figures in a tslab notebook (architecture §7.2): `showFigure(fig)` renders
  * through `tslab.display.html`, and `LiveFigure` redraws one output in place while
  * training runs (tslab's `newDisplay()` sends Jupyter `update_display_data`, which
  * both the Notebook UI and nbclient/nbconvert apply to the same output, so an executed

@@ -3,7 +3,7 @@
  * features, drawn as a scatter coloured by class or by assigned prototype. Seeded
  * through `createRng` so a notebook redraws the same map every run (umap-js would
  * otherwise use Math.random). t-SNE is not offered: the npm implementations are
- * exact O(N²) and unusable beyond ~1k points (ENVIRONMENT.md §6). Markers are SVG
+ * exact O(N²) and unusable beyond ~1k points (architecture §7.6). Markers are SVG
  * (`scatter`, not `scattergl`): WebGL is missing in headless browsers and some viewers.
  */
 import { UMAP } from 'umap-js';
@@ -30,7 +30,7 @@ export interface UmapOptions {
 
 /**
  * Embeds `features` (row-major `[N, dim]`) in 2-D. Returns `[N, 2]` row-major.
- * ≈15 s for 5000×64 on one core (ENVIRONMENT.md §6): subsample large sets first.
+ * ≈15 s for 5000×64 on one core (architecture §7.6): subsample large sets first.
  */
 export function umapEmbedding(
   features: Float32Array,

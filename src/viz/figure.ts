@@ -1,5 +1,5 @@
 /**
- * Plotly figures as plain data (DESIGN.md §2 `viz/`): every builder in `src/viz/`
+ * Plotly figures as plain data (architecture §2.2 `viz/`): every builder in `src/viz/`
  * returns a `PlotlyFigure` — JSON-serialisable `{ data, layout }` that plotly.js
  * draws with `Plotly.newPlot(div, data, layout)`. No DOM and no plotly import here,
  * so builders run (and are tested) in plain Node; rendering lives in `display.ts`

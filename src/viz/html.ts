@@ -2,7 +2,7 @@
  * HTML for plotly figures, shared by the notebook display (`display.ts`) and the
  * standalone report (`report.ts`). Offline by design: the plotly.js bundle comes
  * from the installed `plotly.js-dist` package and is inlined — no CDN, since the
- * machines this kit runs on often reach no network (ENVIRONMENT.md §6).
+ * machines this kit runs on often reach no network (architecture §7.6).
  */
 import { readFileSync } from 'node:fs';
 import type { PlotlyFigure } from './figure';

@@ -1,5 +1,5 @@
 /**
- * Figures, notebook display and run reports (DESIGN.md §2 `viz/`), re-exported by
+ * Figures, notebook display and run reports (architecture §2.2 `viz/`), re-exported by
  * `src/index.ts`. Figure builders return plain plotly `{ data, layout }` objects;
  * `showFigure`/`LiveFigure` draw them in a tslab notebook, `writeReport` in a
  * standalone HTML file.

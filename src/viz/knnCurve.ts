@@ -1,5 +1,5 @@
 /**
- * Weighted k-NN accuracy vs k (the paper's k-NN protocol, spec §6; DINO's weighted
+ * Weighted k-NN accuracy vs k (the paper's k-NN protocol, §6; DINO's weighted
  * vote with temperature 0.07): one line per series for top-1 (solid) and top-5
  * (dotted). Accepts `weightedKnn`'s result as is (fractions keyed by k).
  */

@@ -3,10 +3,10 @@
  * on `imageGridFigure` (one PNG mosaic per figure). Inputs are uint8 NHWC arrays or the
  * normalised float views of the augmentation; nothing here touches tensors or models.
  *
- * - `multiCropGridFigure`: an image and its multi-crop views (spec §6), one row each;
- * - `partitionFigure`: random partitions of the prototypes (spec §3), one row per draw;
- * - `prototypeGalleryFigure`: images assigned to chosen prototypes (spec §9.4);
- * - `retrievalGalleryFigure`: a query and its top-ranked database images (spec §9.7);
+ * - `multiCropGridFigure`: an image and its multi-crop views (§6), one row each;
+ * - `partitionFigure`: random partitions of the prototypes (§3), one row per draw;
+ * - `prototypeGalleryFigure`: images assigned to chosen prototypes (§9.4);
+ * - `retrievalGalleryFigure`: a query and its top-ranked database images (§9.7);
  * - `imageRowsFigure`: the generic row layout the others use.
  */
 import { baseLayout, categoryColor, type FigureOptions, type PlotlyFigure } from './figure';
@@ -110,7 +110,7 @@ export function imageRowsFigure(rows: readonly ImageRow[], o: FigureOptions = {}
 }
 
 /**
- * Each image of a batch with its multi-crop views (spec §6): one row per image —
+ * Each image of a batch with its multi-crop views (§6): one row per image —
  * original, global A, global B, local 1 … L (locals enlarged to the global size).
  * `views` are the augmentation's outputs read back (`[B, S, S, C]` normalised floats).
  */
@@ -150,7 +150,7 @@ export function multiCropGridFigure(
 }
 
 /**
- * Random partitions of the K prototypes into blocks of P (spec §3): one row per draw,
+ * Random partitions of the K prototypes into blocks of P (§3): one row per draw,
  * one column per prototype, coloured by the block it falls in (grey: left out when P
  * does not divide K). Shows that blocks are re-drawn at every step.
  */
@@ -199,7 +199,7 @@ export function partitionFigure(
 }
 
 /**
- * Images assigned to each of `prototypes` (spec §9.4 assignments), one row per prototype,
+ * Images assigned to each of `prototypes` (§9.4 assignments), one row per prototype,
  * the first `perPrototype` members in dataset order, captioned with their true class
  * (the first one also with the prototype's index); the title lists each row's size.
  */
@@ -235,7 +235,7 @@ export function prototypeGalleryFigure(
 /**
  * Queries (first column) and their top-`topK` database images, one row per query;
  * captions mark each result as a positive (✓), junk (~, ignored by the metric) or a
- * negative (✗), as the revisited protocol scores them (spec §9.7).
+ * negative (✗), as the revisited protocol scores them (§9.7).
  */
 export function retrievalGalleryFigure(
   queries: ImageHolder,
@@ -273,7 +273,7 @@ export function retrievalGalleryFigure(
 
 /**
  * Queries (first column) and their nearest neighbours in a labelled bank (e.g. the k-NN
- * bank, spec §9.2), one row per query; captions give each neighbour's class, marked ✓
+ * bank, §9.2), one row per query; captions give each neighbour's class, marked ✓
  * when it matches the query's class.
  */
 export function neighboursGalleryFigure(
@@ -308,7 +308,7 @@ export function neighboursGalleryFigure(
 }
 
 /**
- * Copy-detection queries next to their originals (spec §9.8): one row per original, then
+ * Copy-detection queries next to their originals (§9.8): one row per original, then
  * its edited copy from each of `blocks` (block query i edits original i, as in the
  * Copydays-style proxy; for `strong`, query i edits original i mod #originals).
  */

@@ -2,7 +2,7 @@
  * Minimal PNG encoder (8-bit grey, RGB or RGBA; no filtering) for image grids:
  * synchronous and dependency-free (Node's zlib), so figure builders stay pure
  * functions. sharp could encode too, but only asynchronously.
- * Format: PNG spec (W3C, 2nd ed.) §5 chunks, §11.2.2 IHDR, CRC-32 of ISO 3309.
+ * Format: PNG (W3C, 2nd ed.) sections 5 (chunks) and 11.2.2 (IHDR), CRC-32 of ISO 3309.
  */
 import { deflateSync } from 'node:zlib';
 

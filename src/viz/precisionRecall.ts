@@ -1,5 +1,5 @@
 /**
- * Precision–recall curves for retrieval and copy detection (spec §6: VOC-style AP on
+ * Precision–recall curves for retrieval and copy detection (§6: VOC-style AP on
  * Copydays, mAP on revisited Oxford/Paris). The curve is computed from per-item
  * scores and binary relevance; tied scores form one operating point, as in
  * scikit-learn's `precision_recall_curve`, so the curve does not depend on how ties

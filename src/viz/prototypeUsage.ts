@@ -1,8 +1,8 @@
 /**
  * Prototype usage: how many samples pick each prototype as their argmax. The CARP
- * reference logs this histogram because it shows collapse early (STYLE-ANCHORS §1):
+ * reference logs this histogram because it shows collapse early:
  * a healthy run spreads assignments over many prototypes; a collapsed one piles
- * them onto a few. Spec §4's entropy term exists to prevent exactly that.
+ * them onto a few. §4's entropy term exists to prevent exactly that.
  */
 import { baseLayout, type FigureOptions, type PlotlyFigure } from './figure';
 

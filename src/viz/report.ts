@@ -1,5 +1,5 @@
 /**
- * `writeReport(runDir)`: one standalone `report.html` for a run directory (DESIGN.md
+ * `writeReport(runDir)`: one standalone `report.html` for a run directory (architecture
  * §3.4; `carp report RUN_DIR`), readable offline in any browser — the plotly.js
  * bundle is inlined (≈10 MB), no CDN. Built from whatever the run holds:
  *  - `run.json` → run facts table; `config.json` → collapsible JSON;

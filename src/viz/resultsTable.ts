@@ -1,7 +1,7 @@
 /**
  * Per-protocol results as a table figure (and rows built from the `eval/*.json`
  * files of a run directory), with the paper's number and the difference when known.
- * The paper reports percentages; our results are fractions (DESIGN.md §3.1), so
+ * The paper reports percentages; our results are fractions (architecture §3.1), so
  * fractions are shown as percentages.
  */
 import { baseLayout, type FigureOptions, type PlotlyFigure } from './figure';

@@ -1,5 +1,5 @@
 /**
- * Reading a run directory (DESIGN.md §3.4) for figures and reports, tolerantly: a
+ * Reading a run directory (architecture §3.4) for figures and reports, tolerantly: a
  * run may still be training (last `metrics.jsonl` line half written), may not have
  * been evaluated yet, or may come from an older version. Missing or unreadable
  * pieces are listed in `problems` instead of failing the whole report.

@@ -1,8 +1,8 @@
 /**
- * Training curves from the run's `metrics.jsonl` rows (DESIGN.md §3.4): the loss and
- * its two CARP terms (spec §4: consistency + entropy; logged separately as the
- * reference does, STYLE-ANCHORS §1) and the schedules handed to each step
- * (learning rate, weight decay, teacher EMA momentum; spec §5).
+ * Training curves from the run's `metrics.jsonl` rows (architecture §3.4): the loss and
+ * its two CARP terms (§4: consistency + entropy; logged separately as the
+ * reference trainer does) and the schedules handed to each step
+ * (learning rate, weight decay, teacher EMA momentum; §5).
  *
  * Rows are plain objects; each series is looked up under a few names so that the
  * figures accept both the trainer's flat keys and the reference's `loss/…` keys.
@@ -114,7 +114,7 @@ export function lossCurvesFigure(
 }
 
 /**
- * The schedules of spec §5 as the trainer applied them, one stacked panel each
+ * The schedules of §5 as the trainer applied them, one stacked panel each
  * (shared step axis): learning rate, teacher momentum and weight decay differ by
  * orders of magnitude, so one axis would flatten two of them.
  */

@@ -1,7 +1,7 @@
 /**
  * Shared by the wasm-vs-cpu gradient tests (gradients.test.ts, wasmTraining.test.ts):
  * run the same function with the same inputs on both backends and compare value and
- * gradients to float32 rounding (ENVIRONMENT.md §4). Not a test file itself.
+ * gradients to float32 rounding (architecture §7.4). Not a test file itself.
  */
 import { expect } from 'vitest';
 import { tf } from '../../src/backend/tf';

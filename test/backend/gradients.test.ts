@@ -1,7 +1,7 @@
 /**
  * Every gradient a ResNet + CARP head needs, on wasm (with our kernels, src/backend/
  * wasmKernels.ts) against the pure-JS cpu backend as reference, on identical inputs
- * (ENVIRONMENT.md §4). Values and gradients must agree to float32 rounding. The end-to-end
+ * (architecture §7.4). Values and gradients must agree to float32 rounding. The end-to-end
  * model and the leak checks are in wasmTraining.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

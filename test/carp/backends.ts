@@ -1,6 +1,6 @@
 /**
  * Runs a test file's describe blocks on both the `cpu` reference backend and `wasm`
- * (our default), switching the one engine between them (DESIGN.md §4: every gradient
+ * (our default), switching the one engine between them (architecture §4.2: every gradient
  * is checked against cpu).
  */
 import { tf } from '../../src/backend/tf';

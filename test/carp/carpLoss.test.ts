@@ -41,7 +41,7 @@ function lossAndGrad(
   return { consistency: terms[0], entropy: terms[1], total: terms[2], grads: out };
 }
 
-// Spec §4.5 worked example (K = 6, P = 3, B = 2, V = 3).
+// §4.5 worked example (K = 6, P = 3, B = 2, V = 3).
 const EX_PARTITION = Int32Array.from([4, 1, 5, 0, 3, 2]);
 const EX_STUDENT = [
   [
@@ -120,7 +120,7 @@ for (const backend of TEST_BACKENDS) {
         ],
         { label: 'teacher u1' },
       );
-      // Pair dot products s[b][n] and pair losses (spec §4.5).
+      // Pair dot products s[b][n] and pair losses (§4.5).
       const pairs: [number, number, number[], number][] = [
         [0, 1, [0.3712419, 0.47412408, 0.53591863, 0.60742444], 0.71487202],
         [1, 0, [0.3326653, 0.60742444, 0.53591863, 0.43227647], 0.76540219],

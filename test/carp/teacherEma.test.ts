@@ -16,7 +16,7 @@ function randomize(store: ReturnType<typeof createCarpParams>, seed: number): vo
   });
 }
 
-describe('updateTeacher (spec §2.4)', () => {
+describe('updateTeacher (§2.4)', () => {
   beforeAll(async () => {
     await initTestBackend('cpu');
   });

@@ -51,7 +51,7 @@ function snapshot(store: ParamStore): Map<string, Float32Array> {
   return new Map(store.names().map((n) => [n, Float32Array.from(store.get(n).dataSync())]));
 }
 
-describe('isOptimizerStep (spec §5.4)', () => {
+describe('isOptimizerStep (§5.4)', () => {
   it('steps every A micro-steps and on the last micro-step of the epoch', () => {
     const steps = (A: number, I: number) =>
       Array.from({ length: I }, (_, i) => isOptimizerStep(i, A, I));

@@ -29,7 +29,7 @@ describe('config schema', () => {
     expect(Object.keys(RULES).sort()).toEqual(leafPaths(PAPER_DEFAULTS).sort());
   });
 
-  it('paper preset = spec §5.5, with derived values computed', () => {
+  it('paper preset = §5.5, with derived values computed', () => {
     const c = resolveConfig('paper-imagenet-r50');
     expect(c).toEqual(PAPER_DEFAULTS);
     expect(c.model).toMatchObject({

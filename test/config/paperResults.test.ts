@@ -5,7 +5,7 @@ import {
   PAPER_LINEAR_LOG,
 } from '../../src/config/paperResults';
 
-describe('paper results (spec §8, §10.1)', () => {
+describe('paper results (§8, §10.1)', () => {
   it('holds the readme numbers as published', () => {
     expect(
       PAPER_IMAGENET_RESULTS.map((r) => [r.epochs, r.multiCrop, r.linearTop1, r.knnTop1]),

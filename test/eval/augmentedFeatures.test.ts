@@ -51,7 +51,7 @@ async function collect(gen: AsyncIterable<{ features: Tensor2D; labels: Int32Arr
   return out;
 }
 
-describe('augmented-crop features for the linear probe (spec §9.1)', () => {
+describe('augmented-crop features for the linear probe (§9.1)', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
   });

@@ -1,13 +1,12 @@
 /**
- * Loads the golden vectors from ../shared/golden (beside the project root, as laid out
- * for developers and CI). See ../shared/golden/README.md for the fields.
+ * Loads the golden vectors vendored in test/fixtures/golden (fields, provenance and
+ * tolerances: test/fixtures/golden/README.md).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
-export const GOLDEN_DIR =
-  process.env.CARP_GOLDEN_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'golden');
+export const GOLDEN_DIR = join(PROJECT_ROOT, 'test', 'fixtures', 'golden');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function loadGolden<T = any>(file: string): { cases: T[] } {

@@ -1,5 +1,5 @@
 /**
- * Parity with PyTorch (spec §8, §9.0): the teacher of a CARP training dictionary written
+ * Parity with PyTorch (§8, §9.0): the teacher of a CARP training dictionary written
  * by `torch.save`, loaded by our reader and mapped into src/models, gives the same pooled
  * features and prototype logits as PyTorch in eval mode (max abs diff ≤ 1e-4).
  *

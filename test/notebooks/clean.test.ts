@@ -1,7 +1,7 @@
 /**
- * Committed notebooks carry no outputs and no execution counts (DESIGN.md §3.2), are
+ * Committed notebooks carry no outputs and no execution counts (architecture §3.2), are
  * in the stripped form of environment/strip-notebooks.mjs, run in the carp-kit kernel,
- * and import the kit as a package (tslab cannot compile `../src/…`, ENVIRONMENT.md §2).
+ * and import the kit as a package (tslab cannot compile `../src/…`, architecture §7.2).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Executes every notebooks/*.ipynb headless in the carp-kit kernel through
  * environment/run-notebooks.py (nbclient, Debian's /usr/bin/python3), so walkthroughs
- * never rot (DESIGN.md §1). CARP_PRESET is passed through (default here `fmnist-tiny`,
+ * never rot (architecture §1). CARP_PRESET is passed through (default here `fmnist-tiny`,
  * as in CI). Executed copies and per-cell times land in test-output/notebooks/.
  * dist/ is rebuilt first, because notebooks import the compiled package.
  */

@@ -45,7 +45,7 @@ function step(opt: LARS, grads: [Variable, Nested][]): void {
   tf.dispose(Object.values(map));
 }
 
-// Spec §5.2 worked example.
+// §5.2 worked example.
 const W = [
   [1, 2],
   [3, 4],
@@ -227,7 +227,7 @@ describe('LARS options and parameter groups', () => {
     expect(opt.getClassName()).toBe('CarpLARS');
   });
 
-  it('splits parameters as spec §5.1 says', () => {
+  it('splits parameters as §5.1 says', () => {
     expect(isRegularised('conv1.weight', 4)).toBe(true);
     expect(isRegularised('fc.bias', 2)).toBe(false);
     expect(isRegularised('dense/bias', 2)).toBe(false);

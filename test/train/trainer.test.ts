@@ -57,7 +57,7 @@ describe('pretrain (trainer)', () => {
       expect(Number.isFinite(m.loss)).toBe(true);
       expect(m.loss).toBeCloseTo(m.consistency + m.entropy, 5);
     }
-    // lr schedule: cosine from lrRef·A·B/256 to minLr over 8 micro-steps (spec §5.3).
+    // lr schedule: cosine from lrRef·A·B/256 to minLr over 8 micro-steps (§5.3).
     const base = (config().optim.lrRef * 16) / 256;
     expect(metrics[0].lr).toBeCloseTo(base, 10);
     expect(metrics[4].lr).toBeCloseTo(

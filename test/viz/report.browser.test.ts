@@ -1,5 +1,5 @@
 /**
- * The report in a real browser (ENVIRONMENT.md §6): Debian's headless chromium loads a
+ * The report in a real browser (architecture §7.6): Debian's headless chromium loads a
  * report built from a synthetic run, and we check in the dumped DOM that every
  * Plotly.newPlot resolved (the page's own `data-plots` marker), that plotly drew SVG,
  * and that the screenshot is not blank. The screenshot stays in

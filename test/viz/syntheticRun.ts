@@ -1,5 +1,5 @@
 /**
- * A small synthetic run directory (DESIGN.md §3.4 layout) for report tests: metrics of
+ * A small synthetic run directory (architecture §3.4 layout) for report tests: metrics of
  * 60 steps, config, run record and eval files of each shape the report draws.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * k-NN search as tensor ops (cosine similarity by matMul, then top-k), the part of the
- * weighted k-NN protocol (spec §9.2) that a GPU can take over from faiss. The check
+ * weighted k-NN protocol (§9.2) that a GPU can take over from faiss. The check
  * times it on webgpu and compares a small case with the CPU backend.
  */
 import { tf } from '../../../src/backend/tf';

@@ -1,7 +1,7 @@
 /**
  * The work the device check measures: one CARP training step and teacher feature
  * extraction for a CIFAR ResNet-18, built from the kit's own modules (src/models,
- * src/carp, src/optim), in the algorithm box's order (DESIGN.md §6.6):
+ * src/carp, src/optim), in the algorithm box's order (architecture §6.6):
  * forward → partition → loss → backward → LARS step → EMA → BN running stats.
  *
  * The step is assembled from the same parts as `src/carp/trainStep.ts` (same order, same
@@ -43,7 +43,7 @@ export interface WorkloadSize {
   bottleneckDim: number;
 }
 
-/** ResNet-18 with CIFAR stem, the paper's head (DESIGN.md §5 `cifar10-r18`, HOOK above). */
+/** ResNet-18 with CIFAR stem, the paper's head (architecture §5 `cifar10-r18`, HOOK above). */
 export const CHECK_NETWORK: WorkloadSize = {
   batch: 64,
   globalViews: 2,
@@ -84,7 +84,7 @@ export function seededViews(rng: Rng, s: WorkloadSize, batch = s.batch): Tensor4
 
 /**
  * CARP loss of the student on `views` against the teacher (teacher probabilities are
- * constants, spec §4). Returns the total loss; must run inside a gradient scope.
+ * constants, §4). Returns the total loss; must run inside a gradient scope.
  */
 function studentLoss(
   student: ParamStore,

@@ -8,7 +8,7 @@
  * removes one, so we `incRef` each input first; the result's data gets one extra
  * reference before its wrapper is disposed, so the engine's own output tensor holds the
  * only one. With this, `tf.memory().numTensors` stays flat across training steps
- * (ENVIRONMENT.md §4, "Memory pitfall in composite kernels").
+ * (architecture §7.4, "Memory pitfall in composite kernels").
  *
  * Ops called inside a kernel are not recorded on the gradient tape (the engine records
  * only at kernel depth 0), so composites need no gradients of their own.

@@ -1,6 +1,6 @@
 /**
  * `Conv2DBackpropFilter` (the conv weight gradient) for the wasm backend, which lacks it
- * (ENVIRONMENT.md §4: "Missing on wasm and needed for training").
+ * (architecture §7.4: "Missing on wasm and needed for training").
  *
  * For a forward conv `y[n,i,j,o] = Σ x_pad[n, i·s+a, j·s+b, c] · w[a,b,c,o]` the weight
  * gradient is `dw[a,b,c,o] = Σ_{n,i,j} x_pad[n, i·s+a, j·s+b, c] · dy[n,i,j,o]`, which is

@@ -1,6 +1,6 @@
 /**
  * `Conv2DBackpropInput` (the conv input gradient) for the wasm backend, replacing the
- * built-in one, a scalar loop that took 2.4 s of a 4.5 s ResNet-18 step (ENVIRONMENT.md §4).
+ * built-in one, a scalar loop that took 2.4 s of a 4.5 s ResNet-18 step (architecture §7.4).
  *
  * `dx[y] = Σ_{i,a : i·s + a − top = y} dy[i] · w[a]` (per spatial axis; channels contract
  * `w[a,b,c,o]` over `o`). Textbook form: a forward conv of the stride-dilated, padded `dy`

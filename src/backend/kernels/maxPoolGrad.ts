@@ -1,5 +1,5 @@
 /**
- * `MaxPoolGrad` for the wasm backend, replacing the built-in one (ENVIRONMENT.md §4).
+ * `MaxPoolGrad` for the wasm backend, replacing the built-in one (architecture §7.4).
  *
  * The built-in (tfjs 4.22, `MaxPoolGrad.cc`) starts each window's maximum at
  * `std::numeric_limits<float>::min()`, the smallest *positive* float, and keeps the

@@ -1,12 +1,12 @@
 /**
- * `UnsortedSegmentSum` for the wasm backend, which lacks it (ENVIRONMENT.md §4); it is the
+ * `UnsortedSegmentSum` for the wasm backend, which lacks it (architecture §7.4); it is the
  * gradient of `tf.gather` (tfjs-core GatherV2_grad), which CARP's random partition of
  * the prototypes uses.
  *
  * `out[s, …] = Σ_{i : ids[i] = s} x[i, …]`. The wasm `ScatterNd` kernel adds duplicate
  * indices (TF semantics, checked against the cpu backend), so one `scatterND` of the rows
  * onto `[numSegments, …]` is the whole kernel: O(n·rest) work, where the one-hot + matMul
- * form (ENVIRONMENT.md) costs O(n·numSegments·rest) and a `[K, K]` one-hot for the paper's
+ * form (architecture §7.4) costs O(n·numSegments·rest) and a `[K, K]` one-hot for the paper's
  * K = 65 536 prototypes would not fit in memory. Ids outside `[0, numSegments)` are
  * dropped, as in TF and the cpu backend (which sums per-segment masks).
  */

@@ -12,7 +12,7 @@
  *
  * Threads: `CARP_THREADS` (default: every core `os.availableParallelism()` reports).
  * OpenBLAS's own thread count is set for the duration of each native kernel and restored
- * after, so faiss (which wants OpenBLAS single-threaded, ENVIRONMENT.md §1) is unaffected.
+ * after, so faiss (which wants OpenBLAS single-threaded, architecture §7.1) is unaffected.
  * (Where the user set `OPENBLAS_NUM_THREADS`, that stays the process-wide default.)
  */
 import { existsSync } from 'node:fs';

@@ -19,7 +19,7 @@ export const BN_FORWARD = 'CarpBatchNormForward';
 export const BN_BACKWARD = 'CarpBatchNormBackward';
 
 /**
- * The two configs. Formulas: PyTorch's BatchNorm2d/1d in training mode (spec §2.1, §2.2)
+ * The two configs. Formulas: PyTorch's BatchNorm2d/1d in training mode (§2.1, §2.2)
  * and the closed-form gradient documented at src/models/layers.ts `bnTrainOp`.
  */
 /** Attributes of both kernels. */

@@ -1,7 +1,7 @@
 /**
- * Gaussian blur with one σ per image (spec §6: σ ∈ U(0.1, 2.0) px; PIL's GaussianBlur
+ * Gaussian blur with one σ per image (§6: σ ∈ U(0.1, 2.0) px; PIL's GaussianBlur
  * with radius = σ). We use a true Gaussian truncated at ⌈3σ⌉ with edge-replicating
- * borders; PIL approximates the Gaussian by three box blurs (small differences, spec §11.17).
+ * borders; PIL approximates the Gaussian by three box blurs (small differences, §11.17).
  *
  * Batched as a separable depthwise convolution: the batch is folded into the channel axis
  * ([1, H, W, n·C]) so each image's channels get that image's kernel — one conv per axis for

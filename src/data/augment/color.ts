@@ -1,5 +1,5 @@
 /**
- * Colour operations of spec §6 with PIL semantics, on float [n, H, W, C] batches in
+ * Colour operations of §6 with PIL semantics, on float [n, H, W, C] batches in
  * [0, 255] with one factor per image (a [n] array). C is 3 (RGB) or 1 (greyscale input:
  * luma = the channel itself; saturation and hue are identities there).
  *   brightness f: blend with black            → clip(f·x)
@@ -8,7 +8,7 @@
  *   hue δ:        H ← (H + δ) mod 1 in HSV
  *   greyscale:    L = 0.299 R + 0.587 G + 0.114 B replicated (ITU-R 601-2, PIL's 'L')
  *   solarise:     v ≥ 128 → 255 − v
- * PIL rounds to uint8 after each op; we stay in float (spec §11.17).
+ * PIL rounds to uint8 after each op; we stay in float (§11.17).
  */
 import { tf } from '../../backend/tf';
 

@@ -1,5 +1,5 @@
 /**
- * Colour jitter with a per-image random order of its four operations (spec §6 step 2,
+ * Colour jitter with a per-image random order of its four operations (§6 step 2,
  * torchvision `ColorJitter`: the order is a random permutation per call, i.e. per image).
  *
  * Batched in four stages: at stage t every jittered image applies its t-th operation.

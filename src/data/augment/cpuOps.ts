@@ -1,5 +1,5 @@
 /**
- * The spec §6 per-image operations on plain Float32Arrays (one HWC image in [0, 255]),
+ * The §6 per-image operations on plain Float32Arrays (one HWC image in [0, 255]),
  * for the CPU engine of the multi-crop pipeline. Same formulas as the tensor versions
  * (cropResize.ts, color.ts, blur.ts), which the tests check against each other; see
  * those files for the PIL semantics.

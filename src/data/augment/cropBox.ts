@@ -1,5 +1,5 @@
 /**
- * Random-resized-crop box sampler, torchvision semantics (spec §6):
+ * Random-resized-crop box sampler, torchvision semantics (§6):
  * up to 10 attempts, each with target area = H·W·U(scale) and aspect
  * r = exp(U(ln ratio₀, ln ratio₁)); w = round(√(area·r)), h = round(√(area/r)) (Python
  * rounding); accepted when 0 < w ≤ W and 0 < h ≤ H, top-left uniform over the valid

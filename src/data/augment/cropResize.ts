@@ -1,5 +1,5 @@
 /**
- * Batched crop + resize + horizontal flip (spec §6 first rows): each image gets its own
+ * Batched crop + resize + horizontal flip (§6 first rows): each image gets its own
  * crop box, resized to size×size with PIL's filter (bicubic by default, as the reference;
  * see resample.ts: exact PIL weights, no need for `cropAndResize`'s bilinear), and
  * optionally mirrored — mirroring reverses the rows of the column matrix, so the flip

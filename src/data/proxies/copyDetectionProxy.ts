@@ -1,5 +1,5 @@
 /**
- * Offline proxy of the INRIA Copydays copy-detection protocol (spec §9.8):
+ * Offline proxy of the INRIA Copydays copy-detection protocol (§9.8):
  * `fmnist-copydetection-proxy`, built from the Fashion-MNIST TEST split only.
  *
  * - originals: a seeded subset of 157 test images (Copydays' count), ascending index order;
@@ -11,7 +11,7 @@
  * - database: the originals (positions 0…156) followed by distractors (5 000 other test
  *   images; the paper's setting adds 10 000 YFCC100M images);
  * - whitening: learnt on a further disjoint set of test images (4 000) when whitening
- *   is on, as DINO's YFCC whitening set [JUDGEMENT: test images, as the issue asks].
+ *   is on, as DINO's YFCC whitening set [JUDGEMENT: test images, §11.28].
  * Scoring: `copyDetectionEvaluation` (top 20, trapezoidal AP per query, mAP per block),
  * both without and with whitening.
  */

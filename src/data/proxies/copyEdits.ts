@@ -1,10 +1,10 @@
 /**
- * Copydays-like image edits for the copy-detection proxy (spec §9.8 blocks): JPEG
+ * Copydays-like image edits for the copy-detection proxy (§9.8 blocks): JPEG
  * re-encoding at a quality, crops removing a share of the area, and seeded "strong"
  * edits (crop + rotation + flip + blur + contrast/brightness + noise + JPEG), standing in
  * for Copydays' print-and-scan, paint and blur attacks.
  *
- * [JUDGEMENT] Edits run at a working resolution (default 112 = 4 × 28 px): the greyscale
+ * [JUDGEMENT, §11.28] Edits run at a working resolution (default 112 = 4 × 28 px): the greyscale
  * Fashion-MNIST image is first upsampled (bicubic), edited, then resampled back to the
  * network's 28 × 28 input (bicubic, antialiased; PIL-exact filters from data/resample),
  * like a Copydays photo that is edited at full size and seen by the network at 320 px.
@@ -17,7 +17,7 @@ import type { DecodedImage } from '../imageFile';
 import { resizeDecoded } from '../resample';
 import { createRng, type Rng } from '../../random';
 
-/** Copydays `jpegqual/*` qualities and `crops/*` removed-area percentages (spec §9.8). */
+/** Copydays `jpegqual/*` qualities and `crops/*` removed-area percentages (§9.8). */
 export const JPEG_QUALITIES = [3, 5, 8, 10, 15, 20, 30, 50, 75];
 export const CROP_PERCENTS = [10, 15, 20, 30, 40, 50, 60, 70, 80];
 

@@ -4,7 +4,7 @@
  * stands in for VOC07 as a multi-label set with one-hot ±1 labels over its 10 classes
  * (no "difficult" zeros).
  *
- * Sets [JUDGEMENT]: the low-shot pool ("trainval") is a seeded class-balanced subset of
+ * Sets [JUDGEMENT, §11.26]: the low-shot pool ("trainval") is a seeded class-balanced subset of
  * the Fashion-MNIST train split, 500 per class by default (5 000 images, about VOC07
  * trainval's 5 011), so that only the pool's features need extracting (the sampling
  * reads labels only, but the SVMs need the features of every row that can be drawn).

@@ -1,12 +1,12 @@
 /**
- * Offline proxy of the revisited Oxford/Paris retrieval protocol (spec §9.7):
+ * Offline proxy of the revisited Oxford/Paris retrieval protocol (§9.7):
  * `fmnist-retrieval-proxy`, class-level retrieval on the Fashion-MNIST TEST split only.
  *
  * Benchmark (deterministic, independent of any model):
  * - queries: 7 per class (70, as rOxford5k / rParis6k), drawn per class with a seeded
  *   shuffle, in class order; database: every other test image (or a seeded subset of
  *   `databaseCount`), in ascending test index order;
- * - positives of a query: database images of its class. [JUDGEMENT] Easy vs hard by a
+ * - positives of a query: database images of its class. [JUDGEMENT, §11.27] Easy vs hard by a
  *   model-free criterion: the cosine similarity of raw pixels to the query; positives are
  *   sorted by (similarity descending, index ascending), the first ⌊n/2⌋ are `easy`, the
  *   rest `hard` (so a lone positive is hard, and the Hard protocol keeps every query that

@@ -1,5 +1,5 @@
 /**
- * Clustering metrics of the k-means protocol (spec §9.3) and the prototype-cluster
+ * Clustering metrics of the k-means protocol (§9.3) and the prototype-cluster
  * protocol (§9.4), with scikit-learn's definitions and special cases (arithmetic-mean
  * normalisation for NMI/AMI, EMI under the permutation model, β = 1 V-measure), plus
  * the Hungarian-matched accuracy the official code lacks ([JUDGEMENT], §11.10).
@@ -104,7 +104,7 @@ function logFactorials(n: number): Float64Array {
 }
 
 /**
- * Expected mutual information under the permutation model (spec §9.3), evaluated with
+ * Expected mutual information under the permutation model (§9.3), evaluated with
  * log-factorials exactly as scikit-learn's `expected_mutual_information`.
  */
 function expectedMutualInformation(a: Float64Array, b: Float64Array, n: number): number {
@@ -134,7 +134,7 @@ function expectedMutualInformation(a: Float64Array, b: Float64Array, n: number):
 
 /**
  * NMI, AMI, ARI, Fowlkes–Mallows, homogeneity, completeness, V-measure and matched
- * accuracy of `assignments` against ground-truth `labels` (spec §9.3; scikit-learn
+ * accuracy of `assignments` against ground-truth `labels` (§9.3; scikit-learn
  * semantics, incl. its limit cases: both labellings a single cluster → NMI = AMI = 1;
  * a single predicted cluster → completeness 1, homogeneity 0).
  *

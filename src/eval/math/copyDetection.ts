@@ -24,7 +24,7 @@ export interface CopyDetectionResult {
   topK: number;
 }
 
-/** Copy-detection mAP per block (spec §9.8). */
+/** Copy-detection mAP per block (§9.8). */
 export function copyDetectionEvaluation(o: {
   databaseFeatures: Float32Array;
   dim: number;

@@ -1,5 +1,5 @@
 /**
- * k-means clustering evaluation (spec §9.3).
+ * k-means clustering evaluation (§9.3).
  *
  * Features are raw pooled vectors, row-major [N, dim] (not L2-normalised). Steps:
  *   1. standardise each dimension with the mean and population std fitted on the k-means
@@ -32,7 +32,7 @@ function checkDim(dim: number, where: string): void {
 /**
  * Fits mean and population std (divide by N) per dimension, accumulated in float64.
  * A constant dimension gets std 1 (as scikit-learn's StandardScaler) instead of a
- * division by zero [JUDGEMENT: the reference would produce NaN there].
+ * division by zero [JUDGEMENT, §11.22: the reference would produce NaN there].
  */
 export function fitStandardizer(x: Float32Array, dim: number): Standardizer {
   checkDim(dim, 'fitStandardizer');
@@ -70,7 +70,7 @@ export function applyStandardizer(x: Float32Array, dim: number, s: Standardizer)
   return out;
 }
 
-/** Standardises train and evaluation features with statistics of the train features (spec §9.3). */
+/** Standardises train and evaluation features with statistics of the train features (§9.3). */
 export function standardize(
   train: Float32Array,
   test: Float32Array,
@@ -82,7 +82,7 @@ export function standardize(
 
 export interface SphericalKmeansOptions {
   numClusters: number;
-  /** Iterations per run (default 100, spec §9.3). */
+  /** Iterations per run (default 100, §9.3). */
   niter?: number;
   /** Runs; the highest objective is kept (default 10). */
   nredo?: number;
@@ -150,14 +150,14 @@ export interface KmeansEvaluationResult {
   centroids: Float32Array;
   /** Objective of the kept run (sum of best inner products over the points faiss used). */
   objective: number;
-  /** How many training points faiss clustered: min(N_train, 256·k) (spec §9.3). */
+  /** How many training points faiss clustered: min(N_train, 256·k) (§9.3). */
   trainPointsUsed: number;
   standardizer: Standardizer;
   /** Clustering metrics vs `testLabels` (fractions), when labels were given. */
   metrics?: ClusteringMetrics;
 }
 
-/** The spec §9.3 protocol: standardise, spherical k-means, assign; metrics when labels are given. */
+/** The §9.3 protocol: standardise, spherical k-means, assign; metrics when labels are given. */
 export function kmeansEvaluation(o: KmeansEvaluationOptions): KmeansEvaluationResult {
   checkDim(o.dim, 'kmeansEvaluation');
   const nTrain = rowsOf(o.trainFeatures, o.dim, 'kmeansEvaluation: trainFeatures');

@@ -1,6 +1,6 @@
 /**
  * Maximum-weight one-to-one matching on a sparse bipartite graph: the linear assignment
- * behind the Hungarian-matched clustering accuracy (spec §9.3, [JUDGEMENT]).
+ * behind the Hungarian-matched clustering accuracy (§9.3, [JUDGEMENT]).
  *
  * Algorithm: the Hungarian method in its shortest-augmenting-path form (Kuhn–Munkres with
  * Dijkstra and row/column potentials, as in Jonker & Volgenant 1987 / the e-maxx

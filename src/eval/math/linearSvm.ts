@@ -1,13 +1,13 @@
 /**
  * Binary linear SVM as liblinear's default solver for scikit-learn's `LinearSVC`
  * (L2-regularised, squared-hinge loss, dual coordinate descent with shrinking;
- * Hsieh et al., ICML 2008, Algorithm 1 + §3.2), spec §9.5:
+ * Hsieh et al., ICML 2008, Algorithm 1 and section 3.2), §9.5:
  *
  *   min_w ½‖w‖² + Σ_i C_i · max(0, 1 − y_i wᵀx_i)²
  *
  * with per-sample costs C_i = C · classWeight[y_i] and the bias learnt through an
  * appended constant feature of value `interceptScaling` (so the bias is regularised
- * too, liblinear's convention; spec §11.12). The dual is solved for α ≥ 0 with
+ * too, liblinear's convention; §11.12). The dual is solved for α ≥ 0 with
  * D_ii = 1/(2C_i) added to the diagonal (squared hinge ⇒ no upper bound on α).
  *
  * The primal optimum is unique, so results match liblinear up to the stopping
@@ -17,7 +17,7 @@
 import { createRng } from '../../random';
 
 export interface LinearSvmOptions {
-  /** Regularisation constant C (spec §9.5: 0.5). */
+  /** Regularisation constant C (§9.5: 0.5). */
   C: number;
   /** Class weights: cost multiplier for positives and negatives (spec: {+1: 2, −1: 1}). */
   classWeight?: { positive: number; negative: number };
@@ -39,7 +39,7 @@ export interface LinearSvm {
 
 /**
  * Trains one binary SVM. `x` is row-major [n, dim]; `y` holds +1 / −1 (anything > 0 is
- * treated as positive, everything else as negative — spec §9.5: difficult (0) → −1).
+ * treated as positive, everything else as negative — §9.5: difficult (0) → −1).
  */
 export function trainLinearSvm(
   x: Float32Array,

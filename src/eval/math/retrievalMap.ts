@@ -1,5 +1,5 @@
 /**
- * Revisited Oxford/Paris mean average precision with junk handling (spec §9.7), as the
+ * Revisited Oxford/Paris mean average precision with junk handling (§9.7), as the
  * `compute_map` routine of the revisited benchmark (used by DINO and CARP): junk images
  * are removed from the ranking, AP uses the trapezoidal rule, queries without positives
  * are skipped. Medium protocol: positives = easy ∪ hard, junk = junk; Hard protocol:
@@ -21,7 +21,7 @@ function checkLists(
 
 /**
  * 0-based ranks of a query's positives after removing the junk ranked before each
- * (spec §9.7), in increasing order. An item listed both as positive and junk counts as
+ * (§9.7), in increasing order. An item listed both as positive and junk counts as
  * a positive at its own rank and as junk for the positives after it, exactly as the
  * reference's `np.in1d` + merge loop do.
  */
@@ -79,7 +79,7 @@ export function revisitedMeanAP(
 
 /**
  * Precision at k on the junk-adjusted ranking, as the revisited benchmark prints it
- * (spec §9.7: k = 1, 5, 10). Its definition, kept: with p the 1-based adjusted ranks of
+ * (§9.7: k = 1, 5, 10). Its definition, kept: with p the 1-based adjusted ranks of
  * the positives, k_q = min(max p, k) and precision = #{p ≤ k_q} / k_q — so a query
  * whose last positive is at rank 3 scores 1 at k = 5. A query whose positives never
  * appear in the ranking scores 0 (the reference would fail on max of an empty list).

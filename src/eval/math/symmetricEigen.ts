@@ -1,5 +1,5 @@
 /**
- * Eigen-decomposition of a real symmetric matrix (for copy-detection whitening, spec
+ * Eigen-decomposition of a real symmetric matrix (for copy-detection whitening, method
  * §9.8): Householder tridiagonalisation followed by the implicit QL algorithm, the
  * classic tred2/tql2 pair (Numerical Recipes; the public-domain JAMA port), in float64.
  * O(n³): about 10 s for n = 2048 in Node, well under a second for n ≤ 512.

@@ -1,5 +1,5 @@
 /**
- * Average precision of one VOC class (spec §9.5): all-point interpolated AP (VOC 2010+),
+ * Average precision of one VOC class (§9.5): all-point interpolated AP (VOC 2010+),
  * not the 11-point variant. Difficult examples (label 0) are negatives, as in the
  * reference (§11.12).
  */
@@ -11,7 +11,7 @@
  * front and 1 at the end, precision with 0 at both ends; precision enveloped from the
  * right (p_i ← max(p_i, p_{i+1})); AP = Σ over recall changes of Δrecall × precision.
  *
- * Judgement calls (pinned by tests): equal scores keep their input order (stable sort;
+ * Judgement calls (§11.32, pinned by tests): equal scores keep their input order (stable sort;
  * the reference's `argsort` leaves ties unspecified); with no positive label AP is
  * undefined and NaN is returned (the reference divides by zero).
  */
@@ -30,7 +30,7 @@ export function vocAveragePrecision(scores: ArrayLike<number>, labels: ArrayLike
   const order = Array.from({ length: n }, (_, i) => i).sort(
     (i, j) => scores[j] - scores[i] || i - j,
   );
-  // mrec/mpre with the padding of spec §9.5: index 0 and n + 1 are the added ends.
+  // mrec/mpre with the padding of §9.5: index 0 and n + 1 are the added ends.
   const mrec = new Float64Array(n + 2);
   const mpre = new Float64Array(n + 2);
   let tp = 0;

@@ -1,10 +1,10 @@
 /**
- * Few-shot linear SVMs, PASCAL VOC07 style (spec §9.5).
+ * Few-shot linear SVMs, PASCAL VOC07 style (§9.5).
  *
  * Per class, one binary linear SVM (liblinear dual CD, squared hinge, C 0.5, class
  * weights +1→2 / −1→1, regularised bias) on L2-normalised frozen features; scored by
  * all-point average precision on the test set; mAP = mean over classes (fractions, like every result; ×100 to print).
- * "Difficult" labels (0) count as negatives in training and evaluation (spec §11.12).
+ * "Difficult" labels (0) count as negatives in training and evaluation (§11.12).
  *
  * Low-shot mode: for k ∈ {1,2,4,8,16} and 5 runs, each run samples, for every class,
  * the first k of a shuffled list of that class's positive images and concatenates them
@@ -57,7 +57,7 @@ function check(set: MultiLabelSet, dim: number, numClasses: number, name: string
   return n;
 }
 
-/** Trains the per-class SVMs on `train` and reports AP on `test` (spec §9.5 full mode). */
+/** Trains the per-class SVMs on `train` and reports AP on `test` (§9.5 full mode). */
 export function vocSvmEvaluation(
   train: MultiLabelSet,
   test: MultiLabelSet,
@@ -94,7 +94,7 @@ export function vocSvmEvaluation(
 }
 
 /**
- * Low-shot sample (spec §9.5): for each class, shuffle its positive rows and take the
+ * Low-shot sample (§9.5): for each class, shuffle its positive rows and take the
  * first k; concatenate over classes. Returns row indices into the training set.
  */
 export function sampleLowShot(
@@ -123,7 +123,7 @@ export interface LowShotResult {
   std: number;
 }
 
-/** Low-shot VOC07 SVMs: k ∈ shots × `runs` seeded runs, mean ± std of mAP (spec §9.5). */
+/** Low-shot VOC07 SVMs: k ∈ shots × `runs` seeded runs, mean ± std of mAP (§9.5). */
 export function lowShotVocSvm(
   train: MultiLabelSet,
   test: MultiLabelSet,

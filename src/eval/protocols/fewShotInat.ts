@@ -13,7 +13,7 @@
  * `cosine` is the script default); reported: the best val top-1, the top-5 of that epoch
  * and the best top-5.
  *
- * Training images [judgement call, §11]: the reference trains on random resized crops +
+ * Training images [judgement call, §11.25]: the reference trains on random resized crops +
  * flips through the frozen backbone; here the classifier trains on the cached centre-crop
  * features (one extraction), as the linear probe does by default.
  */

@@ -5,7 +5,7 @@
  * validated every epoch on bicubic T-eval features; reported: the **best** top-1 over
  * epochs (and the top-5 of that epoch).
  *
- * Training images [judgement call, §11]: by default the classifier trains on the cached
+ * Training images [judgement call, §11.24]: by default the classifier trains on the cached
  * centre-crop features (one extraction, then seconds per epoch). The reference trains on
  * random resized crops (area 0.08–1, bilinear) + flips through the frozen backbone every
  * epoch: `augment: true` does that (`augmentedFeatureBatches`), at the cost of a backbone

@@ -1,6 +1,6 @@
 /**
  * Learned prototypes as clusters (§9.4; the paper evaluates them, its code does not — our
- * reading is a judgement call, §11): the full teacher (backbone + head + prototype layer)
+ * reading is a judgement call, §11.11): the full teacher (backbone + head + prototype layer)
  * in evaluation mode on the evaluation split; the cluster of an image is the arg-max over
  * **all** K prototype logits (no partition at test time); scored with the §9.3 metrics
  * against the labels, plus the usage statistics of math/prototypeUsage.ts.

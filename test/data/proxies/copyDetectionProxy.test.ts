@@ -86,7 +86,7 @@ describe('copy edits (Copydays-like transformations)', () => {
   });
 });
 
-describe('fmnist-copydetection-proxy (spec §9.8 on Fashion-MNIST test)', () => {
+describe('fmnist-copydetection-proxy (§9.8 on Fashion-MNIST test)', () => {
   const test = loadFashionMnist('test', { limit: 200 });
   const small = { originals: 6, strongCount: 9, distractors: 20, whiteningCount: 60 };
 

@@ -23,7 +23,7 @@ function blobs(k: number, perCluster: number, dim: number, seed: number) {
   return { x, labels };
 }
 
-describe('standardisation (spec §9.3)', () => {
+describe('standardisation (§9.3)', () => {
   it('population mean/std fitted on train, applied to test', () => {
     // dim 2: column 0 = [1, 3] → mean 2, std 1; column 1 constant 5 → std 1 (not NaN).
     const s = fitStandardizer(new Float32Array([1, 5, 3, 5]), 2);

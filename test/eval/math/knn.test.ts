@@ -25,7 +25,7 @@ function toOptions(c: KnnCase): WeightedKnnOptions {
   };
 }
 
-describe('weightedKnn (spec §9.2)', () => {
+describe('weightedKnn (§9.2)', () => {
   const golden = loadGolden<KnnCase>('knn.json');
 
   golden.cases.forEach((c, i) => {

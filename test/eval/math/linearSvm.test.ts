@@ -15,7 +15,7 @@ const fx = JSON.parse(
 ) as Fixture;
 
 describe('trainLinearSvm (liblinear L2R_L2LOSS_SVC_DUAL)', () => {
-  it('matches scikit-learn LinearSVC with the VOC07 settings of spec §9.5', () => {
+  it('matches scikit-learn LinearSVC with the VOC07 settings of §9.5', () => {
     const x = Float32Array.from(fx.trainFeatures.flat());
     const xt = Float32Array.from(fx.testFeatures.flat());
     for (const c of fx.classes) {

@@ -10,7 +10,7 @@ import { createRng } from '../../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../../helpers/tensors';
 import { tinyCarpSpec } from '../../helpers/fixtures';
 
-describe('retrieval (spec §9.7) and copy detection (spec §9.8)', () => {
+describe('retrieval (§9.7) and copy detection (§9.8)', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
   });
@@ -83,7 +83,7 @@ describe('retrieval (spec §9.7) and copy detection (spec §9.8)', () => {
     }
     const w = learnWhitening(x, 3);
     expect(w.eigenvalues[0]).toBeGreaterThanOrEqual(w.eigenvalues[2]);
-    // With uncentred Σ = FᵀF/n (spec §9.8) the whitened centred data has covariance
+    // With uncentred Σ = FᵀF/n (§9.8) the whitened centred data has covariance
     // diag(λ)^-½ Uᵀ (Σ − μμᵀ) U diag(λ)^-½: check P Σ Pᵀ = I, which holds exactly.
     const y = applyWhitening(x, { ...w, mean: new Float64Array(3) });
     for (let i = 0; i < 3; i++) {

@@ -17,7 +17,7 @@ function separable(n: number, seed: number) {
   return { features, labels };
 }
 
-describe('few-shot VOC07 SVMs (spec §9.5)', () => {
+describe('few-shot VOC07 SVMs (§9.5)', () => {
   it('normalises rows by ‖x‖ + 1e-5', () => {
     const out = vocNormalizeRows(Float32Array.from([3, 4, 0, 0]), 2);
     expect(out[0]).toBeCloseTo(3 / (5 + 1e-5), 7);
