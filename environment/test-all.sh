@@ -11,6 +11,9 @@ export CARP_TEST_WEBGPU="${CARP_TEST_WEBGPU:-1}"
 # The native (OpenBLAS) kernels must have been built by set-up: a missing addon fails a
 # test instead of silently testing the pure-wasm path only (src/backend/native).
 export CARP_REQUIRE_NATIVE="${CARP_REQUIRE_NATIVE:-1}"
+# Likewise faiss: with CARP_FAISS=1 a missing binding is an error, not the exact fallback
+# (whose own tests switch it on explicitly).
+export CARP_FAISS="${CARP_FAISS:-1}"
 status=0
 step() { printf '\n== %s\n' "$1"; }
 
