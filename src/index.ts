@@ -1,7 +1,7 @@
 /**
- * carp-kit public API (DESIGN.md §3.1). The only entry point: notebooks, the CLI and
- * users import from here (`import { … } from 'carp-kit'`). Names in DESIGN.md §3.1 are a
- * contract: keep them stable.
+ * carp-kit's public API: the package's only entry point (`import { … } from 'carp-kit'`,
+ * the `exports` map of package.json); notebooks and users import from here. The names
+ * exported here are a contract: keep them stable.
  */
 
 // --- TensorFlow.js and backends (DESIGN.md §4) ---
@@ -177,8 +177,27 @@ export type {
 export { augmentedFeatureBatches, augmentSettings } from './eval/augmentedFeatures';
 export type { AugmentedBatchesOptions } from './eval/augmentedFeatures';
 
-// --- search (faiss) ---
-export { FlatIndex, kmeansFaiss, setFaissThreads } from './search/faiss';
+// --- search (faiss, or the exact fallback) ---
+export {
+  FlatIndex,
+  kmeansFaiss,
+  setFaissThreads,
+  getFaissThreads,
+  faissAvailable,
+  searchEngine,
+  KMEANS_DEFAULTS,
+} from './search/faiss';
+export type {
+  FaissMetric,
+  SearchResult,
+  SearchEngineName,
+  KmeansOptions,
+  KmeansResult,
+} from './search/faiss';
+
+// --- the official PyTorch trainer (ImageNet-scale pretraining under torchrun/DDP) ---
+export { officialCommand, OfficialExportError } from './interop/officialTrainer';
+export type { OfficialCommand, OfficialCommandOptions } from './interop/officialTrainer';
 
 // --- PyTorch interop (spec §8) ---
 export * from './interop';
