@@ -208,5 +208,24 @@ export type {
   TorchParityResult,
 } from './interop/parityCheck';
 
+// --- TensorBoard event files (the official trainer's curves; the kit's metrics for TensorBoard) ---
+export {
+  EventFileError,
+  readEventFile,
+  readTensorBoardRuns,
+  findEventFiles,
+  writeEventFile,
+  writeRunEvents,
+  kitScalarRows,
+  KIT_TAGS,
+} from './interop/tensorboard';
+export type {
+  EventFileProblem,
+  EventFileScalars,
+  ScalarPoint,
+  ScalarRow,
+  TensorBoardRun,
+} from './interop/tensorboard';
+
 // --- figures, notebook display, reports ---
 export * from './viz';
