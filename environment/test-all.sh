@@ -20,6 +20,8 @@ step() { printf '\n== %s\n' "$1"; }
 step "typecheck"; npm run --silent typecheck || status=1
 step "lint"; npx eslint . || status=1
 step "format"; npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; status=1; }
+# The API reference from the JSDoc (TypeDoc, typedoc.json): a broken link or tag fails.
+step "API reference (typedoc)"; npm run --silent docs:api >/dev/null || { npm run --silent docs:api | tail -20; status=1; }
 step "unit + notebook tests (vitest)"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json || status=1
 

@@ -31,7 +31,7 @@ export const KIT_TAGS: readonly { tag: string; field: string; scale: (a: number)
  * missing field is left out of that row (never written as 0).
  */
 export function kitScalarRows(
-  rows: readonly Row[],
+  rows: readonly Record<string, unknown>[],
   accumulation: number,
   startedAt: number,
 ): ScalarRow[] {
