@@ -53,8 +53,8 @@ export function faissAvailable(): boolean {
   }
 }
 
-/** The fallback's engine name, after its one warning line. */
-function fallbackEngine(reason: string | undefined): void {
+/** Says, once per process, that the fallback serves k-NN and k-means, on which engine, and why. */
+function noteFallback(reason: string | undefined): void {
   const engine = defaultProductEngine();
   warnFallbackOnce(
     reason ?? 'unavailable',
@@ -113,7 +113,7 @@ export class FlatIndex {
     if (b) {
       this.native = metric === 'ip' ? new b.IndexFlatIP(dim) : new b.IndexFlatL2(dim);
     } else {
-      fallbackEngine(reason);
+      noteFallback(reason);
       this.native = new ExactIndex(dim, metric);
     }
   }
@@ -255,7 +255,7 @@ export function kmeansFaiss(
   if (binding) {
     r = binding.kmeans(x, dim, opts.k, { ...params, verbose: false });
   } else {
-    fallbackEngine(reason);
+    noteFallback(reason);
     r = exactKmeans(x, n, dim, opts.k, params);
   }
   const objective = r.objectives.length > 0 ? r.objectives[r.objectives.length - 1] : 0;
