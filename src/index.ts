@@ -113,69 +113,68 @@ export { ensureRun } from './train/ensureRun';
 export type { EnsureRunOptions, EnsureRunResult } from './train/ensureRun';
 export { randomInitTeacher } from './train/randomTeacher';
 
-// --- evaluation (spec §9) ---
-export { weightedKnn } from './eval/knn';
-export { clusteringMetrics } from './eval/clusteringMetrics';
-export type { ClusteringMetrics } from './eval/clusteringMetrics';
-export { vocAveragePrecision } from './eval/vocAp';
-export { revisitedMeanAP, revisitedPrecisionAtK } from './eval/retrievalMap';
-export { extractFeatures, cachedFeatures } from './eval/features';
-export type { FeatureSet } from './eval/features';
-export { linearProbe } from './eval/linearProbe';
-export { kmeansEvaluation, sphericalKmeans, standardize } from './eval/kmeans';
+// --- evaluation (§9): pure maths, one runner per protocol, features, results ---
+export { weightedKnn } from './eval/math/knn';
+export type { WeightedKnnOptions, KnnResult } from './eval/math/knn';
+export { clusteringMetrics } from './eval/math/clusteringMetrics';
+export type { ClusteringMetrics } from './eval/math/clusteringMetrics';
+export { vocAveragePrecision } from './eval/math/vocAp';
+export { revisitedMeanAP, revisitedPrecisionAtK } from './eval/math/retrievalMap';
+export { kmeansEvaluation, sphericalKmeans, standardize } from './eval/math/kmeans';
+export { prototypeUsage } from './eval/math/prototypeUsage';
+export type { PrototypeUsage } from './eval/math/prototypeUsage';
+export { vocSvmEvaluation, lowShotVocSvm } from './eval/math/vocSvm';
+export { retrievalEvaluation, rankByCosine } from './eval/math/ranking';
+export { learnWhitening, applyWhitening } from './eval/math/whitening';
+export { copyDetectionEvaluation } from './eval/math/copyDetection';
+export { l2NormalizeRows, vocNormalizeRows } from './eval/math/rowNorm';
 export {
-  prototypeClusterEvaluation,
-  prototypeUsage,
-  assignPrototypes,
-} from './eval/prototypeClusters';
-export { vocSvmEvaluation, lowShotVocSvm } from './eval/fewShot';
-export { inatLinear } from './eval/inatLinear';
-export { retrievalEvaluation, multiScaleDescriptor, rankByCosine } from './eval/retrieval';
-export { copyDetectionEvaluation, learnWhitening, applyWhitening } from './eval/copyDetection';
-export * from './eval/proxies';
-export { createEvalResult, writeEvalResult, readEvalResults } from './eval/results';
-export type { EvalResult } from './eval/results';
+  trainLinearClassifier,
+  evaluateLinear,
+  momentumSgdUpdate,
+} from './eval/math/linearClassifier';
+export type { LinearClassifierResult, LinearEpoch } from './eval/math/linearClassifier';
 export {
-  runKnn,
-  runLinear,
-  runKmeans,
-  runPrototypes,
-  runFewShotProxy,
-  runRetrievalProxy,
-  runCopyDetectionProxy,
   evalTransform,
-  splitFeatures,
-} from './eval/protocols';
-export type { ProtocolContext } from './eval/protocols';
-// The paper's few-shot, retrieval and copy-detection benchmarks on prepared data.
+  teacherInput,
+  defaultEvalDataset,
+  checkEvalInput,
+  weightsDigest,
+} from './eval/context';
+export type { EvalContext, TeacherInput, NamedTransform } from './eval/context';
+export { extractFeatures, sliceFeatures, defaultFeatureBatch } from './eval/features';
+export type { FeatureSet } from './eval/features';
+export { cachedFeatures, sourceIdentity } from './eval/featureCache';
+export type { FeatureKey } from './eval/featureCache';
+export { splitFeatures, sourceFeatures, bankAndQueries } from './eval/splitFeatures';
 export {
-  runFewShot,
-  runRetrieval,
-  runCopyDetection,
-  runVocFewShot,
-  runInatFewShot,
-  runRevisitedRetrieval,
-  runCopydays,
-  copydaysPositives,
-  benchmarkOf,
-  BENCHMARK_DATASETS,
-  REVISITED_DATASETS,
-  listImageFiles,
-  fileListSource,
-} from './eval/paperProtocols';
-export type {
-  FewShotOptions,
-  VocFewShotOptions,
-  VocFewShotMetrics,
-  InatFewShotOptions,
-  InatFewShotMetrics,
-  RevisitedOptions,
-  RevisitedMetrics,
-  CopydaysOptions,
-  CopydaysMetrics,
-} from './eval/paperProtocols';
+  pixelFeatures,
+  networkExtractor,
+  cachedExtractor,
+  contextExtractor,
+  extractChecked,
+} from './eval/extractors';
+export type { FeatureExtractor } from './eval/extractors';
+export {
+  createEvalResult,
+  writeEvalResult,
+  readEvalResults,
+  evalResultName,
+  resultVariant,
+} from './eval/results';
+export type { EvalResult } from './eval/results';
+export * from './eval/protocols';
+export * from './eval/deprecated';
 export { augmentedFeatureBatches, augmentSettings } from './eval/augmentedFeatures';
 export type { AugmentedBatchesOptions } from './eval/augmentedFeatures';
+// Offline Fashion-MNIST stand-ins of the paper's few-shot, retrieval and copy-detection sets.
+export * from './data/proxies/fewShotProxy';
+export * from './data/proxies/retrievalProxy';
+export * from './data/proxies/copyDetectionProxy';
+export * from './data/proxies/copyEdits';
+export { listImageFiles, fileListSource } from './data/fileSource';
+export { sampleKPerClass } from './data/classSampling';
+export { subsetSource } from './data/source';
 
 // --- search (faiss, or the exact fallback) ---
 export {

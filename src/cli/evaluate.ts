@@ -1,31 +1,32 @@
 /**
- * `carp eval PROTOCOL --checkpoint DIR|FILE [--dataset NAME] [--out DIR] [--json]`
- * (DESIGN.md §3.3). PROTOCOL ∈ knn, linear, kmeans, prototypes, fewshot, retrieval,
- * copydetection. The checkpoint is a carp-kit run directory / `.safetensors`, or an
- * official PyTorch `.pth` (its `teacher`, spec §8). Writes a typed JSON result to
- * `<out>/eval/<protocol>-<dataset>.json` (out defaults to the run directory, or the
- * `.pth`'s folder) and prints a summary (or the JSON with --json).
- * fewshot / retrieval / copydetection run the paper's benchmarks on data prepared with
- * data-scripts/ (voc2007, inat2018; roxford5k, rparis6k; copydays), or the offline proxy
- * on fashion-mnist. An option that does not apply to the protocol is an error.
+ * `carp eval PROTOCOL --checkpoint DIR|FILE [--dataset NAME] [--out DIR] [--json]`.
+ * PROTOCOL ∈ knn, linear, kmeans, prototypes, fewshot, retrieval, copydetection. The
+ * checkpoint is a carp-kit run directory / `.safetensors`, or an official PyTorch `.pth`
+ * (its `teacher`, §8). The dataset defaults to the run's own (ImageNet for `.pth` files);
+ * a dataset the network cannot honestly be evaluated on is refused (eval/context.ts).
+ * Writes a typed JSON result to `<out>/eval/<protocol>-<dataset>[.<variant>].json` (out
+ * defaults to the run directory, or the `.pth`'s folder) and prints a summary (or the
+ * JSON with --json). fewshot / retrieval / copydetection run the paper's benchmarks on
+ * data prepared with data-scripts/ (voc2007, inat2018; roxford5k, rparis6k; copydays), or
+ * the offline proxy on fashion-mnist. An option that does not apply to the protocol is an
+ * error.
  */
 import { dirname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { selectBackend } from '../backend/selectBackend';
+import { defaultEvalDataset, type EvalContext } from '../eval/context';
 import {
   BENCHMARK_DATASETS,
   benchmarkOf,
   runCopyDetection,
   runFewShot,
-  runRetrieval,
-} from '../eval/paperProtocols';
-import {
   runKmeans,
   runKnn,
   runLinear,
   runPrototypes,
-  type ProtocolContext,
+  runRetrieval,
 } from '../eval/protocols';
+import { evalResultName, plainArrays, resultRecord } from '../eval/results';
 import { loadTeacher } from '../interop/loadTeacher';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 
@@ -43,12 +44,16 @@ const SPEC: Record<string, OptionSpec> = {
   checkpoint: { type: 'string', help: 'run directory, .safetensors checkpoint or official .pth' },
   dataset: {
     type: 'string',
-    help: 'dataset name (default fashion-mnist; others prepared under $CARP_DATA_DIR)',
+    help: "dataset name (default: the run's own; imagenet for .pth files; others prepared under $CARP_DATA_DIR)",
+  },
+  transfer: {
+    type: 'boolean',
+    help: "allow a dataset other than the run's own with another image size (T-eval resizes)",
   },
   out: { type: 'string', help: 'where eval/ and features/ go (default: the run directory)' },
   limit: {
     type: 'string',
-    help: 'use only the first N images of each split (retrieval, copydetection: the first N queries)',
+    help: 'a partial run on a seeded class-stratified subset of N images per split (retrieval, copydetection: the first N queries); filed under its own name',
   },
   epochs: {
     type: 'string',
@@ -65,6 +70,11 @@ const SPEC: Record<string, OptionSpec> = {
   },
   runs: { type: 'string', help: 'fewshot (voc2007, fashion-mnist): runs per k (default 5)' },
   mode: { type: 'string', help: 'fewshot on voc2007: full, lowshot or both (default both)' },
+  clusters: { type: 'string', help: 'kmeans: number of clusters (default: the number of classes)' },
+  'fit-split': {
+    type: 'string',
+    help: 'kmeans: split to fit on (default train; imagenet: train10percent)',
+  },
   imsize: { type: 'string', help: 'retrieval: longest side of the thumbnails (default 512)' },
   distractors: { type: 'string', help: 'copydetection on copydays: folder of distractor images' },
   whitening: { type: 'string', help: 'copydetection on copydays: folder of whitening images' },
@@ -80,6 +90,8 @@ const APPLIES: Record<string, [string, string[]?][]> = {
   shots: [['fewshot']],
   runs: [['fewshot', ['voc2007', 'fashion-mnist']]],
   mode: [['fewshot', ['voc2007']]],
+  clusters: [['kmeans']],
+  'fit-split': [['kmeans']],
   imsize: [['retrieval', ['roxford5k', 'rparis6k']]],
   distractors: [['copydetection', ['copydays']]],
   whitening: [['copydetection', ['copydays']]],
@@ -96,6 +108,19 @@ function checkApplies(options: Record<string, unknown>, protocol: string, datase
     const where = rules.map(([p, b]) => (b ? `${p} on ${b.join('/')}` : p)).join(', ');
     throw new UsageError(`--${name} applies to ${where}, not ${protocol} on ${dataset}`);
   }
+}
+
+/** Refuses a dataset the protocol has no benchmark for, and options that do not apply to it. */
+function checkDataset(protocol: string, options: Record<string, unknown>, dataset: string): void {
+  if (protocol in BENCHMARK_DATASETS) {
+    const p = protocol as keyof typeof BENCHMARK_DATASETS;
+    const b = benchmarkOf(p, dataset);
+    if (b === undefined || (p === 'retrieval' && b !== dataset))
+      throw new UsageError(
+        `${protocol} runs on ${BENCHMARK_DATASETS[p].join(', ')} (prepared with data-scripts/), not '${dataset}'`,
+      );
+  }
+  checkApplies(options, protocol, dataset);
 }
 
 function positiveInt(v: unknown, name: string): number | undefined {
@@ -150,59 +175,99 @@ export async function evalCommand(argv: string[]): Promise<number> {
   };
   const distractors = folder('distractors');
   const whitening = folder('whitening');
-  const dataset = (options.dataset as string | undefined) ?? 'fashion-mnist';
-  if (protocol in BENCHMARK_DATASETS) {
-    const p = protocol as keyof typeof BENCHMARK_DATASETS;
-    const b = benchmarkOf(p, dataset);
-    if (b === undefined || (p === 'retrieval' && b !== dataset))
-      throw new UsageError(
-        `${protocol} runs on ${BENCHMARK_DATASETS[p].join(', ')} (prepared with data-scripts/), not '${dataset}'`,
-      );
+  const clusters = positiveInt(options.clusters, 'clusters');
+  const fitSplit = options['fit-split'] as string | undefined;
+  // An explicit dataset is checked before anything loads; the default needs the checkpoint.
+  const given = options.dataset as string | undefined;
+  if (given !== undefined) checkDataset(protocol, options, given);
+  await selectBackend();
+  const teacher = loadTeacher(checkpoint);
+  try {
+    const dataset = given ?? defaultEvalDataset(teacher);
+    if (given === undefined) checkDataset(protocol, options, dataset);
+    return await evaluate(protocol, options, teacher, checkpoint, dataset, {
+      k,
+      shots,
+      limit,
+      epochs,
+      runs,
+      imsize,
+      mode,
+      distractors,
+      whitening,
+      clusters,
+      fitSplit,
+    });
+  } finally {
+    teacher.params.dispose();
   }
-  checkApplies(options, protocol, dataset);
+}
+
+interface EvalArgs {
+  k?: number[];
+  shots?: number[];
+  limit: number | null;
+  epochs?: number;
+  runs?: number;
+  imsize?: number;
+  mode?: 'full' | 'lowshot' | 'both';
+  distractors?: string;
+  whitening?: string;
+  clusters?: number;
+  fitSplit?: string;
+}
+
+async function evaluate(
+  protocol: string,
+  options: Record<string, unknown>,
+  teacher: EvalContext['teacher'],
+  checkpoint: string,
+  dataset: string,
+  a: EvalArgs,
+): Promise<number> {
   const runDir =
     (options.out as string | undefined) ??
     (statSync(checkpoint).isDirectory() ? checkpoint : dirname(checkpoint));
-
-  await selectBackend();
-  const teacher = loadTeacher(checkpoint);
-  const ctx: ProtocolContext = { teacher, runDir, dataset, limit };
-  try {
-    const result = await (async () => {
-      switch (protocol) {
-        case 'knn':
-          return runKnn(ctx, { k });
-        case 'linear':
-          return runLinear(ctx, { epochs, augment: options.augment === true });
-        case 'kmeans':
-          return runKmeans(ctx);
-        case 'prototypes':
-          return runPrototypes(ctx);
-        case 'fewshot':
-          return runFewShot(ctx, { shots, runs, mode, inat: { epochs } });
-        case 'retrieval':
-          return runRetrieval(ctx, { imsize });
-        default:
-          return runCopyDetection(ctx, { distractors, whitening });
-      }
-    })();
-    if (options.json) {
-      process.stdout.write(
-        JSON.stringify(
-          result,
-          (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v),
-          2,
-        ) + '\n',
-      );
-    } else {
-      process.stdout.write(
-        `${result.protocol} on ${result.dataset}${result.proxy ? ' (offline proxy)' : ''}: ` +
-          `${JSON.stringify(result.metrics, (key, v) => (key === 'history' || key === 'prototypeCounts' || key === 'aps' ? undefined : v)).slice(0, 600)}\n` +
-          `written to ${runDir}/eval/${result.protocol}-${result.dataset}.json (${result.seconds.toFixed(1)} s)\n`,
-      );
+  const ctx: EvalContext = {
+    teacher,
+    runDir,
+    dataset,
+    limit: a.limit,
+    transfer: options.transfer === true,
+  };
+  const result = await (async () => {
+    switch (protocol) {
+      case 'knn':
+        return runKnn(ctx, { k: a.k });
+      case 'linear':
+        return runLinear(ctx, { epochs: a.epochs, augment: options.augment === true });
+      case 'kmeans':
+        return runKmeans(ctx, { numClusters: a.clusters, fitSplit: a.fitSplit });
+      case 'prototypes':
+        return runPrototypes(ctx);
+      case 'fewshot':
+        if (benchmarkOf('fewshot', dataset) === 'inat2018' && a.shots && a.shots.length !== 1)
+          throw new UsageError(
+            `fewshot on ${dataset}: give one k (--shots), got ${a.shots.join(',')}`,
+          );
+        return runFewShot(ctx, {
+          voc: { shots: a.shots, runs: a.runs, mode: a.mode },
+          inat: { shots: a.shots?.[0], epochs: a.epochs },
+        });
+      case 'retrieval':
+        return runRetrieval(ctx, { imsize: a.imsize });
+      default:
+        return runCopyDetection(ctx, { distractors: a.distractors, whitening: a.whitening });
     }
-  } finally {
-    teacher.params.dispose();
+  })();
+  if (options.json) {
+    process.stdout.write(JSON.stringify(resultRecord(result), plainArrays, 2) + '\n');
+  } else {
+    process.stdout.write(
+      `${result.protocol} on ${result.dataset}${result.proxy ? ' (offline proxy)' : ''}: ` +
+        `${JSON.stringify(result.metrics, (key, v) => (key === 'history' || key === 'prototypeCounts' || key === 'aps' ? undefined : v)).slice(0, 600)}\n` +
+        `written to ${runDir}/eval/${evalResultName(result)}.json (${result.seconds.toFixed(1)} s)\n`,
+    );
   }
   return 0;
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
-import { runKnn } from '../eval/protocols';
+import { runKnn } from '../eval/protocols/knn';
 import { loadTeacher } from '../interop/loadTeacher';
 import { randomInitTeacher } from '../train/randomTeacher';
 import { pretrain } from '../train/trainer';

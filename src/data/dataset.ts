@@ -100,8 +100,12 @@ export function sliceDataset(d: ImageDataset, start: number, end: number): Image
   };
 }
 
-/** A copy holding the images at `indices` (in that order). */
-export function subsetDataset(d: ImageDataset, indices: ArrayLike<number>): ImageDataset {
+/** A copy holding the images at `indices` (in that order), optionally renamed (`as`). */
+export function subsetDataset(
+  d: ImageDataset,
+  indices: ArrayLike<number>,
+  as?: { name: string; split: string },
+): ImageDataset {
   const per = imageBytes(d);
   const ld = d.labelDim ?? 1;
   const images = new Uint8Array(indices.length * per);
@@ -117,5 +121,5 @@ export function subsetDataset(d: ImageDataset, indices: ArrayLike<number>): Imag
     labels.set(d.labels.subarray(i * ld, (i + 1) * ld), k * ld);
   }
   const names = d.names ? Array.from(indices, (i) => d.names![i]) : undefined;
-  return { ...d, count: indices.length, images, labels, names };
+  return { ...d, ...as, count: indices.length, images, labels, names };
 }

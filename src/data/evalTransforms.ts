@@ -21,6 +21,7 @@ import {
   pilCoefficients,
   resampleBatch,
   resampleImage,
+  resizeDecoded,
   torchBilinearCoefficients,
 } from './resample';
 
@@ -131,24 +132,6 @@ export function thumbnailSize(h: number, w: number, maxSide: number): [number, n
   if (x / y >= aspect) x = roundAspect(y * aspect, (n) => Math.abs(aspect - n / y));
   else y = roundAspect(x / aspect, (n) => (n === 0 ? 0 : Math.abs(aspect - x / n)));
   return [y, x];
-}
-
-/** PIL-style resize of one decoded image on the CPU to h × w with `filter` (uint8 out). */
-export function resizeDecoded(
-  img: DecodedImage,
-  h: number,
-  w: number,
-  filter: ResampleFilter,
-): DecodedImage {
-  const data = resampleImage(
-    img.data,
-    img.height,
-    img.width,
-    img.channels,
-    pilCoefficients(img.height, h, filter),
-    pilCoefficients(img.width, w, filter),
-  );
-  return { data, height: h, width: w, channels: img.channels };
 }
 
 /** Retrieval preprocessing of one image (spec §9.7): Lanczos thumbnail to longest side ≤ imsize. */

@@ -11,7 +11,7 @@ import type { DecodedImage } from './imageFile';
 import { decodeImageFile } from './imageFile';
 import { PreparedWriter, type PreparedManifest } from './prepared';
 import type { ResampleFilter } from './resample';
-import { pilCoefficients, resampleImage } from './resample';
+import { resizeDecoded } from './resample';
 
 export interface ImageFileList {
   name: string;
@@ -46,15 +46,7 @@ export function resizeTo(
     describe: `resize-${height}x${width}-${filter}`,
     apply(img) {
       if (img.height === height && img.width === width) return img;
-      const data = resampleImage(
-        img.data,
-        img.height,
-        img.width,
-        img.channels,
-        pilCoefficients(img.height, height, filter),
-        pilCoefficients(img.width, width, filter),
-      );
-      return { data, height, width, channels: img.channels };
+      return resizeDecoded(img, height, width, filter);
     },
   };
 }

@@ -15,6 +15,7 @@
  * PIL rounds to uint8 after each pass; we keep float32 (spec §11.17 allows such small
  * differences), clipping only (option `clip`).
  */
+import type { DecodedImage } from './imageFile';
 import { tf } from '../backend/tf';
 
 export type ResampleFilter = 'box' | 'bilinear' | 'bicubic' | 'lanczos';
@@ -260,4 +261,22 @@ export function resampleImage(
     }
   }
   return out;
+}
+
+/** PIL-style resize of one decoded image on the CPU to h × w with `filter` (uint8 out). */
+export function resizeDecoded(
+  img: DecodedImage,
+  h: number,
+  w: number,
+  filter: ResampleFilter,
+): DecodedImage {
+  const data = resampleImage(
+    img.data,
+    img.height,
+    img.width,
+    img.channels,
+    pilCoefficients(img.height, h, filter),
+    pilCoefficients(img.width, w, filter),
+  );
+  return { data, height: h, width: w, channels: img.channels };
 }

@@ -18,6 +18,10 @@ export interface ImageSource {
   readonly labelDim: number;
   /** All labels, [count, labelDim] (small enough to keep in memory for every dataset). */
   readonly labels: Int32Array;
+  /** How the stored pixels were made from the originals (prepared folders), e.g. `shorter-256-centre-256-bicubic`. */
+  readonly preprocessing?: string;
+  /** Per-image identifiers (file names), when the source has them. */
+  readonly names?: string[];
   /**
    * Copies the images at `indices` into `out` ([indices.length, H, W, C], uint8) in the
    * order given. Resolves when done.
@@ -60,6 +64,8 @@ export function memorySource(d: ImageDataset): ImageSource {
     classes: d.classes,
     labelDim: d.labelDim ?? 1,
     labels: d.labels,
+    ...(d.preprocessing !== undefined ? { preprocessing: d.preprocessing } : {}),
+    ...(d.names ? { names: d.names } : {}),
     readImages(indices, out) {
       gatherImages(d, indices, out);
       return Promise.resolve();
@@ -73,4 +79,34 @@ export function memorySource(d: ImageDataset): ImageSource {
 /** Whether a value is an `ImageSource` (as opposed to an `ImageDataset`). */
 export function isImageSource(x: ImageDataset | ImageSource): x is ImageSource {
   return typeof (x as ImageSource).readImages === 'function';
+}
+
+/** The rows `indices` of a source, in the order given (labels included), as split `split`. */
+export function subsetSource(s: ImageSource, indices: Int32Array, split = s.split): ImageSource {
+  const d = s.labelDim;
+  const labels = new Int32Array(indices.length * d);
+  indices.forEach((row, i) => {
+    if (!(row >= 0 && row < s.count))
+      throw new Error(`subsetSource(${s.name}/${s.split}): row ${row} outside [0, ${s.count})`);
+    labels.set(s.labels.subarray(row * d, (row + 1) * d), i * d);
+  });
+  return {
+    name: s.name,
+    split,
+    count: indices.length,
+    height: s.height,
+    width: s.width,
+    channels: s.channels,
+    classes: s.classes,
+    labelDim: d,
+    labels,
+    ...(s.preprocessing !== undefined ? { preprocessing: s.preprocessing } : {}),
+    ...(s.names ? { names: Array.from(indices, (i) => s.names![i]) } : {}),
+    readImages: (idx, out) =>
+      s.readImages(
+        Array.from(idx, (i) => indices[i]),
+        out,
+      ),
+    close: () => s.close(),
+  };
 }

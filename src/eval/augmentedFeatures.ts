@@ -1,10 +1,10 @@
 /**
- * Linear-probe training on augmented crops (spec §9.1 "train augmentation"): in every
+ * Linear-probe training on augmented crops (§9.1 "train augmentation"): in every
  * epoch each training image gets a fresh random resized crop — area scale (0.08, 1),
  * aspect log-uniform in [3/4, 4/3], **bilinear** — and a horizontal flip with p 0.5, is
  * normalised and goes through the frozen backbone in eval mode; the pooled features of a
  * batch are what the classifier trains on. `augmentedFeatureBatches` builds the
- * `LinearProbeOptions.trainBatches` factory (and works for any single-label source).
+ * `trainBatches` factory of the linear classifier (math/linearClassifier.ts) (and works for any single-label source).
  *
  * Reuses the pre-training pipeline: `sampleCropBox` (torchvision's RandomResizedCrop
  * draws) and PIL resampling through `applyViewCpu` (wasm/cpu backends) or
@@ -25,7 +25,7 @@ import type { ImageSource } from '../data/source';
 import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
 import type { Rng } from '../random';
-import type { LinearProbeOptions } from './linearProbe';
+import type { LinearClassifierOptions } from './math/linearClassifier';
 
 export interface AugmentedBatchesOptions {
   params: ParamStore;
@@ -98,13 +98,13 @@ function augmentChunk(
 }
 
 /**
- * `trainBatches` for `linearProbe` (spec §9.1): per epoch, a permutation of the source in
+ * `trainBatches` for `linearProbe` (§9.1): per epoch, a permutation of the source in
  * batches of `batchSize`, each image freshly cropped and flipped, features `[B, D]` from the
  * frozen backbone (the probe disposes them).
  */
 export function augmentedFeatureBatches(
   o: AugmentedBatchesOptions,
-): NonNullable<LinearProbeOptions['trainBatches']> {
+): NonNullable<LinearClassifierOptions['trainBatches']> {
   const { source } = o;
   const inChannels = o.spec.backbone.inChannels;
   if (source.labelDim !== 1)

@@ -1,18 +1,10 @@
 /**
- * Frozen features for every evaluation protocol (spec §9.0): the teacher backbone in
+ * Frozen features for every evaluation protocol (§9.0): the teacher backbone in
  * evaluation mode (BN running statistics), no gradient, pooled `[N, D]` features,
- * extracted in batches with progress, and cached on disk with a manifest so that each
- * protocol reuses them (the reference's --dump_features/--load_features, one function).
- *
- * Cache layout (one folder per key): `manifest.json` { checkpointId, dataset, split,
- * transform, dim, count, labelDim, createdAt } + `features.f32` (row-major float32 LE)
- * + `labels.i32`. Written atomically as a folder (temp folder + rename).
+ * extracted in batches with progress. Caching on disk is `featureCache.ts`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import type { Tensor4D } from '../backend/tf';
-import { commitDir, tempSibling } from '../util/atomic';
 import type { ImageSource } from '../data/source';
 import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
 import type { ParamStore } from '../models/params';
@@ -29,15 +21,6 @@ export interface FeatureSet {
   labelDim: number;
 }
 
-export interface FeatureKey {
-  /** Identifies the weights (e.g. checkpoint path + step, or a content hash). */
-  checkpointId: string;
-  dataset: string;
-  split: string;
-  /** Describes the preprocessing (e.g. `teval-28-bilinear-norm`). */
-  transform: string;
-}
-
 export interface ExtractOptions {
   params: ParamStore;
   /** Only the backbone is used (the head may be absent, e.g. torchvision weights). */
@@ -48,6 +31,8 @@ export interface ExtractOptions {
   batchSize?: number;
   /** Show a progress line (default true for more than 4 batches). */
   progress?: boolean;
+  /** Progress label (default `features <name>/<split>`). */
+  label?: string;
 }
 
 /**
@@ -61,54 +46,69 @@ export function defaultFeatureBatch(backbone: ResNetSpec, height: number, width:
   return Math.max(1, Math.min(256, Math.floor((256 * 2 ** 20) / perImage)));
 }
 
-/** Extracts pooled backbone features in eval mode (spec §9.0). */
-export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
-  const { source } = o;
-  const batchSize =
-    o.batchSize ?? defaultFeatureBatch(o.spec.backbone, source.height, source.width);
-  if (!(batchSize >= 1))
-    throw new Error(`extractFeatures: batchSize must be ≥ 1, got ${batchSize}`);
-  if (source.count === 0)
-    throw new Error(`extractFeatures: ${source.name}/${source.split} is empty`);
+/**
+ * Runs `forward` over `source` in batches of uint8 images (as float32 `[n, H, W, C]`) and
+ * collects its `[n, D]` output rows into one `[count, D]` array, with progress.
+ */
+export async function mapBatches(
+  source: ImageSource,
+  batchSize: number,
+  forward: (x: Tensor4D) => tf.Tensor2D,
+  o: { progress?: boolean; label: string },
+): Promise<{ rows: Float32Array; dim: number }> {
+  if (!(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new Error(`${o.label}: batchSize must be a positive integer, got ${batchSize}`);
+  if (source.count === 0) throw new Error(`${o.label}: ${source.name}/${source.split} is empty`);
   const per = source.height * source.width * source.channels;
   const buf = new Uint8Array(batchSize * per);
   const numBatches = Math.ceil(source.count / batchSize);
   const progress =
     (o.progress ?? numBatches > 4)
-      ? new Progress({
-          total: numBatches,
-          label: `features ${source.name}/${source.split}`,
-          itemsPerStep: batchSize,
-        })
+      ? new Progress({ total: numBatches, label: o.label, itemsPerStep: batchSize })
       : undefined;
-  let features: Float32Array | undefined;
+  let rows: Float32Array | undefined;
   let dim = 0;
   for (let b = 0; b < numBatches; b++) {
     const start = b * batchSize;
     const n = Math.min(batchSize, source.count - start);
-    const idx = Int32Array.from({ length: n }, (_, i) => start + i);
-    await source.readImages(idx, buf);
-    const feats = tf.tidy(() => {
+    await source.readImages(
+      Int32Array.from({ length: n }, (_, i) => start + i),
+      buf,
+    );
+    const out = tf.tidy(() => {
       const x = tf.tensor4d(
         buf.subarray(0, n * per),
         [n, source.height, source.width, source.channels],
         'int32',
       );
-      return backboneFeatures(o.params, o.spec, o.transform(tf.cast(x, 'float32') as Tensor4D), {
-        training: false,
-      });
+      return forward(tf.cast(x, 'float32') as Tensor4D);
     });
-    const data = (await feats.data()) as Float32Array;
-    if (!features) {
-      dim = feats.shape[1];
-      features = new Float32Array(source.count * dim);
+    // Read outside tidy: tidy would walk a returned TypedArray element by element.
+    const data = (await out.data()) as Float32Array;
+    if (!rows) {
+      dim = out.shape[1];
+      rows = new Float32Array(source.count * dim);
     }
-    feats.dispose();
-    features.set(data, start * dim);
+    out.dispose();
+    rows.set(data, start * dim);
     progress?.update(b + 1);
   }
+  return { rows: rows!, dim };
+}
+
+/** Extracts pooled backbone features in eval mode (§9.0). */
+export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
+  const { source } = o;
+  const batchSize =
+    o.batchSize ?? defaultFeatureBatch(o.spec.backbone, source.height, source.width);
+  const { rows, dim } = await mapBatches(
+    source,
+    batchSize,
+    (x) => backboneFeatures(o.params, o.spec, o.transform(x), { training: false }),
+    { progress: o.progress, label: o.label ?? `features ${source.name}/${source.split}` },
+  );
   return {
-    features: features!,
+    features: rows,
     labels: source.labels,
     count: source.count,
     dim,
@@ -116,81 +116,13 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
   };
 }
 
-export interface FeatureManifest extends FeatureKey {
-  dim: number;
-  count: number;
-  labelDim: number;
-  createdAt: string;
-}
-
-/** The cache folder name for a key (readable, filesystem-safe). */
-export function featureCacheName(key: FeatureKey): string {
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
-  return `${safe(key.dataset)}-${safe(key.split)}-${safe(key.transform)}`;
-}
-
-/** Reads a cached feature set if its manifest matches `key`; undefined otherwise. */
-export function readCachedFeatures(dir: string, key: FeatureKey): FeatureSet | undefined {
-  const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) return undefined;
-  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as FeatureManifest;
-  if (
-    m.checkpointId !== key.checkpointId ||
-    m.dataset !== key.dataset ||
-    m.split !== key.split ||
-    m.transform !== key.transform
-  ) {
-    return undefined;
-  }
-  const fBuf = readFileSync(join(dir, 'features.f32'));
-  const lBuf = readFileSync(join(dir, 'labels.i32'));
-  if (fBuf.length !== m.count * m.dim * 4 || lBuf.length !== m.count * m.labelDim * 4) {
-    throw new Error(
-      `feature cache ${dir} is corrupt: features.f32 has ${fBuf.length} bytes (expected ${m.count * m.dim * 4}), ` +
-        `labels.i32 ${lBuf.length} (expected ${m.count * m.labelDim * 4})`,
-    );
-  }
-  const features = new Float32Array(m.count * m.dim);
-  new Uint8Array(features.buffer).set(fBuf);
-  const labels = new Int32Array(m.count * m.labelDim);
-  new Uint8Array(labels.buffer).set(lBuf);
-  return { features, labels, count: m.count, dim: m.dim, labelDim: m.labelDim };
-}
-
-/** Writes a feature set into `dir` atomically (replacing an older cache). */
-export function writeCachedFeatures(dir: string, key: FeatureKey, set: FeatureSet): void {
-  mkdirSync(join(dir, '..'), { recursive: true });
-  const tmp = tempSibling(dir);
-  mkdirSync(tmp);
-  const manifest: FeatureManifest = {
-    ...key,
+/** Rows `[start, end)` of a feature set, sharing memory. */
+export function sliceFeatures(set: FeatureSet, start: number, end: number): FeatureSet {
+  return {
+    features: set.features.subarray(start * set.dim, end * set.dim),
+    labels: set.labels.subarray(start * set.labelDim, end * set.labelDim),
+    count: end - start,
     dim: set.dim,
-    count: set.count,
     labelDim: set.labelDim,
-    createdAt: new Date().toISOString(),
   };
-  writeFileSync(
-    join(tmp, 'features.f32'),
-    new Uint8Array(set.features.buffer, set.features.byteOffset, set.features.byteLength),
-  );
-  writeFileSync(
-    join(tmp, 'labels.i32'),
-    new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength),
-  );
-  writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-  commitDir(tmp, dir, true);
-}
-
-/** Cached extraction: reuses `cacheRoot/<name>` when its manifest matches, else extracts and stores. */
-export async function cachedFeatures(
-  cacheRoot: string,
-  key: FeatureKey,
-  extract: () => Promise<FeatureSet>,
-): Promise<FeatureSet & { cached: boolean }> {
-  const dir = join(cacheRoot, featureCacheName(key));
-  const hit = readCachedFeatures(dir, key);
-  if (hit) return { ...hit, cached: true };
-  const set = await extract();
-  writeCachedFeatures(dir, key, set);
-  return { ...set, cached: false };
 }

@@ -18,7 +18,7 @@ export function randomInitTeacher(config: CarpConfig, seed = config.train.seed +
     spec,
     config,
     checkpointId: `random-init-seed${seed}`,
-    path: 'random-init',
+    path: `random-init-seed${seed}`,
     missing: [],
   };
 }

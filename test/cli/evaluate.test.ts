@@ -11,7 +11,7 @@ import {
   tinyRgbConfig,
   tinyRgbTeacher,
   writeVocFixture,
-} from '../eval/paperProtocols/fixtures';
+} from '../eval/protocols/fixtures';
 
 const saved = process.env.CARP_DATA_DIR;
 
@@ -93,7 +93,15 @@ describe('carp eval', () => {
     const r = await carpEval(['retrieval', '--checkpoint', runDir, '--dataset', 'voc2007']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('retrieval runs on fashion-mnist, roxford5k, rparis6k');
-    const o = await carpEval(['fewshot', '--checkpoint', runDir, '--imsize', '256']);
+    const o = await carpEval([
+      'fewshot',
+      '--checkpoint',
+      runDir,
+      '--dataset',
+      'fashion-mnist',
+      '--imsize',
+      '256',
+    ]);
     expect(o.code).toBe(2);
     expect(o.stderr).toBe(
       'carp eval: --imsize applies to retrieval on roxford5k/rparis6k, not fewshot on fashion-mnist\n',
@@ -124,7 +132,7 @@ describe('carp eval', () => {
     expect(k.stderr).toContain('data-scripts/');
   });
 
-  it('fewshot --dataset voc2007 --mode full writes eval/fewshot-voc2007.json', async () => {
+  it('fewshot --dataset voc2007 --mode full --transfer writes its result, named by the non-default mode', async () => {
     const { dataDir, runDir } = tempDirs('cli-voc');
     await writeRun(runDir);
     writeVocFixture(dataDir);
@@ -137,11 +145,13 @@ describe('carp eval', () => {
       'voc2007',
       '--mode',
       'full',
+      '--transfer',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('fewshot on voc2007: {"full":{"mAP":');
-    const file = join(runDir, 'eval', 'fewshot-voc2007.json');
+    const name = /written to .*\/eval\/(fewshot-voc2007\.s[0-9a-f]{8})\.json/.exec(r.stdout)![1];
+    const file = join(runDir, 'eval', `${name}.json`);
     expect(existsSync(file)).toBe(true);
     const json = JSON.parse(readFileSync(file, 'utf8'));
     expect(json).toMatchObject({ protocol: 'fewshot', dataset: 'voc2007', proxy: false });

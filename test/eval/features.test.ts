@@ -1,17 +1,8 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import type { Tensor4D } from '../../src/backend/tf';
 import { memorySource } from '../../src/data/source';
-import {
-  cachedFeatures,
-  defaultFeatureBatch,
-  extractFeatures,
-  featureCacheName,
-  readCachedFeatures,
-} from '../../src/eval/features';
+import { defaultFeatureBatch, extractFeatures, sliceFeatures } from '../../src/eval/features';
 import { backboneFeatures, createCarpParams } from '../../src/models/multiCrop';
 import { resnetSpec } from '../../src/models/resnet';
 import { createRng } from '../../src/random';
@@ -34,7 +25,7 @@ function tinyDataset(count: number) {
   };
 }
 
-describe('extractFeatures / cachedFeatures (spec §9.0)', () => {
+describe('extractFeatures (§9.0)', () => {
   beforeAll(async () => {
     await initTestBackend('wasm');
   });
@@ -68,31 +59,20 @@ describe('extractFeatures / cachedFeatures (spec §9.0)', () => {
     params.dispose();
   });
 
-  it('caches by key and re-extracts when the key changes', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'feat-'));
-    const key = { checkpointId: 'ck1', dataset: 'toy', split: 'test', transform: 't/255' };
-    let calls = 0;
-    const make = async () => {
-      calls++;
-      return {
-        features: Float32Array.from([1, 2, 3, 4]),
-        labels: Int32Array.from([0, 1]),
-        count: 2,
-        dim: 2,
-        labelDim: 1,
-      };
+  it('sliceFeatures shares memory and keeps labels aligned', () => {
+    const set = {
+      features: Float32Array.from([1, 2, 3, 4, 5, 6]),
+      labels: Int32Array.from([7, 8, 9]),
+      count: 3,
+      dim: 2,
+      labelDim: 1,
     };
-    const a = await cachedFeatures(root, key, make);
-    const b = await cachedFeatures(root, key, make);
-    expect(a.cached).toBe(false);
-    expect(b.cached).toBe(true);
-    expect(Array.from(b.features)).toEqual([1, 2, 3, 4]);
-    expect(Array.from(b.labels)).toEqual([0, 1]);
-    expect(calls).toBe(1);
-    await cachedFeatures(root, { ...key, checkpointId: 'ck2' }, make);
-    expect(calls).toBe(2);
-    expect(readdirSync(root)).toEqual([featureCacheName(key)]);
-    expect(readCachedFeatures(join(root, featureCacheName(key)), key)).toBeUndefined(); // now holds ck2
+    const s = sliceFeatures(set, 1, 3);
+    expect(Array.from(s.features)).toEqual([3, 4, 5, 6]);
+    expect(Array.from(s.labels)).toEqual([8, 9]);
+    expect(s.count).toBe(2);
+    s.features[0] = 30;
+    expect(set.features[2]).toBe(30);
   });
 
   it('sizes the default batch to ~256 MB of early activations (wasm heap), capped at 256', () => {

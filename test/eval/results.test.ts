@@ -8,6 +8,7 @@ import {
   evalResultName,
   isProxyName,
   readEvalResults,
+  resultVariant,
   writeEvalResult,
   type EvalResult,
 } from '../../src/eval/results';
@@ -32,12 +33,16 @@ function result(over: Partial<EvalResult<{ top1: number }>> = {}): EvalResult<{ 
     metrics: { top1: 0.91 },
     seconds: 12.5,
     checkpoint: 'runs/a/checkpoints/latest@step100',
+    weights: '0123456789abcdef',
+    checkpointKeys: { missing: [], unexpected: [] },
+    variant: '',
+    partial: false,
     createdAt: '2024-05-01T10:00:00.000Z',
     ...over,
   };
 }
 
-describe('eval results (DESIGN.md §3.4 eval/*.json)', () => {
+describe('eval results (eval/*.json)', () => {
   it('writes <protocol>-<dataset>.json atomically and reads it back, typed arrays as arrays', () => {
     const run = tempRun();
     const file = writeEvalResult(run, {
@@ -60,6 +65,43 @@ describe('eval results (DESIGN.md §3.4 eval/*.json)', () => {
     expect(back.map(evalResultName)).toEqual(['fewshot-fmnist-fewshot-proxy', 'knn-cifar10']);
     expect(back[1].splits).toEqual({ train: 50000, test: 10000 });
     expect(back[0].proxy).toBe(true);
+  });
+
+  it('names variants by what differs: checkpoint, non-default settings, limit', () => {
+    const defaults = { k: [10, 20], temperature: 0.07 };
+    expect(resultVariant({ settings: { ...defaults, dim: 512 }, defaults })).toBe('');
+    // Key order does not matter; a changed value does.
+    expect(resultVariant({ settings: { temperature: 0.07, k: [10, 20] }, defaults })).toBe('');
+    const a = resultVariant({ settings: { ...defaults, k: [10] }, defaults });
+    expect(a).toMatch(/^s[0-9a-f]{8}$/);
+    expect(resultVariant({ settings: { ...defaults, k: [20] }, defaults })).not.toBe(a);
+    expect(
+      resultVariant({
+        settings: { ...defaults, k: [10] },
+        defaults,
+        limit: 500,
+        checkpointTag: 'epoch 3',
+      }),
+    ).toBe(`ck-epoch_3.${a}.limit500`);
+  });
+
+  it('keeps the previous result of the same name in eval/history; a partial run needs its limit in the name', () => {
+    const run = tempRun();
+    writeEvalResult(run, result({ createdAt: '2024-05-01T10:00:00.000Z' }));
+    writeEvalResult(run, result({ metrics: { top1: 0.5 }, createdAt: '2024-05-02T10:00:00.000Z' }));
+    expect(readdirSync(join(run, 'eval', 'history'))).toEqual([
+      'knn-cifar10.20240501T100000000Z.json',
+    ]);
+    expect(readEvalResults(run).map((r) => r.metrics)).toEqual([{ top1: 0.5 }]);
+    expect(() => writeEvalResult(run, result({ partial: true }))).toThrow(
+      /a partial result must carry its limit in the variant/,
+    );
+    writeEvalResult(run, result({ partial: true, variant: 'limit100', metrics: { top1: 0.1 } }));
+    expect(readEvalResults(run).map(evalResultName)).toEqual([
+      'knn-cifar10',
+      'knn-cifar10.limit100',
+    ]);
+    expect(readEvalResults(run)[0].metrics).toEqual({ top1: 0.5 }); // the full one untouched
   });
 
   it('returns [] without an eval folder', () => {
@@ -89,6 +131,11 @@ describe('eval results (DESIGN.md §3.4 eval/*.json)', () => {
     expect(() => checkEvalResult(result({ seconds: Number.NaN }))).toThrow(/field 'seconds'/);
     expect(() => checkEvalResult(result({ createdAt: 'yesterday' }))).toThrow(/field 'createdAt'/);
     expect(() => checkEvalResult({ ...result(), proxy: 'no' })).toThrow(/field 'proxy'/);
+    expect(() => checkEvalResult({ ...result(), weights: 3 })).toThrow(/field 'weights'/);
+    expect(() => checkEvalResult({ ...result(), checkpointKeys: {} })).toThrow(
+      /field 'checkpointKeys'/,
+    );
+    expect(() => checkEvalResult(result({ variant: 'a/b' }))).toThrow(/field 'variant'/);
   });
 
   it('createEvalResult stamps the time and checks', () => {

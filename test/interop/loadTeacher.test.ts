@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runKnn } from '../../src/eval/protocols';
+import { runKnn } from '../../src/eval/protocols/knn';
 import { loadTeacher } from '../../src/interop/loadTeacher';
 import { initTestBackend } from '../helpers/tensors';
 

@@ -6,7 +6,7 @@
  * dist/ is rebuilt first, because notebooks import the compiled package.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -23,6 +23,9 @@ interface Summary {
 
 function runNotebook(file: string): Promise<{ code: number; log: string; summary?: Summary }> {
   const summaryPath = join(OUT, file.replace(/\.ipynb$/, '.summary.json'));
+  // A previous run's summary and executed copy must never stand in for this run's.
+  rmSync(summaryPath, { force: true });
+  rmSync(join(OUT, file), { force: true });
   const args = [
     join(ROOT, 'environment', 'run-notebooks.py'),
     '--out',
@@ -45,6 +48,8 @@ function runNotebook(file: string): Promise<{ code: number; log: string; summary
 
 beforeAll(() => {
   if (process.env.CARP_SKIP_BUILD === '1') return;
+  // The notebooks import the compiled package: a build that fails is a failure here, not
+  // a set of notebooks run against whatever dist/ an earlier build left.
   try {
     execFileSync(
       process.execPath,
@@ -54,8 +59,11 @@ beforeAll(() => {
         stdio: 'pipe',
       },
     );
-  } catch {
-    // tsc still emits on type errors; the notebooks themselves will show what breaks
+  } catch (e) {
+    const out = e as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(
+      `the library build for the notebooks failed:\n${out.stdout ?? ''}${out.stderr ?? ''}`,
+    );
   }
   expect(existsSync(join(ROOT, 'dist', 'index.js')), 'dist/index.js missing after build').toBe(
     true,

@@ -19,6 +19,10 @@ const result = (protocol: string, dataset: string, metrics: unknown): EvalResult
   metrics,
   seconds: 1,
   checkpoint: 'x',
+  weights: '0000000000000000',
+  checkpointKeys: { missing: [], unexpected: [] },
+  variant: '',
+  partial: false,
   createdAt: '2024-01-01T00:00:00Z',
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prototypeUsage } from '../../src/eval/prototypeClusters';
+import { prototypeUsage } from '../../src/eval/math/prototypeUsage';
 import { prototypeUsageFigure, usageSummary } from '../../src/viz/prototypeUsage';
 
 describe('usageSummary', () => {

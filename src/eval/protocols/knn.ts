@@ -1,0 +1,58 @@
+/**
+ * Weighted k-NN (§9.2): the bank is the training split's features, the queries the test
+ * split's; T-eval with a bicubic resize; cosine similarity; each of the k nearest votes
+ * with exp(s/τ). The maths is `weightedKnn` (math/knn.ts).
+ */
+import { weightedKnn } from '../math/knn';
+import type { EvalContext } from '../context';
+import type { EvalResult } from '../results';
+import { bankAndQueries } from '../splitFeatures';
+import { recordResult, withDefaults } from './record';
+
+/** §9.2 settings: every k the reference prints, τ = 0.07, bicubic T-eval. */
+export const KNN_DEFAULTS = {
+  k: [10, 20, 100, 200] as number[],
+  temperature: 0.07,
+  filter: 'bicubic' as const,
+};
+export type KnnOptions = Partial<typeof KNN_DEFAULTS>;
+
+export interface KnnMetrics {
+  /** Per k: top-1 and top-5 (fractions). */
+  [k: string]: { top1: number; top5: number };
+}
+
+/** The k-NN result plus the predictions of each k (in test-split order). */
+export type KnnRun = EvalResult<KnnMetrics> & { predictions: Record<string, Int32Array> };
+
+/** Runs §9.2 on `ctx.dataset` and writes `eval/knn-<dataset>….json`. */
+export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promise<KnnRun> {
+  const t0 = performance.now();
+  const settings = withDefaults('knn', KNN_DEFAULTS, options);
+  const { bank, queries, numClasses, splitNames } = await bankAndQueries(ctx, settings.filter);
+  const res = weightedKnn({
+    trainFeatures: bank.set.features,
+    trainLabels: bank.set.labels,
+    testFeatures: queries.set.features,
+    testLabels: queries.set.labels,
+    dim: bank.set.dim,
+    numClasses,
+    k: settings.k,
+    temperature: settings.temperature,
+  });
+  const metrics: KnnMetrics = {};
+  const predictions: Record<string, Int32Array> = {};
+  for (const [k, v] of Object.entries(res)) {
+    metrics[k] = { top1: v.top1, top5: v.top5 };
+    predictions[k] = v.predictions;
+  }
+  const result = await recordResult(ctx, {
+    protocol: 'knn',
+    defaults: KNN_DEFAULTS,
+    settings: { ...settings, dim: bank.set.dim },
+    splits: { [splitNames.bank]: bank.set.count, [splitNames.query]: queries.set.count },
+    metrics,
+    t0,
+  });
+  return { ...result, predictions };
+}

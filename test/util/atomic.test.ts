@@ -1,0 +1,60 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { commitDir, tempSibling, writeFileAtomic, writeJsonAtomic } from '../../src/util/atomic';
+
+describe('atomic writes', () => {
+  it('tempSibling is a hidden, unique name in the same folder (rename stays atomic)', () => {
+    const a = tempSibling('/x/y/result.json');
+    const b = tempSibling('/x/y/result.json');
+    expect(dirname(a)).toBe('/x/y');
+    expect(basename(a)).toMatch(/^\.result\.json\.tmp-\d+-[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+  });
+
+  it('writeFileAtomic and writeJsonAtomic leave the whole file and no temporary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-'));
+    writeFileAtomic(join(dir, 'sub', 'a.txt'), 'hello');
+    expect(readFileSync(join(dir, 'sub', 'a.txt'), 'utf8')).toBe('hello');
+    writeJsonAtomic(join(dir, 'b.json'), { x: [1, 2] });
+    expect(readFileSync(join(dir, 'b.json'), 'utf8')).toBe('{\n  "x": [\n    1,\n    2\n  ]\n}\n');
+    expect(readdirSync(dir).sort()).toEqual(['b.json', 'sub']);
+  });
+
+  it('a failed write leaves the previous file and no temporary behind', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-fail-'));
+    const file = join(dir, 'c.txt');
+    writeFileSync(file, 'old');
+    // A value writeFileSync refuses: the write fails after the temporary was opened.
+    expect(() => writeFileAtomic(file, 42 as unknown as string)).toThrow();
+    expect(readFileSync(file, 'utf8')).toBe('old');
+    expect(readdirSync(dir)).toEqual(['c.txt']);
+  });
+
+  it('commitDir moves a finished folder into place, replacing only with overwrite', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-dir-'));
+    const target = join(dir, 'set');
+    const make = (content: string) => {
+      const tmp = tempSibling(target);
+      mkdirSync(tmp);
+      writeFileSync(join(tmp, 'f'), content);
+      return tmp;
+    };
+    commitDir(make('one'), target, false);
+    expect(readFileSync(join(target, 'f'), 'utf8')).toBe('one');
+    const second = make('two');
+    expect(() => commitDir(second, target, false)).toThrow(/already exists/);
+    commitDir(second, target, true);
+    expect(readFileSync(join(target, 'f'), 'utf8')).toBe('two');
+    expect(existsSync(second)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['set']);
+  });
+});
