@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests run in forked processes: the wasm backend and faiss-node are native/global
+// Tests run in forked processes: the wasm backend and the faiss binding are native/global
 // state that must not be shared between test files.
 export default defineConfig({
   test: {

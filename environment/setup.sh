@@ -2,7 +2,8 @@
 # Idempotent machine + project set-up for carp-kit (Debian 12, Node 20).
 # Each step checks whether it is needed first, so running this again is cheap.
 #   1. Debian packages (faiss, OpenBLAS, Fashion-MNIST, Jupyter for headless notebooks)
-#   2. npm ci (its postinstall builds faiss-node against Debian's libfaiss, offline)
+#   2. npm ci (its postinstall builds the kit's faiss binding against Debian's libfaiss and
+#      the native OpenBLAS kernels, offline)
 #   3. the library build that notebooks and the CLI import (dist/)
 #   4. the Jupyter kernel "carp-kit (TypeScript)" registered inside the project (.jupyter/)
 # Set CARP_SETUP_EXTRA=1 to also install the optional peers used by `npm run bench`
@@ -35,15 +36,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# --- 2. npm dependencies (+ faiss-node build in postinstall) -----------------
+# --- 2. npm dependencies (+ the faiss binding build in postinstall) -----------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund || die "npm ci failed (see the lines above)"
 fi
-# postinstall is idempotent (re-links carp-kit, which `npm install X` prunes; rebuilds
-# faiss-node only when its binary is missing or stale).
-node environment/postinstall.mjs \
-  || die "faiss-node build failed; run: apt-get install libfaiss-dev libopenblas-dev liblapack-dev g++ make"
+# postinstall is idempotent (re-links carp-kit, which `npm install X` prunes; rebuilds the
+# faiss binding only when its binary is missing or stale). CARP_FAISS=1: here faiss is
+# required (an installed package falls back to the exact search instead).
+CARP_FAISS=1 node environment/postinstall.mjs \
+  || die "faiss binding build failed; run: apt-get install libfaiss-dev libopenblas-dev liblapack-dev g++"
 
 # --- 3. library build ------------------------------------------------------------
 say "building dist/ (tsc)"

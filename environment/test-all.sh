@@ -11,12 +11,17 @@ export CARP_TEST_WEBGPU="${CARP_TEST_WEBGPU:-1}"
 # The native (OpenBLAS) kernels must have been built by set-up: a missing addon fails a
 # test instead of silently testing the pure-wasm path only (src/backend/native).
 export CARP_REQUIRE_NATIVE="${CARP_REQUIRE_NATIVE:-1}"
+# Likewise faiss: with CARP_FAISS=1 a missing binding is an error, not the exact fallback
+# (whose own tests switch it on explicitly).
+export CARP_FAISS="${CARP_FAISS:-1}"
 status=0
 step() { printf '\n== %s\n' "$1"; }
 
 step "typecheck"; npm run --silent typecheck || status=1
 step "lint"; npx eslint . || status=1
 step "format"; npx prettier --check . >/dev/null || { npx prettier --check . | tail -20; status=1; }
+# The API reference from the JSDoc (TypeDoc, typedoc.json): a broken link or tag fails.
+step "API reference (typedoc)"; npm run --silent docs:api >/dev/null || { npm run --silent docs:api | tail -20; status=1; }
 step "unit + notebook tests (vitest)"
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json || status=1
 

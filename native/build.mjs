@@ -32,7 +32,7 @@ function findFirst(paths) {
 }
 
 /** Node's C API headers: Debian's nodejs, or the headers next to the running node. */
-function nodeInclude() {
+export function nodeInclude() {
   const dirs = ['/usr/include/node', join(dirname(process.execPath), '..', 'include', 'node')];
   return dirs.find((d) => existsSync(join(d, 'node_api.h'))) ?? null;
 }

@@ -1,10 +1,10 @@
 /**
- * carp-kit public API (architecture §3.1). The only entry point: notebooks, the CLI and
- * users import from here (`import { … } from 'carp-kit'`). Names in architecture §3.1 are a
- * contract: keep them stable.
+ * carp-kit's public API: the package's only entry point (`import { … } from 'carp-kit'`,
+ * the `exports` map of package.json); notebooks and users import from here. The names
+ * exported here are a contract: keep them stable.
  */
 
-// --- TensorFlow.js and backends (architecture §4) ---
+// --- TensorFlow.js and backends (DESIGN.md §4) ---
 export { tf } from './backend/tf';
 export type {
   Tensor,
@@ -29,7 +29,7 @@ export type { WebgpuChoice, WebgpuAdapterSummary } from './backend/webgpu';
 export { createRng } from './random';
 export type { Rng, RngState } from './random';
 
-// --- configuration (§5.5; architecture §5) ---
+// --- configuration (§5.5; DESIGN.md §5) ---
 export type {
   CarpConfig,
   ModelConfig,
@@ -176,8 +176,27 @@ export { listImageFiles, fileListSource } from './data/fileSource';
 export { sampleKPerClass } from './data/classSampling';
 export { subsetSource } from './data/source';
 
-// --- search (faiss) ---
-export { FlatIndex, kmeansFaiss, setFaissThreads } from './search/faiss';
+// --- search (faiss, or the exact fallback) ---
+export {
+  FlatIndex,
+  kmeansFaiss,
+  setFaissThreads,
+  getFaissThreads,
+  faissAvailable,
+  searchEngine,
+  KMEANS_DEFAULTS,
+} from './search/faiss';
+export type {
+  FaissMetric,
+  SearchResult,
+  SearchEngineName,
+  KmeansOptions,
+  KmeansResult,
+} from './search/faiss';
+
+// --- the official PyTorch trainer (ImageNet-scale pretraining under torchrun/DDP) ---
+export { officialCommand, OfficialExportError } from './interop/officialTrainer';
+export type { OfficialCommand, OfficialCommandOptions } from './interop/officialTrainer';
 
 // --- PyTorch interop (§8) ---
 export * from './interop';
@@ -187,6 +206,25 @@ export type {
   TorchParityOptions,
   TorchParityResult,
 } from './interop/parityCheck';
+
+// --- TensorBoard event files (the official trainer's curves; the kit's metrics for TensorBoard) ---
+export {
+  EventFileError,
+  readEventFile,
+  readTensorBoardRuns,
+  findEventFiles,
+  writeEventFile,
+  writeRunEvents,
+  kitScalarRows,
+  KIT_TAGS,
+} from './interop/tensorboard';
+export type {
+  EventFileProblem,
+  EventFileScalars,
+  ScalarPoint,
+  ScalarRow,
+  TensorBoardRun,
+} from './interop/tensorboard';
 
 // --- figures, notebook display, reports ---
 export * from './viz';

@@ -35,6 +35,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import('./quickstart.js')).quickstartCommand,
     summary: 'short pretraining + k-NN evaluation',
   },
+  'export-config': {
+    load: async () => (await import('./exportConfig.js')).exportConfigCommand,
+    summary: "the official trainer's torchrun command for a config",
+  },
 };
 function topHelp(): string {
   const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(11)} ${c.summary}`);

@@ -1,12 +1,24 @@
 /**
- * `carp report RUN_DIR`: writes RUN_DIR/report.html — a standalone page (plotly bundle
- * inlined, no CDN) with the loss curves, schedules and every eval result of the run.
+ * `carp report RUN_DIR [--tensorboard DIR …] [--write-events]`: writes RUN_DIR/report.html
+ * — a standalone page (plotly bundle inlined, no CDN) with the loss curves, schedules and
+ * every eval result of the run, and the curves of TensorBoard event files (those in the run
+ * directory and in each --tensorboard folder, e.g. an official trainer run). With
+ * --write-events it also writes the run's metrics.jsonl as an event file for TensorBoard.
  */
 import { existsSync } from 'node:fs';
+import { writeRunEvents } from '../interop/tensorboard/kitEvents';
 import { writeReport } from '../viz/report';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 
 const SPEC: Record<string, OptionSpec> = {
+  tensorboard: {
+    type: 'list',
+    help: 'a folder of TensorBoard event files to draw beside the run (repeatable)',
+  },
+  'write-events': {
+    type: 'boolean',
+    help: "also write metrics.jsonl as an event file in RUN_DIR/tensorboard (official trainer's tags)",
+  },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -14,14 +26,25 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(argv, SPEC);
   if (options.help) {
     process.stdout.write(
-      formatHelp('carp report RUN_DIR', SPEC, 'Write RUN_DIR/report.html (standalone, offline).'),
+      formatHelp(
+        'carp report RUN_DIR [--tensorboard DIR …] [--write-events]',
+        SPEC,
+        'Write RUN_DIR/report.html (standalone, offline).',
+      ),
     );
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('give exactly one RUN_DIR');
   const runDir = positionals[0];
   if (!existsSync(runDir)) throw new UsageError(`run directory ${runDir} does not exist`);
-  const r = await writeReport(runDir);
+  const tensorboard = (options.tensorboard as string[] | undefined) ?? [];
+  for (const d of tensorboard)
+    if (!existsSync(d)) throw new UsageError(`--tensorboard folder ${d} does not exist`);
+  if (options['write-events']) {
+    const ev = writeRunEvents(runDir);
+    process.stdout.write(`events: ${ev.path} (${ev.steps} steps)\n`);
+  }
+  const r = await writeReport(runDir, { tensorboard });
   process.stdout.write(`report: ${r.path}\n`);
   return 0;
 }

@@ -1,20 +1,24 @@
 /**
- * Exact nearest-neighbour search and k-means through faiss (§9.2 k-NN, §9.3 k-means).
+ * Exact nearest-neighbour search and k-means (§9.2 k-NN, §9.3 k-means) through faiss,
+ * or through the kit's exact fallback where faiss is not available.
  *
- * The only module that imports `faiss-node` (architecture §2.2). The binding is compiled by
- * `environment/faiss/build.mjs` against Debian's libfaiss 1.7.3, patched so that it takes
- * `Float32Array`s without per-element copies and returns typed arrays:
+ * faiss: the kit's own binding (native/faiss, derived from faiss-node), compiled at install
+ * time against the system libfaiss; it takes `Float32Array`s without per-element copies
+ * and returns typed arrays:
  *   - vectors are row-major `Float32Array`s of shape [n, dim];
  *   - `search` returns distances `Float32Array` [nq, k] and labels `Int32Array` [nq, k]
  *     (row ids in insertion order; int32 is ample for banks below 2^31 vectors, and
  *     -1 marks "no result", which exact flat indexes never produce for k ≤ ntotal).
  *
- * Threads (architecture §7.1): OpenBLAS (pthreads) and faiss's OpenMP loops oversubscribe
- * the cores when both spawn a thread per core: measured here, L2 search took twice as
- * long. OpenBLAS reads `OPENBLAS_NUM_THREADS` once, when the library loads, so we set it
- * to 1 before loading the binding unless the user already chose a value; parallelism
- * then comes from faiss's OpenMP, controlled by `setFaissThreads` (default: all cores).
+ * Fallback (binding not built, or CARP_FAISS=0; see binding.ts): the same results from
+ * TypeScript — exactIndex.ts (SGEMM products on the native OpenBLAS addon or tfjs, k-heaps)
+ * and exactKmeans.ts (faiss::Clustering step by step, with faiss's random numbers). One
+ * warning line per process says that it is in use.
  */
+import { defaultProductEngine, getProductThreads, setProductThreads } from './blockProducts';
+import { faissBinding, warnFallbackOnce, type IndexEngine } from './binding';
+import { ExactIndex } from './exactIndex';
+import { exactKmeans } from './exactKmeans';
 
 /** Inner product (`ip`, larger is closer) or squared Euclidean distance (`l2`). */
 export type FaissMetric = 'ip' | 'l2';
@@ -27,67 +31,35 @@ export interface SearchResult {
   k: number;
 }
 
-interface NativeIndex {
-  add(x: Float32Array): void;
-  search(
-    q: Float32Array,
-    k: number,
-    outD?: Float32Array,
-    outI?: Int32Array,
-  ): { distances: Float32Array; labels: Int32Array };
-  ntotal(): number;
-  getDimension(): number;
-  release(): void;
-  reserve(n: number): void;
+/** What serves k-NN and k-means now: faiss, or the exact fallback on OpenBLAS / tfjs. */
+export type SearchEngineName = 'faiss' | 'exact-openblas' | 'exact-tfjs';
+
+/** The engine the next FlatIndex / kmeansFaiss will use, and why not faiss when it is not. */
+export function searchEngine(): { engine: SearchEngineName; reason?: string } {
+  const { binding, reason } = faissBinding();
+  if (binding) return { engine: 'faiss' };
+  return {
+    engine: defaultProductEngine() === 'openblas' ? 'exact-openblas' : 'exact-tfjs',
+    reason,
+  };
 }
 
-interface NativeKmeans {
-  centroids: Float32Array;
-  objectives: Float64Array;
-  imbalance: Float64Array;
-  nsplit: Int32Array;
-}
-
-interface FaissBinding {
-  IndexFlatIP: new (d: number) => NativeIndex;
-  IndexFlatL2: new (d: number) => NativeIndex;
-  kmeans(x: Float32Array, d: number, k: number, params: Record<string, unknown>): NativeKmeans;
-  setNumThreads(n: number): void;
-  getNumThreads(): number;
-  carpPatched?: number;
-}
-
-let binding: FaissBinding | undefined;
-
-/** Loads the patched binding once; throws a one-line instruction when it is missing. */
-function faiss(): FaissBinding {
-  if (binding) return binding;
-  if (process.env.OPENBLAS_NUM_THREADS === undefined) process.env.OPENBLAS_NUM_THREADS = '1';
-  let b: FaissBinding;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    b = require('faiss-node') as FaissBinding;
-  } catch (e) {
-    const why = (e as Error).message.split('\n')[0];
-    throw new Error(`faiss-node binding not loadable (${why}); run environment/setup.sh`);
-  }
-  if (b.carpPatched !== 1 || typeof b.kmeans !== 'function') {
-    throw new Error(
-      'faiss-node is the stock binding (no typed arrays / k-means); run environment/setup.sh to build the patched one',
-    );
-  }
-  binding = b;
-  return b;
-}
-
-/** Whether the patched faiss binding loads (for tests and benchmarks that may skip). */
+/** Whether the faiss binding serves searches now (tests and benchmarks that need it may skip). */
 export function faissAvailable(): boolean {
   try {
-    faiss();
-    return true;
+    return faissBinding().binding !== undefined;
   } catch {
     return false;
   }
+}
+
+/** Says, once per process, that the fallback serves k-NN and k-means, on which engine, and why. */
+function noteFallback(reason: string | undefined): void {
+  const engine = defaultProductEngine();
+  warnFallbackOnce(
+    reason ?? 'unavailable',
+    engine === 'openblas' ? 'the native OpenBLAS addon' : 'TensorFlow.js',
+  );
 }
 
 function checkPositiveInt(value: number, field: string): void {
@@ -105,15 +77,19 @@ export function rowsOf(x: Float32Array, dim: number, field: string): number {
   return x.length / dim;
 }
 
-/** Sets faiss's OpenMP thread count (search, k-means); n ≥ 1. */
+/**
+ * Sets the threads of search and k-means (n ≥ 1): faiss's OpenMP count, and the count of
+ * the fallback's OpenBLAS products.
+ */
 export function setFaissThreads(n: number): void {
   checkPositiveInt(n, 'setFaissThreads: n');
-  faiss().setNumThreads(n);
+  faissBinding().binding?.setNumThreads(n);
+  setProductThreads(n);
 }
 
-/** faiss's current OpenMP thread count. */
+/** The thread count of search and k-means: faiss's OpenMP count, or the fallback's. */
 export function getFaissThreads(): number {
-  return faiss().getNumThreads();
+  return faissBinding().binding?.getNumThreads() ?? getProductThreads();
 }
 
 /** Default queries per search call: faiss's own BLAS query block (bs_x = 4096), so
@@ -124,20 +100,25 @@ export const DEFAULT_SEARCH_CHUNK = 4096;
 export class FlatIndex {
   readonly dim: number;
   readonly metric: FaissMetric;
-  private native: NativeIndex | null;
+  private native: IndexEngine | null;
 
   constructor(dim: number, metric: FaissMetric) {
     checkPositiveInt(dim, 'FlatIndex: dim');
     if (metric !== 'ip' && metric !== 'l2') {
       throw new Error(`FlatIndex: metric must be 'ip' or 'l2', got ${String(metric)}`);
     }
-    const b = faiss();
+    const { binding: b, reason } = faissBinding();
     this.dim = dim;
     this.metric = metric;
-    this.native = metric === 'ip' ? new b.IndexFlatIP(dim) : new b.IndexFlatL2(dim);
+    if (b) {
+      this.native = metric === 'ip' ? new b.IndexFlatIP(dim) : new b.IndexFlatL2(dim);
+    } else {
+      noteFallback(reason);
+      this.native = new ExactIndex(dim, metric);
+    }
   }
 
-  private get index(): NativeIndex {
+  private get index(): IndexEngine {
     if (!this.native) throw new Error('FlatIndex: used after dispose()');
     return this.native;
   }
@@ -198,16 +179,25 @@ export class FlatIndex {
   }
 }
 
+/** faiss::ClusteringParameters' defaults (faiss 1.7.3), which the fallback applies too. */
+export const KMEANS_DEFAULTS = Object.freeze({
+  niter: 25,
+  nredo: 1,
+  seed: 1234,
+  maxPointsPerCentroid: 256,
+  minPointsPerCentroid: 39,
+});
+
 export interface KmeansOptions {
   /** Number of clusters. */
   k: number;
-  /** Iterations per run (faiss default 25). */
+  /** Iterations per run (default `KMEANS_DEFAULTS.niter`, faiss's 25). */
   niter?: number;
-  /** Independent runs; faiss keeps the best objective (default 1). */
+  /** Independent runs; the best objective is kept (default 1). */
   nredo?: number;
   /** L2-normalise centroids after each update and assign by inner product (default false). */
   spherical?: boolean;
-  /** faiss's RNG seed for subsampling and initialisation (default 1234). */
+  /** Seed of faiss's RNG for subsampling and initialisation (default 1234). */
   seed?: number;
   /** Subsample to this many points per centroid when n exceeds it (default 256). */
   maxPointsPerCentroid?: number;
@@ -229,7 +219,8 @@ export interface KmeansResult {
 /**
  * k-means with faiss::Clustering (the engine of Python's faiss.Kmeans, same semantics:
  * subsampling to maxPointsPerCentroid·k, redo with best objective kept, empty clusters
- * re-seeded by splitting). x is [n, dim] row-major.
+ * re-seeded by splitting), or its step-by-step TypeScript replica (exactKmeans.ts) where
+ * faiss is not available. x is [n, dim] row-major.
  */
 export function kmeansFaiss(
   x: Float32Array,
@@ -244,19 +235,29 @@ export function kmeansFaiss(
   }
   checkPositiveInt(opts.k, 'kmeansFaiss: k');
   if (opts.k > n) throw new Error(`kmeansFaiss: k = ${opts.k} exceeds the number of points ${n}`);
-  const params: Record<string, unknown> = { spherical: opts.spherical ?? false, verbose: false };
   for (const key of ['niter', 'nredo', 'maxPointsPerCentroid', 'minPointsPerCentroid'] as const) {
     const v = opts[key];
-    if (v !== undefined) {
-      checkPositiveInt(v, `kmeansFaiss: ${key}`);
-      params[key] = v;
-    }
+    if (v !== undefined) checkPositiveInt(v, `kmeansFaiss: ${key}`);
   }
-  if (opts.seed !== undefined) {
-    if (!Number.isInteger(opts.seed)) throw new Error(`kmeansFaiss: seed must be an integer`);
-    params.seed = opts.seed | 0;
+  if (opts.seed !== undefined && !Number.isInteger(opts.seed))
+    throw new Error(`kmeansFaiss: seed must be an integer, got ${opts.seed}`);
+  const params = {
+    niter: opts.niter ?? KMEANS_DEFAULTS.niter,
+    nredo: opts.nredo ?? KMEANS_DEFAULTS.nredo,
+    spherical: opts.spherical ?? false,
+    // faiss's seed is a C int.
+    seed: (opts.seed ?? KMEANS_DEFAULTS.seed) | 0,
+    maxPointsPerCentroid: opts.maxPointsPerCentroid ?? KMEANS_DEFAULTS.maxPointsPerCentroid,
+    minPointsPerCentroid: opts.minPointsPerCentroid ?? KMEANS_DEFAULTS.minPointsPerCentroid,
+  };
+  const { binding, reason } = faissBinding();
+  let r: { centroids: Float32Array; objectives: Float64Array; nsplit: Int32Array };
+  if (binding) {
+    r = binding.kmeans(x, dim, opts.k, { ...params, verbose: false });
+  } else {
+    noteFallback(reason);
+    r = exactKmeans(x, n, dim, opts.k, params);
   }
-  const r = faiss().kmeans(x, dim, opts.k, params);
   const objective = r.objectives.length > 0 ? r.objectives[r.objectives.length - 1] : 0;
   return { centroids: r.centroids, objective, objectives: r.objectives, nsplit: r.nsplit };
 }

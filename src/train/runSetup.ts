@@ -1,6 +1,6 @@
 /**
  * Everything a pretraining run needs before its first micro-step: the data source and
- * loader, the per-micro-step schedules (spec §5.3), the training state, and — on resume —
+ * loader, the per-micro-step schedules (§5.3), the training state, and — on resume —
  * the state, generators, open accumulation group, metrics log and run record restored
  * from `checkpoints/latest.safetensors`, so the next micro-step is exactly the one an
  * uninterrupted run would take.
@@ -81,7 +81,7 @@ export async function createRun(o: {
       prefetch: 1,
     });
     const iters = loader.batchesPerEpoch;
-    // Schedules per micro-step (spec §5.3): lr scaled by A·B/256, floor unscaled; wd constant.
+    // Schedules per micro-step (§5.3): lr scaled by A·B/256, floor unscaled; wd constant.
     const lrSchedule = cosineSchedule({
       base: scaledLr(optim, train),
       final: optim.minLr,

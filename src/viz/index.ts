@@ -32,7 +32,7 @@ export type { ResultRow } from './resultsTable';
 export { showFigure, loadPlotly, LiveFigure, LiveTrainingCurves } from './display';
 export type { DisplayHost, HtmlSink, ShowOptions, LiveFigureOptions } from './display';
 export { readRunDir, parseMetricsJsonl } from './runDir';
-export type { RunDirContents, EvalFile } from './runDir';
+export type { RunDirContents, EvalFile, TensorBoardCurves, ReadRunDirOptions } from './runDir';
 export { writeReport, reportHtml } from './report';
 export type { ReportOptions, ReportResult } from './report';
 // Notebook-only display helpers (galleries, small tables and charts).

@@ -1,9 +1,11 @@
 /**
- * `writeReport(runDir)`: one standalone `report.html` for a run directory (architecture
- * §3.4; `carp report RUN_DIR`), readable offline in any browser — the plotly.js
- * bundle is inlined (≈10 MB), no CDN. Built from whatever the run holds:
+ * `writeReport(runDir)`: one standalone `report.html` for a run directory (`carp report
+ * RUN_DIR`), readable offline in any browser — the plotly.js bundle is inlined (≈10 MB),
+ * no CDN. Built from whatever the run holds:
  *  - `run.json` → run facts table; `config.json` → collapsible JSON;
  *  - `metrics.jsonl` → loss curves (total/consistency/entropy), schedules;
+ *  - TensorBoard event files (in the run directory, or folders given as `tensorboard`,
+ *    e.g. the official trainer's runs/…) → their loss, schedule and accuracy curves;
  *  - `eval/*.json` → results table (every numeric field), plus figures for fields
  *    with these shapes: k-NN results keyed by k (`{ "20": { top1, top5 } }`, at the
  *    top level or under `results`/`knn`), `confusion` (counts, number[][], with
@@ -24,13 +26,14 @@ import { knnCurveFigure, type KnnByK } from './knnCurve';
 import { precisionRecallFigure } from './precisionRecall';
 import { prototypeUsageFigure } from './prototypeUsage';
 import { resultRowsFromJson, resultsTableFigure } from './resultsTable';
-import { readRunDir, type RunDirContents } from './runDir';
+import { readRunDir, type RunDirContents, type TensorBoardCurves } from './runDir';
 import {
   hasAnySeries,
   LOSS_SERIES,
   lossCurvesFigure,
   SCHEDULE_SERIES,
   scheduleFigure,
+  type SeriesSpec,
 } from './trainingCurves';
 
 /** Options of `writeReport`. */
@@ -39,6 +42,8 @@ export interface ReportOptions {
   out?: string;
   /** Report title (default: the run directory's name). */
   title?: string;
+  /** Folders of TensorBoard event files to draw beside the run (see ReadRunDirOptions). */
+  tensorboard?: string[];
 }
 
 /** What `writeReport` wrote. */
@@ -125,11 +130,37 @@ function evalFigures(name: string, json: unknown): PlotlyFigure[] {
   return figs;
 }
 
-/** The figures of a run, in page order. */
+/** The official trainer's pseudo-label accuracy tags (percent). */
+export const ACCURACY_SERIES: SeriesSpec[] = [
+  { name: 'top-1', keys: ['acc/top1'] },
+  { name: 'top-5', keys: ['acc/top5'] },
+];
+
+/** Figures of one TensorBoard run (loss, schedules, accuracy), titled by its folder. */
+function tensorBoardFigures(tb: TensorBoardCurves): PlotlyFigure[] {
+  const figs: PlotlyFigure[] = [];
+  const title = (what: string) => `TensorBoard ${tb.name}: ${what}`;
+  if (hasAnySeries(tb.rows, LOSS_SERIES))
+    figs.push(lossCurvesFigure(tb.rows, { title: title('loss') }));
+  if (hasAnySeries(tb.rows, SCHEDULE_SERIES))
+    figs.push(scheduleFigure(tb.rows, { title: title('schedules') }));
+  if (hasAnySeries(tb.rows, ACCURACY_SERIES)) {
+    const acc = lossCurvesFigure(tb.rows, {
+      title: title('pseudo-label accuracy'),
+      series: ACCURACY_SERIES,
+    });
+    acc.layout.yaxis = { title: { text: '%' } };
+    figs.push(acc);
+  }
+  return figs;
+}
+
+/** The figures of a run, in page order: its curves, TensorBoard runs' curves, results. */
 export function reportFigures(record: RunDirContents): PlotlyFigure[] {
   const figs: PlotlyFigure[] = [];
   if (hasAnySeries(record.metrics, LOSS_SERIES)) figs.push(lossCurvesFigure(record.metrics));
   if (hasAnySeries(record.metrics, SCHEDULE_SERIES)) figs.push(scheduleFigure(record.metrics));
+  for (const tb of record.tensorboard) figs.push(...tensorBoardFigures(tb));
   const rows = record.evals.flatMap((e) => resultRowsFromJson(e.name, e.json));
   if (rows.length > 0) figs.push(resultsTableFigure(rows));
   for (const e of record.evals) figs.push(...evalFigures(e.name, e.json));
@@ -214,7 +245,7 @@ ${config}
 /** Builds `report.html` for `runDir` (see the module comment) and writes it atomically. */
 export async function writeReport(runDir: string, o: ReportOptions = {}): Promise<ReportResult> {
   const dir = resolve(runDir);
-  const record = await readRunDir(dir);
+  const record = await readRunDir(dir, { tensorboard: o.tensorboard });
   const path = o.out ?? join(dir, 'report.html');
   const { html, figures } = reportHtml(record, o.title ?? `CARP run ${basename(dir)}`);
   const tmp = `${path}.tmp-${process.pid}`;
