@@ -125,6 +125,8 @@ export async function createRun(o: {
           split: source.split,
           count: source.count,
           subset: source.subset ?? null,
+          // How the stored pixels were made (e.g. ImageNet's centre-256 squares, §11.33).
+          preprocessing: source.preprocessing ?? null,
         },
       },
       metricsPath: join(outDir, 'metrics.jsonl'),

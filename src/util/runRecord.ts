@@ -33,6 +33,8 @@ export interface RunRecord {
     split: string;
     count: number;
     subset: { count: number; of: number; seed: number; rule: string } | null;
+    /** How the stored pixels were made from the originals (prepared splits); null: raw. */
+    preprocessing?: string | null;
   };
 }
 

@@ -50,6 +50,7 @@ describe('pretrain (trainer)', () => {
       split: 'train',
       count: 32,
       subset: { count: 32, of: 60000, seed: 0, rule: 'class-stratified' },
+      preprocessing: null, // Debian's raw Fashion-MNIST pixels
     });
     const metrics = readMetrics(join(dir, 'metrics.jsonl'));
     expect(metrics.map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
