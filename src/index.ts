@@ -4,7 +4,7 @@
  * exported here are a contract: keep them stable.
  */
 
-// --- TensorFlow.js and backends (DESIGN.md §4) ---
+// --- TensorFlow.js and backends (docs/architecture.md §4) ---
 export { tf } from './backend/tf';
 export type {
   Tensor,
@@ -29,7 +29,7 @@ export type { WebgpuChoice, WebgpuAdapterSummary } from './backend/webgpu';
 export { createRng } from './random';
 export type { Rng, RngState } from './random';
 
-// --- configuration (§5.5; DESIGN.md §5) ---
+// --- configuration (§5.5; docs/architecture.md §5) ---
 export type {
   CarpConfig,
   ModelConfig,
@@ -80,8 +80,8 @@ export {
   backboneFeatures,
   splitViews,
   groupViewsByResolution,
-} from './models/multiCrop';
-export type { CarpNetworkSpec } from './models/multiCrop';
+} from './models/carpNetwork';
+export type { CarpNetworkSpec } from './models/carpNetwork';
 export { ParamStore } from './models/params';
 
 // --- optimisation (§5) ---
@@ -96,7 +96,7 @@ export { memorySource } from './data/source';
 export { loadFashionMnist, FASHION_MNIST_CLASSES } from './data/fashionMnist';
 export { openDataset, materialize } from './data/datasets';
 export { DataLoader } from './data/loader';
-export { multiCropViews } from './data/multiCrop';
+export { multiCropViews } from './data/multiCropViews';
 export { normalizeImages, denormalizeImages, IMAGENET_MEAN, IMAGENET_STD } from './data/normalize';
 export { writePrepared } from './data/prepared';
 export { readPrepared, openPrepared, verifyPrepared } from './data/preparedRead';

@@ -7,7 +7,7 @@
 import { tf } from '../backend/tf';
 import type { MultiCropConfig } from '../data/multiCropConfig';
 import { multiCropPreset } from '../data/multiCropConfig';
-import { multiCropViews } from '../data/multiCrop';
+import { multiCropViews } from '../data/multiCropViews';
 import { createRng } from '../random';
 import type { BenchRow } from './types';
 

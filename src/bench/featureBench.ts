@@ -7,7 +7,7 @@
  * kernels, ourThreads.ts; pure wasm is one thread in every row).
  */
 import { tf } from '../backend/tf';
-import { backboneFeatures } from '../models/multiCrop';
+import { backboneFeatures } from '../models/carpNetwork';
 import { createRng } from '../random';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { TorchPeer, torchRow } from './torchPeer';

@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
 import { tf } from '../backend/tf';
 import { isOptimizerStep } from '../carp/trainStep';
 import { multiCropSettings } from '../config/derived';
-import { multiCropViews } from '../data/multiCrop';
+import { multiCropViews } from '../data/multiCropViews';
 import { createRng } from '../random';
 import { OurCarpStep } from './ourCarpStep';
 import type { BenchRow } from './types';

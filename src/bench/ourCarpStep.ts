@@ -8,8 +8,8 @@ import { CarpTrainState, trainStep, type StepHyperParameters } from '../carp/tra
 import { multiCropSettings, networkSpec, scaledLr } from '../config/derived';
 import { resolveConfig } from '../config/resolve';
 import type { CarpConfig } from '../config/schema';
-import { multiCropViews } from '../data/multiCrop';
-import type { CarpNetworkSpec } from '../models/multiCrop';
+import { multiCropViews } from '../data/multiCropViews';
+import type { CarpNetworkSpec } from '../models/carpNetwork';
 import { createRng } from '../random';
 
 /** One train-step scenario: a preset, overrides, micro-batch B and accumulation A. */

@@ -3,7 +3,7 @@
  * of the backbone (§7 network) and the projection head, per image and per micro-step.
  */
 import type { CarpConfig } from '../config/schema';
-import type { CarpNetworkSpec } from '../models/multiCrop';
+import type { CarpNetworkSpec } from '../models/carpNetwork';
 import type { ResNetSpec } from '../models/resnet';
 
 /** Forward multiply-add FLOPs (×2) of the backbone for one `size`×`size` image (convs only). */

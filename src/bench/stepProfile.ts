@@ -8,9 +8,9 @@ import { carpLoss } from '../carp/carpLoss';
 import { partitionProbabilities, samplePartition } from '../carp/randomPartition';
 import { updateTeacher } from '../carp/teacherEma';
 import { multiCropSettings } from '../config/derived';
-import { multiCropViews } from '../data/multiCrop';
+import { multiCropViews } from '../data/multiCropViews';
 import { BatchNormUpdates } from '../models/layers';
-import { multiCropForward, splitViews } from '../models/multiCrop';
+import { multiCropForward, splitViews } from '../models/carpNetwork';
 import { createRng } from '../random';
 import type { OurCarpStep } from './ourCarpStep';
 

@@ -29,7 +29,7 @@ import {
   multiCropForward,
   splitViews,
   type CarpNetworkSpec,
-} from '../models/multiCrop';
+} from '../models/carpNetwork';
 import type { ParamStore } from '../models/params';
 import { LARS } from '../optim/lars';
 import type { Rng } from '../random';

@@ -2,7 +2,7 @@
  * Values computed from a config — never written back into it (architecture §5).
  * Each takes the narrowest piece of the config it needs.
  */
-import { carpNetworkSpec, type CarpNetworkSpec } from '../models/multiCrop';
+import { carpNetworkSpec, type CarpNetworkSpec } from '../models/carpNetwork';
 import { resnetSpec } from '../models/resnet';
 import type { CropConfig, ModelConfig, OptimConfig, TrainConfig } from './schema';
 

@@ -6,7 +6,7 @@
 import type { Tensor4D } from '../backend/tf';
 import type { ImageDataset } from '../data/dataset';
 import { memorySource } from '../data/source';
-import type { CarpNetworkSpec } from '../models/multiCrop';
+import type { CarpNetworkSpec } from '../models/carpNetwork';
 import type { ParamStore } from '../models/params';
 import { cachedFeatures, sourceIdentity } from './featureCache';
 import { checkEvalInput, evalTransform, type EvalContext } from './context';

@@ -6,7 +6,7 @@
 import { tf } from '../backend/tf';
 import type { Tensor4D } from '../backend/tf';
 import type { ImageSource } from '../data/source';
-import { backboneFeatures, type CarpNetworkSpec } from '../models/multiCrop';
+import { backboneFeatures, type CarpNetworkSpec } from '../models/carpNetwork';
 import type { ParamStore } from '../models/params';
 import type { ResNetSpec } from '../models/resnet';
 import { Progress } from '../util/progress';

@@ -12,7 +12,7 @@ import { PAPER_DEFAULTS, type CarpConfig } from '../config/schema';
 import { checkCompleteness, loadCarpNetwork, type Completeness } from './loadNetwork';
 import { FormatError } from '../util/formatError';
 import type { HeadSpec } from '../models/carpHead';
-import { createCarpParams } from '../models/multiCrop';
+import { createCarpParams } from '../models/carpNetwork';
 import type { ParamStore } from '../models/params';
 import type { ResNetSpec } from '../models/resnet';
 import { createRng } from '../random';

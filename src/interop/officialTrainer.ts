@@ -110,6 +110,8 @@ export const OFFICIAL_ROUTES: Readonly<Record<string, Route | readonly Route[]>>
   'train.epochs': { arg: 'epochs', values: same },
   'train.seed': { arg: 'seed', values: same },
   'train.checkpointEvery': { arg: 'saveckp_freq', values: same },
+  // main_carp.py saves once an epoch (checkpoint.pth) and has no timed checkpoints.
+  'train.checkpointMinutes': { noEffect: 'the official trainer saves at epoch ends only' },
   'train.logEvery': { arg: 'print_freq', values: same },
   'data.dataset': { noEffect: 'the images come from --data_path' },
   'data.limit': fixed,

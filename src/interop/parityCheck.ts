@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import type { Tensor4D } from '../backend/tf';
-import { backboneFeatures, multiCropForward, type CarpNetworkSpec } from '../models/multiCrop';
+import { backboneFeatures, multiCropForward, type CarpNetworkSpec } from '../models/carpNetwork';
 import { loadTeacher } from './loadTeacher';
 import { PACKAGE_ROOT } from '../util/runRecord';
 

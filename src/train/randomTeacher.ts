@@ -6,7 +6,7 @@
  */
 import { networkSpec } from '../config/derived';
 import type { CarpConfig } from '../config/schema';
-import { createCarpParams } from '../models/multiCrop';
+import { createCarpParams } from '../models/carpNetwork';
 import { createRng } from '../random';
 import type { LoadedTeacher } from '../interop/loadTeacher';
 

@@ -15,7 +15,7 @@ import { multiCropSettings, networkSpec, scaledLr } from '../config/derived';
 import type { CarpConfig } from '../config/schema';
 import { openDataset } from '../data/datasets';
 import { DataLoader } from '../data/loader';
-import type { MultiCropConfig } from '../data/multiCrop';
+import type { MultiCropConfig } from '../data/multiCropViews';
 import type { ImageSource } from '../data/source';
 import {
   accumulatedGradients,

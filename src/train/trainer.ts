@@ -21,7 +21,7 @@ import { tf } from '../backend/tf';
 import { isOptimizerStep, trainStep, type StepResult } from '../carp/trainStep';
 import type { CarpConfig } from '../config/schema';
 import type { Batch } from '../data/loader';
-import { multiCropViews } from '../data/multiCrop';
+import { multiCropViews } from '../data/multiCropViews';
 import type { ImageSource } from '../data/source';
 import { encodeCheckpoint, LATEST_CHECKPOINT } from '../interop/carpCheckpoint';
 import { Progress } from '../util/progress';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { updateTeacher } from '../../src/carp/teacherEma';
-import { createCarpParams } from '../../src/models/multiCrop';
+import { createCarpParams } from '../../src/models/carpNetwork';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
 import { tinyCarpSpec } from '../helpers/fixtures';

@@ -9,7 +9,7 @@ import {
   type StepHyperParameters,
 } from '../../src/carp/trainStep';
 import { BatchNormUpdates } from '../../src/models/layers';
-import { carpNetworkSpec, multiCropForward } from '../../src/models/multiCrop';
+import { carpNetworkSpec, multiCropForward } from '../../src/models/carpNetwork';
 import type { ParamStore } from '../../src/models/params';
 import { resnetSpec } from '../../src/models/resnet';
 import { createRng } from '../../src/random';

@@ -10,7 +10,7 @@ import { normalizeImages } from '../../src/data/normalize';
 import { memorySource } from '../../src/data/source';
 import { augmentedFeatureBatches } from '../../src/eval/augmentedFeatures';
 import { runLinear } from '../../src/eval/protocols/linear';
-import { backboneFeatures } from '../../src/models/multiCrop';
+import { backboneFeatures } from '../../src/models/carpNetwork';
 import { createRng } from '../../src/random';
 import { randomInitTeacher } from '../../src/train/randomTeacher';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';

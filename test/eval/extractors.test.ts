@@ -13,7 +13,7 @@ import {
 } from '../../src/eval/extractors';
 import { extractFeatures, sliceFeatures } from '../../src/eval/features';
 import { memorySource } from '../../src/data/source';
-import { createCarpParams } from '../../src/models/multiCrop';
+import { createCarpParams } from '../../src/models/carpNetwork';
 import { createRng } from '../../src/random';
 import { expectNoLeak, initTestBackend } from '../helpers/tensors';
 import { tinyCarpSpec } from '../helpers/fixtures';

@@ -3,7 +3,7 @@ import { tf } from '../../src/backend/tf';
 import type { Tensor4D } from '../../src/backend/tf';
 import { memorySource } from '../../src/data/source';
 import { defaultFeatureBatch, extractFeatures, sliceFeatures } from '../../src/eval/features';
-import { backboneFeatures, createCarpParams } from '../../src/models/multiCrop';
+import { backboneFeatures, createCarpParams } from '../../src/models/carpNetwork';
 import { resnetSpec } from '../../src/models/resnet';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';

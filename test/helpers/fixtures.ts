@@ -1,6 +1,6 @@
 /** Small deterministic fixtures shared by the tests (networks, feature sets). */
 import type { FeatureSet } from '../../src/eval/features';
-import { carpNetworkSpec, type CarpNetworkSpec } from '../../src/models/multiCrop';
+import { carpNetworkSpec, type CarpNetworkSpec } from '../../src/models/carpNetwork';
 import { resnetSpec } from '../../src/models/resnet';
 import { createRng } from '../../src/random';
 

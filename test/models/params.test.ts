@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { createRng } from '../../src/random';
-import { carpNetworkSpec, createCarpParams } from '../../src/models/multiCrop';
+import { carpNetworkSpec, createCarpParams } from '../../src/models/carpNetwork';
 import { ParamStore, fromTorchLayout, toTorchLayout, torchShape } from '../../src/models/params';
 import { resnetSpec } from '../../src/models/resnet';
 import { expectNoLeak, initTestBackend } from '../helpers/tensors';

@@ -21,7 +21,7 @@ import {
   multiCropForward,
   splitViews,
   type CarpNetworkSpec,
-} from '../../../src/models/multiCrop';
+} from '../../../src/models/carpNetwork';
 import type { ParamStore } from '../../../src/models/params';
 import { resnetSpec } from '../../../src/models/resnet';
 import { LARS } from '../../../src/optim/lars';

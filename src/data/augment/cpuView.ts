@@ -5,7 +5,7 @@
  */
 import type { MultiCropConfig } from '../multiCropConfig';
 import { pilCoefficients } from '../resample';
-import type { ViewParams } from '../multiCrop';
+import type { ViewParams } from '../multiCropViews';
 import {
   blurCpu,
   brightnessCpu,

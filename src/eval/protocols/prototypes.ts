@@ -9,7 +9,7 @@ import { tf } from '../../backend/tf';
 import type { Tensor4D } from '../../backend/tf';
 import { evalSplits } from '../../data/datasets';
 import type { ImageSource } from '../../data/source';
-import { multiCropForward, type CarpNetworkSpec } from '../../models/multiCrop';
+import { multiCropForward, type CarpNetworkSpec } from '../../models/carpNetwork';
 import type { ParamStore } from '../../models/params';
 import { checkEvalInput, evalTransform, type EvalContext } from '../context';
 import { defaultFeatureBatch, mapBatches } from '../features';

@@ -31,7 +31,7 @@ import {
   type RetrievalProxy,
 } from '../../data/proxies/retrievalProxy';
 import { readRevisitedGroundTruth, revisitedImagePaths } from '../../data/revisited';
-import { backboneFeatures, type CarpNetworkSpec } from '../../models/multiCrop';
+import { backboneFeatures, type CarpNetworkSpec } from '../../models/carpNetwork';
 import type { ParamStore } from '../../models/params';
 import { Progress } from '../../util/progress';
 import {

@@ -5,7 +5,7 @@ import { copyDetectionEvaluation } from '../../../src/eval/math/copyDetection';
 import { rankByCosine, retrievalEvaluation } from '../../../src/eval/math/ranking';
 import { applyWhitening, learnWhitening } from '../../../src/eval/math/whitening';
 import { multiScaleDescriptor } from '../../../src/eval/protocols/retrieval';
-import { backboneFeatures, createCarpParams } from '../../../src/models/multiCrop';
+import { backboneFeatures, createCarpParams } from '../../../src/models/carpNetwork';
 import { createRng } from '../../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../../helpers/tensors';
 import { tinyCarpSpec } from '../../helpers/fixtures';

@@ -14,7 +14,7 @@ import { randomInitTeacher } from '../../../src/train/randomTeacher';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCarpParams, multiCropForward } from '../../../src/models/multiCrop';
+import { createCarpParams, multiCropForward } from '../../../src/models/carpNetwork';
 import { createRng } from '../../../src/random';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
 import { tinyCarpSpec } from '../../helpers/fixtures';

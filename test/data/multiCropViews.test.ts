@@ -19,7 +19,7 @@ import {
   multiCropViews,
   sampleMultiCropParams,
   type ViewParams,
-} from '../../src/data/multiCrop';
+} from '../../src/data/multiCropViews';
 import { multiCropPreset, PAPER_MULTICROP } from '../../src/data/multiCropConfig';
 import { createRng } from '../../src/random';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';

@@ -11,7 +11,7 @@ import {
   groupViewsByResolution,
   multiCropForward,
   splitViews,
-} from '../../src/models/multiCrop';
+} from '../../src/models/carpNetwork';
 import { resnetForward, resnetSpec } from '../../src/models/resnet';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
 
