@@ -5,7 +5,15 @@
  */
 import { PRESETS, presetNames } from './presets';
 import { PAPER_DEFAULTS, type CarpConfig, type DeepPartial } from './schema';
-import { ConfigError, RULES, checkValue, knownKeys, validateConfig, type Rule } from './validate';
+import {
+  ConfigError,
+  checkValue,
+  keySpec,
+  show,
+  unknownKeyText,
+  validateConfig,
+  type KeySpec,
+} from './validate';
 
 type Obj = Record<string, unknown>;
 
@@ -16,37 +24,31 @@ function copy<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
-/** Merges `patch` into `target` in place; sections must stay objects, leaves replace. */
+/**
+ * Merges `patch` into `target` in place; sections must stay objects, leaves replace. Only
+ * the target's own keys exist: `__proto__`, `constructor`, `toString` … are unknown keys
+ * like any other, never inherited properties to write through.
+ */
 function mergeInto(target: Obj, patch: Obj, prefix: string, issues: string[]): void {
-  for (const [k, v] of Object.entries(patch)) {
+  for (const k of Object.keys(patch)) {
+    const v = patch[k];
     const key = prefix ? `${prefix}.${k}` : k;
-    if (!(k in target)) {
-      issues.push(`unknown key '${key}'${suggest(key)}`);
-    } else if (isObj(target[k]) && !RULES[key]) {
+    if (!Object.hasOwn(target, k)) {
+      issues.push(unknownKeyText(key));
+    } else if (isObj(target[k]) && !keySpec(key)) {
       if (isObj(v)) mergeInto(target[k] as Obj, v, key, issues);
-      else issues.push(`'${key}' is a section and must be an object, got ${JSON.stringify(v)}`);
+      else issues.push(`'${key}' is a section and must be an object, got ${show(v)}`);
     } else {
       target[k] = copy(v);
     }
   }
 }
 
-/** " (did you mean 'x.y'?)" for a near-miss key, else "". */
-function suggest(key: string): string {
-  const leaf = key.split('.').pop()!.toLowerCase();
-  const hit =
-    knownKeys().find((k) => k.split('.').pop()!.toLowerCase() === leaf) ??
-    knownKeys().find(
-      (k) => k.toLowerCase().includes(leaf) || leaf.includes(k.split('.').pop()!.toLowerCase()),
-    );
-  return hit ? ` (did you mean '${hit}'?)` : '';
-}
-
 /** Parses the text of one override value according to the key's rule. */
-function parseValue(key: string, text: string, rule: Rule): unknown {
+function parseValue(text: string, k: KeySpec): unknown {
   const t = text.trim();
-  if (rule.nullable && t === 'null') return null;
-  switch (rule.kind) {
+  if (k.nullable && t === 'null') return null;
+  switch (k.kind) {
     case 'int':
     case 'number':
       return t === '' ? NaN : Number(t);
@@ -77,13 +79,13 @@ export function parseOverrides(overrides: readonly string[]): { patch: Obj; issu
       continue;
     }
     const key = o.slice(0, eq).trim();
-    const rule = RULES[key];
-    if (!rule) {
-      issues.push(`unknown key '${key}'${suggest(key)}`);
+    const spec = keySpec(key);
+    if (!spec) {
+      issues.push(`${unknownKeyText(key)} (from '${o}')`);
       continue;
     }
-    const value = parseValue(key, o.slice(eq + 1), rule);
-    const bad = checkValue(key, value, rule);
+    const value = parseValue(o.slice(eq + 1), spec);
+    const bad = checkValue(key, value, spec);
     if (bad.length > 0) {
       issues.push(...bad.map((b) => `${b} (from '${o}')`));
       continue;
@@ -96,46 +98,61 @@ export function parseOverrides(overrides: readonly string[]): { patch: Obj; issu
   return { patch, issues };
 }
 
+/** Preset names a config's `preset` may hold: the presets, and `custom` (none). */
+const isPresetName = (n: unknown): n is string =>
+  typeof n === 'string' && (n === 'custom' || Object.hasOwn(PRESETS, n));
+
 /**
  * The resolved configuration of a run.
  *
  * @param input a preset name, or a (partial) config object. An object is merged over the
- *   preset named by its `preset` field when that names a known preset, else over the
- *   paper defaults (and its `preset` becomes `custom` unless given).
+ *   preset named by its `preset` field (a known preset, or `custom` for the paper
+ *   defaults; any other name is refused: a typo must not silently train the paper's
+ *   ResNet-50); without one, over the paper defaults as `custom`. A top-level `$schema`
+ *   key (for editors) is ignored.
  * @param overrides `key=value` strings with dotted keys (`optim.lrRef=0.3`,
  *   `crops.globalScale=0.3,1`, `data.limit=null`), applied last.
+ * @param o.source the file the object came from, named in errors.
  */
 export function resolveConfig(
   input: string | DeepPartial<CarpConfig> | Obj,
   overrides: readonly string[] = [],
+  o: { source?: string } = {},
 ): CarpConfig {
   const issues: string[] = [];
+  const known = `known: ${presetNames().join(', ')}`;
   let base: CarpConfig;
   let patch: Obj = {};
   if (typeof input === 'string') {
-    if (!(input in PRESETS)) {
-      throw new ConfigError([`unknown preset '${input}' (known: ${presetNames().join(', ')})`]);
-    }
+    if (!Object.hasOwn(PRESETS, input))
+      throw new ConfigError([`unknown preset '${input}' (${known})`]);
     base = withPreset(input);
   } else if (isObj(input)) {
-    const name = input.preset;
-    base =
-      typeof name === 'string' && name in PRESETS
-        ? withPreset(name)
-        : { ...copy(PAPER_DEFAULTS), preset: 'custom' };
-    patch = input;
+    const { $schema: _schema, ...rest } = input as Obj;
+    patch = rest;
+    const name = Object.hasOwn(patch, 'preset') ? patch.preset : 'custom';
+    if (typeof name === 'string' && !isPresetName(name))
+      throw new ConfigError([`unknown preset '${name}' (${known}, or custom)`], o.source);
+    base = isPresetName(name) && name !== 'custom' ? withPreset(name) : customBase();
   } else {
-    throw new ConfigError([
-      `config must be a preset name or an object, got ${JSON.stringify(input)}`,
-    ]);
+    throw new ConfigError(
+      [`config must be a preset name or an object, got ${show(input)}`],
+      o.source,
+    );
   }
   const merged = copy(base) as unknown as Obj;
   mergeInto(merged, patch, '', issues);
   const parsed = parseOverrides(overrides);
   issues.push(...parsed.issues);
   mergeInto(merged, parsed.patch, '', issues);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return validateConfig(merged);
+  if (issues.length === 0 && typeof merged.preset === 'string' && !isPresetName(merged.preset))
+    issues.push(`unknown preset '${merged.preset}' (${known}, or custom)`);
+  if (issues.length > 0) throw new ConfigError(issues, o.source);
+  return validateConfig(merged, o.source);
+}
+
+function customBase(): CarpConfig {
+  return { ...copy(PAPER_DEFAULTS), preset: 'custom' };
 }
 
 function withPreset(name: string): CarpConfig {

@@ -5,7 +5,9 @@
  * Source tags (§0): [CODE] official repository behaviour, [README]/[PAPER-Q]/[BRIEF]
  * paper-side values (unverified where marked), [JUDGEMENT] our decision. Derived values
  * (crop count, scaled learning rate, block count …) are functions in `derived.ts` and are
- * never stored here. Validation rules live in `validate.ts`; presets in `presets.ts`.
+ * never stored here. Validation rules live in `validate.ts` (`KEYS`: one line per key, with
+ * the meaning of each field below, as `carp config --keys` prints it); presets in
+ * `presets.ts`.
  */
 import { PAPER_MULTICROP, type MultiCropConfig } from '../data/multiCropConfig';
 import type { ResNetArch } from '../models/resnet';
@@ -96,7 +98,11 @@ export interface TrainConfig {
 export interface DataConfig {
   /** Dataset name as the data readers know it. [CODE] ImageNet-1k train */
   dataset: string;
-  /** Use only the first N training images (null: all). [JUDGEMENT] null */
+  /**
+   * Use a seeded (seed 0), class-stratified subset of N training images instead of all
+   * (null: all); prepared folders are stored class by class, so the first N would be a few
+   * classes. [JUDGEMENT] null
+   */
   limit: number | null;
 }
 

@@ -94,7 +94,7 @@ export function loadTeacher(pathOrRunDir: string, opts: LoadTeacherOptions = {})
     };
   }
   const ck = readCheckpoint(path);
-  const config = validateConfig(withOperationalDefaults(ck.meta.config));
+  const config = validateConfig(withOperationalDefaults(ck.meta.config), path);
   const spec = networkSpec(config.model);
   const params = createCarpParams(spec, createRng(0), 'teacher', false);
   const ours = new Set(params.names());

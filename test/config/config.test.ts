@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   effectiveBatch,
@@ -13,7 +14,8 @@ import { PRESETS, presetNames } from '../../src/config/presets';
 import { multiCropPreset, validateMultiCropConfig } from '../../src/data/multiCropConfig';
 import { resolveConfig } from '../../src/config/resolve';
 import { PAPER_DEFAULTS } from '../../src/config/schema';
-import { ConfigError, RULES, validateConfig } from '../../src/config/validate';
+import { ConfigError, KEYS, configJsonSchema, validateConfig } from '../../src/config/validate';
+import { jsdocFields } from '../helpers/jsdocFields';
 
 function leafPaths(v: unknown, prefix = ''): string[] {
   if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
@@ -26,7 +28,43 @@ const snapshot = JSON.stringify({ PAPER_DEFAULTS, PRESETS });
 
 describe('config schema', () => {
   it('has exactly one rule per default leaf', () => {
-    expect(Object.keys(RULES).sort()).toEqual(leafPaths(PAPER_DEFAULTS).sort());
+    expect(Object.keys(KEYS).sort()).toEqual(leafPaths(PAPER_DEFAULTS).sort());
+  });
+
+  it("each key's meaning is its field's JSDoc (schema.ts, multiCropConfig.ts)", () => {
+    const docs = new Map([
+      ...jsdocFields('src/config/schema.ts'),
+      ...jsdocFields('src/data/multiCropConfig.ts'),
+    ]);
+    const section: Record<string, string[]> = {
+      model: ['ModelConfig'],
+      crops: ['CropConfig', 'MultiCropConfig'],
+      optim: ['OptimConfig'],
+      teacher: ['TeacherConfig'],
+      train: ['TrainConfig'],
+      data: ['DataConfig'],
+      '': ['CarpConfig'],
+    };
+    for (const [key, spec] of Object.entries(KEYS)) {
+      const [sec, leaf] = key.includes('.') ? key.split('.') : ['', key];
+      const doc = section[sec].map((i) => docs.get(`${i}.${leaf}`)).find((d) => d !== undefined);
+      expect(spec.meaning, key).toBe(doc);
+    }
+  });
+
+  it('the committed JSON Schema (docs/config.schema.json) is current', () => {
+    const committed = JSON.parse(readFileSync('docs/config.schema.json', 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
+    const s = configJsonSchema() as {
+      properties: Record<string, { properties: Record<string, Record<string, unknown>> }>;
+    };
+    expect(s.properties.train.properties.epochs).toEqual({
+      description: 'Training epochs. [CODE] 100 ([README] 100/200/400 released)',
+      default: 100,
+      type: 'integer',
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+    });
   });
 
   it('paper preset = §5.5, with derived values computed', () => {
@@ -83,7 +121,7 @@ describe('config schema', () => {
       'data.limit=null',
       'model.headBatchNorm=false',
       'model.arch=resnet34',
-      'preset=my-run',
+      'preset=custom',
     ]);
     expect(c.optim.lrRef).toBe(0.3);
     expect(c.crops.globalScale).toEqual([0.3, 1]);
@@ -91,7 +129,7 @@ describe('config schema', () => {
     expect(c.data.limit).toBeNull();
     expect(c.model.headBatchNorm).toBe(false);
     expect(c.model.arch).toBe('resnet34');
-    expect(c.preset).toBe('my-run');
+    expect(c.preset).toBe('custom');
     // An object is merged over the preset it names.
     const o = resolveConfig({ preset: 'fmnist-tiny', train: { epochs: 1 } }, ['train.seed=3']);
     expect(o.train).toMatchObject({ epochs: 1, seed: 3, batchSize: 32 });
@@ -140,6 +178,73 @@ describe('config schema', () => {
     ).toThrow(/'train\.seed'/);
     const { data: _d, ...noData } = PAPER_DEFAULTS;
     expect(() => validateConfig(noData)).toThrow(/missing key 'data'/);
+  });
+
+  it('refuses an unknown preset, in a config object or by --set, naming it', () => {
+    expect(() => resolveConfig({ preset: 'fmnist-smal', train: { epochs: 1 } })).toThrow(
+      "invalid CARP config: unknown preset 'fmnist-smal' (known: paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-tiny, or custom)",
+    );
+    expect(() => resolveConfig('fmnist-tiny', ['preset=mine'])).toThrow(
+      "invalid CARP config: unknown preset 'mine' (known: paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-tiny, or custom)",
+    );
+    expect(() => resolveConfig('constructor')).toThrow("unknown preset 'constructor'");
+    // `custom` is the paper defaults; a $schema key (editors) is ignored.
+    const c = resolveConfig({ $schema: './config.schema.json', preset: 'custom' });
+    expect(c).toEqual({ ...PAPER_DEFAULTS, preset: 'custom' });
+  });
+
+  it('refuses __proto__, constructor and other inherited names by name, in objects and --set', () => {
+    const cases: [unknown, string[], string][] = [
+      [
+        JSON.parse('{"__proto__": {"x": 1}}'),
+        [],
+        "unknown key '__proto__' (known: preset, model, crops, optim, teacher, train, data)",
+      ],
+      [
+        JSON.parse('{"model": {"__proto__": {"width": 3}}}'),
+        [],
+        "unknown key 'model.__proto__' (known in 'model': arch, width, cifarStem, inChannels, numPrototypes, partitionSize, hiddenDim, bottleneckDim, headBatchNorm, headLayers)",
+      ],
+      [
+        { constructor: 1 },
+        [],
+        "unknown key 'constructor' (known: preset, model, crops, optim, teacher, train, data)",
+      ],
+      [
+        { train: { toString: 'x' } },
+        [],
+        "unknown key 'train.toString' (known in 'train': batchSize, accumulation, epochs, seed, checkpointEvery, logEvery, checkpointMinutes)",
+      ],
+      [
+        {},
+        ['constructor=1'],
+        "unknown key 'constructor' (known: preset, model, crops, optim, teacher, train, data) (from 'constructor=1')",
+      ],
+      [
+        {},
+        ['__proto__.polluted=1'],
+        "unknown key '__proto__.polluted' (known: preset, model, crops, optim, teacher, train, data) (from '__proto__.polluted=1')",
+      ],
+      [
+        {},
+        ['model.hasOwnProperty=1'],
+        "unknown key 'model.hasOwnProperty' (known in 'model': arch, width, cifarStem, inChannels, numPrototypes, partitionSize, hiddenDim, bottleneckDim, headBatchNorm, headLayers) (from 'model.hasOwnProperty=1')",
+      ],
+    ];
+    for (const [input, sets, message] of cases) {
+      expect(() => resolveConfig(input as object, sets), message).toThrow(
+        `invalid CARP config: ${message}`,
+      );
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('a value whose toString is not a function is reported, not thrown through', () => {
+    const c = JSON.parse(JSON.stringify(resolveConfig('fmnist-tiny')));
+    c.model.width = { toString: {} };
+    expect(() => resolveConfig(c, [], { source: 'my.json' })).toThrow(
+      `invalid CARP config in my.json: 'model.width' must be an integer, got {"toString":{}}`,
+    );
   });
 
   it('cross-field rules', () => {

@@ -180,17 +180,13 @@ describe('fuzz: config JSON', () => {
     );
   });
 
-  // Found by this fuzz test (seed 2): validate.ts formats the offending value with
-  // String(v), which throws for an object whose toString is not a function. Config code
-  // belongs to the config rewrite; `it.fails` turns into a failure once it is fixed.
-  it.fails(
-    'resolveConfig: a value {"toString": {}} gives a ConfigError (fails today: TypeError)',
-    () => {
-      const c = JSON.parse(JSON.stringify(resolveConfig('fmnist-tiny')));
-      c.model.width = { toString: {} };
-      expect(() => resolveConfig(c)).toThrow(ConfigError);
-    },
-  );
+  // Found by this fuzz test (seed 2): the offending value was formatted with String(v),
+  // which throws for an object whose toString is not a function.
+  it('resolveConfig: a value {"toString": {}} gives a ConfigError', () => {
+    const c = JSON.parse(JSON.stringify(resolveConfig('fmnist-tiny')));
+    c.model.width = { toString: {} };
+    expect(() => resolveConfig(c)).toThrow(ConfigError);
+  });
 
   it('resolveConfig: mutated JSON text that still parses', () => {
     const valid = JSON.stringify(resolveConfig('fmnist-tiny'));
