@@ -9,6 +9,7 @@
  * when `CARP_BACKEND=webgpu` forces it. `CARP_BACKEND` forces any one.
  * The choice and the skip reasons are logged once per process.
  */
+import { info } from '../util/log';
 import { tf } from './tf';
 import { threadsFromEnv, type NativeSummary } from './native/addon';
 import { activeNativeKernels, nativeUnavailableReason, registerWasmKernels } from './wasmKernels';
@@ -156,7 +157,7 @@ export function selectBackend(
   if (!pending) {
     pending = select(
       options.env ?? process.env,
-      options.log ?? ((l) => process.stderr.write(l + '\n')),
+      options.log ?? info,
     ).then(
       (c) => (chosen = c),
       (e) => {

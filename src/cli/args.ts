@@ -1,14 +1,28 @@
 /**
- * Minimal, strict argument parsing for the `carp` CLI (architecture §3.3): unknown
- * options are errors (the reference silently ignored some flags), repeated `--set`
- * accumulates, and every error is one line naming the option.
+ * Argument parsing for the `carp` CLI (architecture §3.3) on Node's `util.parseArgs`
+ * (strict): unknown options are errors (the reference silently ignored some flags), a
+ * `list` option may repeat, and every error is one line naming the option. `-h/--help` and
+ * `-q/--quiet` are added to every command.
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
+import { setLogLevel } from '../util/log';
+
+/** A usage mistake: one line on stderr, exit status 2. */
 export class UsageError extends Error {}
+
+/** Exit statuses of every command (printed by `--help`). */
+export const EXIT_CODES =
+  'exit status: 0 done; 1 refused or failed (data or a checkpoint refused, an error while\n' +
+  '  running); 2 usage, nothing ran (unknown command or option, a missing or malformed\n' +
+  '  argument, an invalid config or --set value); 130/143 pretrain stopped by SIGINT/SIGTERM\n' +
+  '  after saving a checkpoint\n';
 
 export interface OptionSpec {
   /** 'string' takes a value, 'boolean' is a flag, 'list' takes a value and may repeat. */
   type: 'string' | 'boolean' | 'list';
   help: string;
+  /** One-letter alias. */
+  short?: string;
 }
 
 export type ParsedArgs = {
@@ -16,49 +30,80 @@ export type ParsedArgs = {
   positionals: string[];
 };
 
-export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
-  const options: ParsedArgs['options'] = {};
-  const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq < 0 ? undefined : eq);
-    const s = spec[name];
-    if (!s) {
-      throw new UsageError(
-        `unknown option --${name} (valid: ${Object.keys(spec)
-          .map((k) => '--' + k)
-          .join(', ')})`,
-      );
-    }
-    if (s.type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      options[name] = true;
-      continue;
-    }
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) {
-      throw new UsageError(`--${name} needs a value`);
-    }
-    if (s.type === 'list') options[name] = [...((options[name] as string[]) ?? []), value];
-    else options[name] = value;
+/** The options every command has. */
+export const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  quiet: {
+    type: 'boolean',
+    short: 'q',
+    help: 'print results and errors only: no progress or notes (as CARP_LOG_LEVEL=warn)',
+  },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+/** Node's messages, reworded into one line naming the option. */
+function usageMessage(e: Error & { code?: string }, spec: Record<string, OptionSpec>): string {
+  const valid = Object.keys(spec)
+    .map((k) => '--' + k)
+    .join(', ');
+  const opt = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1];
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${opt} (valid: ${valid})`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return / does not take an argument/.test(e.message)
+        ? `${opt} takes no value`
+        : `${opt} needs a value`;
+    default:
+      return e.message.split('\n')[0];
   }
-  return { options, positionals };
 }
 
+/**
+ * Parses `argv` against `spec` plus `COMMON_OPTIONS`; `--quiet` sets the log level. A
+ * string option's value may not start with `--` (`--out --resume` is a forgotten value).
+ */
+export function parseArgs(argv: string[], spec: Record<string, OptionSpec>): ParsedArgs {
+  const all = { ...spec, ...COMMON_OPTIONS };
+  const options: Record<
+    string,
+    { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
+  > = {};
+  for (const [name, s] of Object.entries(all)) {
+    options[name] = {
+      type: s.type === 'boolean' ? 'boolean' : 'string',
+      ...(s.type === 'list' ? { multiple: true } : {}),
+      ...(s.short ? { short: s.short } : {}),
+    };
+  }
+  let parsed;
+  try {
+    parsed = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError(usageMessage(e as Error & { code?: string }, all));
+  }
+  const values = parsed.values as ParsedArgs['options'];
+  for (const [name, v] of Object.entries(values)) {
+    const vs = Array.isArray(v) ? v : [v];
+    if (all[name].type !== 'boolean' && vs.some((x) => typeof x === 'string' && x === ''))
+      throw new UsageError(`--${name} needs a value`);
+  }
+  if (values.quiet) setLogLevel('warn');
+  return { options: { ...values }, positionals: parsed.positionals };
+}
+
+/** The `--help` text: usage, description, every option, the exit statuses. */
 export function formatHelp(
   usage: string,
   spec: Record<string, OptionSpec>,
   description: string,
 ): string {
-  const width = Math.max(...Object.keys(spec).map((k) => k.length + 2), 8);
-  const lines = Object.entries(spec).map(
+  const all = { ...spec, ...COMMON_OPTIONS };
+  const name = (k: string, s: OptionSpec) =>
+    `${s.short ? `-${s.short}, ` : '    '}--${k}${s.type === 'boolean' ? '' : ' V'}`;
+  const width = Math.max(...Object.entries(all).map(([k, s]) => name(k, s).length), 8);
+  const lines = Object.entries(all).map(
     ([k, s]) =>
-      `  ${('--' + k).padEnd(width)}  ${s.help}${s.type === 'list' ? ' (repeatable)' : ''}`,
+      `  ${name(k, s).padEnd(width)}  ${s.help}${s.type === 'list' ? ' (repeatable)' : ''}`,
   );
-  return `usage: ${usage}\n\n${description}\n\noptions:\n${lines.join('\n')}\n`;
+  return `usage: ${usage}\n\n${description}\n\noptions:\n${lines.join('\n')}\n\n${EXIT_CODES}`;
 }

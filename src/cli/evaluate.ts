@@ -78,8 +78,10 @@ const SPEC: Record<string, OptionSpec> = {
   imsize: { type: 'string', help: 'retrieval: longest side of the thumbnails (default 512)' },
   distractors: { type: 'string', help: 'copydetection on copydays: folder of distractor images' },
   whitening: { type: 'string', help: 'copydetection on copydays: folder of whitening images' },
-  json: { type: 'boolean', help: 'print the result JSON' },
-  help: { type: 'boolean', help: 'show this help' },
+  json: {
+    type: 'boolean',
+    help: 'print the whole result record as JSON (as written to eval/; the summary leaves out per-epoch histories)',
+  },
 };
 
 /** Where each protocol-specific option applies: [protocol, benchmarks (all when absent)]. */
@@ -268,7 +270,7 @@ async function evaluate(
   } else {
     process.stdout.write(
       `${result.protocol} on ${result.dataset}${result.proxy ? ' (offline proxy)' : ''}: ` +
-        `${JSON.stringify(result.metrics, (key, v) => (key === 'history' || key === 'prototypeCounts' || key === 'aps' ? undefined : v)).slice(0, 600)}\n` +
+        `${JSON.stringify(result.metrics, (key, v) => (key === 'history' || key === 'prototypeCounts' || key === 'aps' ? undefined : v))}\n` +
         `written to ${runDir}/eval/${evalResultName(result)}.json (${result.seconds.toFixed(1)} s)\n`,
     );
   }

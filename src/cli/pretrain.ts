@@ -1,64 +1,55 @@
 /**
- * `carp pretrain --preset NAME | --config FILE [--set key=value …] --out DIR [--resume]`
- * (architecture §3.3): resolves the config (preset or JSON file, then overrides), selects
- * the backend and runs the trainer; prints where the run directory is.
+ * `carp pretrain --preset NAME | --config FILE [--set key=value …] --out DIR [--dry-run]`
+ * and `carp pretrain --out DIR --resume` (architecture §3.3): resolves the config (preset
+ * or JSON file, then overrides; on resume the run's saved config.json), selects the
+ * backend and runs the trainer; prints where the run directory is. `--dry-run` resolves
+ * the config, opens the data and prints the plan, writing nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
-import { resolveConfig } from '../config/resolve';
 import type { CarpConfig } from '../config/schema';
-import { presetNames } from '../config/presets';
+import { openDataset } from '../data/datasets';
+import { formatPlan, trainingPlan } from '../train/plan';
 import { LATEST_CHECKPOINT, pretrain } from '../train/trainer';
 import { exitCodeOf } from '../train/stopSignals';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { CONFIG_OPTIONS, configFromArgs, configFromFile } from './configArgs';
+
+export { configFromArgs } from './configArgs';
 
 const SPEC: Record<string, OptionSpec> = {
-  preset: { type: 'string', help: `start from a preset (${presetNames().join(', ')})` },
-  config: {
-    type: 'string',
-    help: 'start from a JSON config file (partial configs merge over its preset)',
-  },
-  set: { type: 'list', help: 'override one key, e.g. --set optim.lrRef=0.3 --set train.epochs=10' },
+  ...CONFIG_OPTIONS,
   out: {
     type: 'string',
     help: 'run directory (created; must not hold another run unless --resume)',
   },
-  resume: { type: 'boolean', help: 'continue the run in --out from its latest checkpoint' },
-  help: { type: 'boolean', help: 'show this help' },
+  resume: {
+    type: 'boolean',
+    help: "continue the run in --out from its latest checkpoint, with the run's saved config (--set may change train.checkpointMinutes)",
+  },
+  'dry-run': {
+    type: 'boolean',
+    help: 'resolve the config, open the data and print the plan; write nothing',
+  },
+  json: { type: 'boolean', help: 'print the result (or the --dry-run plan) as JSON' },
 };
 
-/** Resolves --preset/--config/--set into a config (shared with `carp quickstart`). */
-export function configFromArgs(options: Record<string, unknown>): CarpConfig {
-  const preset = options.preset as string | undefined;
-  const file = options.config as string | undefined;
-  const sets = (options.set as string[] | undefined) ?? [];
-  if (preset && file) throw new UsageError('give either --preset or --config, not both');
-  if (!preset && !file) throw new UsageError('give --preset NAME or --config FILE');
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read config ${file}: ${(e as Error).message}`);
-    }
-    let obj: unknown;
-    try {
-      obj = JSON.parse(text);
-    } catch (e) {
-      throw new UsageError(`config ${file} is not JSON: ${(e as Error).message}`);
-    }
-    return wrapConfigErrors(() => resolveConfig(obj as Record<string, unknown>, sets));
-  }
-  return wrapConfigErrors(() => resolveConfig(preset!, sets));
-}
+const USAGE =
+  'carp pretrain --preset NAME | --config FILE [--set key=value …] --out DIR [--dry-run]\n' +
+  '       carp pretrain --out DIR --resume';
 
-function wrapConfigErrors(f: () => CarpConfig): CarpConfig {
-  try {
-    return f();
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\s*\n\s*/g, '; '));
-  }
+/** The config of the command: given, or on resume the run's saved one. */
+function runConfig(options: Record<string, unknown>, out: string): CarpConfig {
+  if (!options.resume) return configFromArgs(options);
+  if (options.preset !== undefined || options.config !== undefined)
+    throw new UsageError(
+      `--resume continues with the run's saved config (${join(out, 'config.json')}); drop --preset/--config`,
+    );
+  const saved = join(out, 'config.json');
+  if (!existsSync(join(out, LATEST_CHECKPOINT)) || !existsSync(saved))
+    throw new UsageError(`--resume: ${out} holds no run to resume (no ${LATEST_CHECKPOINT})`);
+  return configFromFile(saved, (options.set as string[] | undefined) ?? []);
 }
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
@@ -66,38 +57,73 @@ export async function pretrainCommand(argv: string[]): Promise<number> {
   if (options.help) {
     process.stdout.write(
       formatHelp(
-        'carp pretrain --preset NAME | --config FILE [--set key=value …] --out DIR [--resume]',
+        USAGE,
         SPEC,
-        'CARP pretraining; resumable, logs metrics.jsonl and checkpoints into --out.',
+        'CARP pretraining; resumable, logs metrics.jsonl and checkpoints into --out.\n' +
+          'data.limit trains on a seeded class-stratified subset of N images (not the first N).',
       ),
     );
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (!options.out) throw new UsageError('--out DIR is required');
-  const config = configFromArgs(options);
   const out = options.out as string;
+  if (options.resume && options['dry-run'])
+    throw new UsageError('--dry-run plans a new run; it does not combine with --resume');
+  const config = runConfig(options, out);
   if (!options.resume && existsSync(join(out, LATEST_CHECKPOINT))) {
     throw new UsageError(
       `${out} already holds a run's checkpoint (${LATEST_CHECKPOINT}); pass --resume or choose another --out`,
     );
   }
+  if (options['dry-run']) {
+    const source = await openDataset(config.data.dataset, 'train', { limit: config.data.limit });
+    try {
+      const plan = trainingPlan(config, source);
+      process.stdout.write(
+        options.json
+          ? JSON.stringify({ dryRun: true, out, plan, config }, null, 2) + '\n'
+          : `dry run (nothing written): ${out}\n${formatPlan(plan)}`,
+      );
+    } finally {
+      await source.close();
+    }
+    return 0;
+  }
   await selectBackend();
   const r = await pretrain({
     config,
-    outDir: options.out as string,
+    outDir: out,
     resume: options.resume === true,
     handleSignals: true,
   });
   if (r.interrupted) {
-    const again = argv.includes('--resume') ? argv : [...argv, '--resume'];
     process.stderr.write(
       `pretrain interrupted by ${r.interrupted} after ${r.steps}/${r.totalSteps} micro-steps; ` +
-        `checkpoint saved to ${r.checkpoint}\nresume with: carp pretrain ${again.join(' ')}\n`,
+        `checkpoint saved to ${r.checkpoint}\nresume with: carp pretrain --out ${out} --resume\n`,
     );
     return exitCodeOf(r.interrupted);
   }
   const m = r.lastMetrics;
+  if (options.json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          completed: r.completed,
+          steps: r.steps,
+          totalSteps: r.totalSteps,
+          imagesPerSecond: r.imagesPerSecond,
+          seconds: r.seconds,
+          lastMetrics: m ?? null,
+          runDir: r.runDir,
+          checkpoint: r.checkpoint,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return 0;
+  }
   process.stdout.write(
     `pretrain ${r.completed ? 'completed' : 'stopped'}: ${r.steps}/${r.totalSteps} micro-steps, ` +
       `${r.imagesPerSecond.toFixed(1)} images/s` +

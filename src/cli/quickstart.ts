@@ -10,14 +10,19 @@ import { runKnn } from '../eval/protocols/knn';
 import { loadTeacher } from '../interop/loadTeacher';
 import { randomInitTeacher } from '../train/randomTeacher';
 import { pretrain } from '../train/trainer';
+import { plainArrays, resultRecord } from '../eval/results';
+import { info } from '../util/log';
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
-import { configFromArgs } from './pretrain';
+import { configFromArgs } from './configArgs';
 
 const SPEC: Record<string, OptionSpec> = {
   preset: { type: 'string', help: 'preset (default: $CARP_PRESET or fmnist-small)' },
   set: { type: 'list', help: 'override one config key' },
   out: { type: 'string', help: 'run directory (default: runs/quickstart-<time>)' },
-  help: { type: 'boolean', help: 'show this help' },
+  json: {
+    type: 'boolean',
+    help: 'print {"pretrain", "knn", "knnRandomInit"} as JSON (the k-NN results in full)',
+  },
 };
 
 function stamp(): string {
@@ -47,9 +52,7 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
   }
   const outDir = (options.out as string | undefined) ?? join('runs', `quickstart-${stamp()}`);
   const choice = await selectBackend();
-  process.stdout.write(
-    `quickstart: preset ${config.preset}, backend ${choice.backend}, run directory ${outDir}\n`,
-  );
+  info(`quickstart: preset ${config.preset}, backend ${choice.backend}, run directory ${outDir}`);
 
   const run = await pretrain({ config, outDir });
   // k-NN bank: the images the run trained on (data.limit); queries: the 10k test images.
@@ -70,6 +73,16 @@ export async function quickstartCommand(argv: string[]): Promise<number> {
       },
       { k: [10, 20, 100, 200] },
     );
+    if (options.json) {
+      process.stdout.write(
+        JSON.stringify(
+          { pretrain: run, knn: resultRecord(ours), knnRandomInit: resultRecord(base) },
+          plainArrays,
+          2,
+        ) + '\n',
+      );
+      return 0;
+    }
     const row = (k: string) => {
       const a = (ours.metrics as Record<string, { top1: number }>)[k].top1 * 100;
       const b = (base.metrics as Record<string, { top1: number }>)[k].top1 * 100;

@@ -19,7 +19,7 @@ const SPEC: Record<string, OptionSpec> = {
     type: 'boolean',
     help: "also write metrics.jsonl as an event file in RUN_DIR/tensorboard (official trainer's tags)",
   },
-  help: { type: 'boolean', help: 'show this help' },
+  json: { type: 'boolean', help: 'print {"report", "events"} as JSON' },
 };
 
 export async function reportCommand(argv: string[]): Promise<number> {
@@ -40,11 +40,17 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const tensorboard = (options.tensorboard as string[] | undefined) ?? [];
   for (const d of tensorboard)
     if (!existsSync(d)) throw new UsageError(`--tensorboard folder ${d} does not exist`);
-  if (options['write-events']) {
-    const ev = writeRunEvents(runDir);
-    process.stdout.write(`events: ${ev.path} (${ev.steps} steps)\n`);
-  }
+  const ev = options['write-events'] ? writeRunEvents(runDir) : null;
+  if (ev && !options.json) process.stdout.write(`events: ${ev.path} (${ev.steps} steps)\n`);
   const r = await writeReport(runDir, { tensorboard });
-  process.stdout.write(`report: ${r.path}\n`);
+  process.stdout.write(
+    options.json
+      ? JSON.stringify(
+          { report: r.path, events: ev && { path: ev.path, steps: ev.steps } },
+          null,
+          2,
+        ) + '\n'
+      : `report: ${r.path}\n`,
+  );
   return 0;
 }

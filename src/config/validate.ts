@@ -96,11 +96,9 @@ const range = (meaning: string, b: Bounds) =>
         error: (i) => `must be a pair [lo, hi], got ${show(i.input)}`,
       })
       .pipe(
-        z
-          .tuple([numberSchema(b), numberSchema(b)])
-          .refine(([lo, hi]) => lo <= hi, {
-            error: (i) => `must have lo ≤ hi, got ${show(i.input)}`,
-          }),
+        z.tuple([numberSchema(b), numberSchema(b)]).refine(([lo, hi]) => lo <= hi, {
+          error: (i) => `must have lo ≤ hi, got ${show(i.input)}`,
+        }),
       ),
     meaning,
   );

@@ -5,6 +5,7 @@
  * from `checkpoints/latest.safetensors`, so the next micro-step is exactly the one an
  * uninterrupted run would take.
  */
+import { trainingPlan } from './plan';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf';
@@ -75,6 +76,7 @@ export async function createRun(o: {
   const source =
     o.source ?? (await openDataset(config.data.dataset, 'train', { limit: config.data.limit }));
   try {
+    trainingPlan(config, source); // refuses data the network cannot train on, naming why
     const loader = new DataLoader(source, {
       batchSize: train.batchSize,
       seed: train.seed,

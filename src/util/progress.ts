@@ -3,6 +3,8 @@
  * images/s, ETA and the latest loss. On a TTY one line is rewritten in place; otherwise
  * (CI, notebooks, pipes) plain lines are printed at most every `everySeconds`.
  */
+import { logs } from './log';
+
 export interface ProgressOptions {
   total: number;
   label: string;
@@ -61,6 +63,7 @@ export class Progress {
   }
 
   update(step: number, fields: Record<string, number | string> = {}): void {
+    if (!logs('info')) return;
     const t = this.now();
     const last = step >= this.o.total;
     if (this.stream.isTTY) {

@@ -5,9 +5,13 @@
  * prefix; tests and notebooks can capture them with `captureWarnings`.
  */
 
+import { logs } from './log';
+
 type Sink = (line: string) => void;
 
-let sink: Sink = (line) => process.stderr.write(`[carp-kit] warning: ${line}\n`);
+let sink: Sink = (line) => {
+  if (logs('warn')) process.stderr.write(`[carp-kit] warning: ${line}\n`);
+};
 
 /** Writes one warning line (newlines in `message` are folded to '; '). */
 export function warn(message: string): void {

@@ -10,6 +10,7 @@
  * other dataset its training split. The cluster count defaults to the number of classes;
  * the reference's GTSRB script uses 100 (43 classes), which `numClusters` reproduces.
  */
+import { info } from '../../util/log';
 import { evalSplits } from '../../data/datasets';
 import type { EvalContext } from '../context';
 import { kmeansEvaluation } from '../math/kmeans';
@@ -52,6 +53,13 @@ export async function runKmeans(
   await test.source.close();
   const numClasses = test.source.classes.length;
   const numClusters = s.numClusters ?? numClasses;
+  // One synchronous faiss call (its redo seeds are internal, so it cannot be split into
+  // steps without changing the result): a line before and after instead of a progress bar.
+  info(
+    `kmeans ${ctx.dataset}: clustering ${fit.set.count} features into ${numClusters} centroids ` +
+      `(${s.nredo} runs × ${s.niter} iterations)…`,
+  );
+  const tk = performance.now();
   const r = kmeansEvaluation({
     trainFeatures: fit.set.features,
     testFeatures: test.set.features,
@@ -63,6 +71,7 @@ export async function runKmeans(
     seed: s.seed,
     maxPointsPerCentroid: s.maxPointsPerCentroid,
   });
+  info(`kmeans ${ctx.dataset}: done in ${((performance.now() - tk) / 1000).toFixed(1)} s`);
   const result = await recordResult(ctx, {
     protocol: 'kmeans',
     defaults: KMEANS_DEFAULTS,
