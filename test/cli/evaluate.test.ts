@@ -6,18 +6,20 @@ import { CHECKPOINT_FORMAT } from '../../src/interop/carpCheckpoint';
 import { saveSafetensors, type NamedArray } from '../../src/util/safetensors';
 import { LATEST_CHECKPOINT } from '../../src/train/trainer';
 import { initTestBackend } from '../helpers/tensors';
+import { resolveConfig } from '../../src/config/resolve';
+import { randomInitTeacher } from '../../src/train/randomTeacher';
 import {
+  TINY_RGB_OVERRIDES,
   tempDirs,
   tinyRgbConfig,
-  tinyRgbTeacher,
   writeVocFixture,
 } from '../eval/protocols/fixtures';
 
 const saved = process.env.CARP_DATA_DIR;
 
 /** A run directory holding a checkpoint of the tiny RGB teacher (random init). */
-async function writeRun(runDir: string): Promise<void> {
-  const teacher = tinyRgbTeacher();
+async function writeRun(runDir: string, config = tinyRgbConfig()): Promise<void> {
+  const teacher = randomInitTeacher(config);
   const tensors = new Map<string, NamedArray>();
   for (const name of teacher.params.names()) {
     const t = teacher.params.get(name);
@@ -33,7 +35,7 @@ async function writeRun(runDir: string): Promise<void> {
     format: CHECKPOINT_FORMAT,
     position: { epoch: 0, iteration: 0, globalStep: 0, optimizerSteps: 0 },
     rngs: {},
-    config: tinyRgbConfig(),
+    config,
     savedAt: new Date().toISOString(),
   };
   mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
@@ -157,5 +159,46 @@ describe('carp eval', () => {
     expect(json).toMatchObject({ protocol: 'fewshot', dataset: 'voc2007', proxy: false });
     expect(json.settings.mode).toBe('full');
     expect(json.checkpoint).toBe(`${join(runDir, LATEST_CHECKPOINT)}@step0`);
+  });
+
+  it("without --dataset: the run's own dataset, never Fashion-MNIST by default", async () => {
+    const { dataDir, runDir } = tempDirs('cli-own');
+    await writeRun(
+      runDir,
+      resolveConfig('fmnist-tiny', [...TINY_RGB_OVERRIDES, 'data.dataset=cifar10']),
+    );
+    process.env.CARP_DATA_DIR = dataDir;
+    const r = await carpEval(['knn', '--checkpoint', runDir, '--limit', '40']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(join(dataDir, 'cifar10', 'train'));
+    expect(r.stdout).toBe('');
+  });
+
+  it('a dataset the checkpoint cannot take (channels, image size) is refused, exit 1', async () => {
+    const { dataDir, runDir } = tempDirs('cli-mismatch');
+    writeVocFixture(dataDir);
+    process.env.CARP_DATA_DIR = dataDir;
+    // A one-channel network cannot take RGB images.
+    await writeRun(runDir, resolveConfig('fmnist-tiny', ['model.width=2']));
+    const c = await carpEval([
+      'fewshot',
+      '--checkpoint',
+      runDir,
+      '--dataset',
+      'voc2007',
+      '--transfer',
+    ]);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toBe(
+      `carp eval: voc2007/trainval: images have 3 channel(s), the network takes 1 (RGB images are not converted to grey: evaluate a network trained on RGB data)\n`,
+    );
+    // 32-px RGB crops, a run on fashion-mnist: the 40-px voc2007 fixture images are a transfer.
+    const { runDir: rgbRun } = tempDirs('cli-mismatch-rgb');
+    await writeRun(rgbRun);
+    const s = await carpEval(['fewshot', '--checkpoint', rgbRun, '--dataset', 'voc2007']);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toBe(
+      `carp eval: voc2007/trainval: images are 40×40, the run trained on fashion-mnist with 32-px crops; evaluating it here is a transfer evaluation: pass --transfer (T-eval resizes the images to 32 px) or evaluate on fashion-mnist\n`,
+    );
   });
 });
