@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { readCifar10, readCifar100 } from '../src/data/cifar';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { extractTo, fetchFiles, prepareDataset, preparedDir, runMain } from './lib/common';
 
 /** Published md5s from https://www.cs.toronto.edu/~kriz/cifar.html */
@@ -40,4 +40,17 @@ export async function prepareCifar(o: ScriptOptions, files = CIFAR_FILES): Promi
   }
 }
 
-if (require.main === module) runMain('cifar', (o) => prepareCifar(o));
+/** --help text and the script's own options. */
+export const CIFAR_SPEC: ScriptSpec = {
+  description:
+    'CIFAR-10 and CIFAR-100, binary versions (k-means, §9.3): cifar10/{train,test},\ncifar100/{train,test} as raw 32×32 RGB. Published md5s.',
+  options: {
+    which: {
+      value: 'W',
+      values: ['cifar10', 'cifar100', 'both'],
+      help: 'which dataset (default both)',
+    },
+  },
+};
+
+if (require.main === module) runMain('cifar', (o) => prepareCifar(o), CIFAR_SPEC);

@@ -11,7 +11,7 @@ import { COPYDAYS_BLOCKS, readCopydays } from '../src/data/copydays';
 import { copyDetectionImage } from '../src/data/evalTransforms';
 import type { FixedSizeTransform } from '../src/data/fileList';
 import { findUnder } from './lib/archive';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { extractTo, fetchFiles, prepareList, preparedDir, rawDir, runMain } from './lib/common';
 
 const BASE = 'https://dl.fbaipublicfiles.com/vissl/datasets/';
@@ -68,4 +68,13 @@ export async function prepareCopydays(o: ScriptOptions): Promise<void> {
 
 export { COPYDAYS_BLOCKS };
 
-if (require.main === module) runMain('copydays', prepareCopydays);
+/** --help text and the script's own options. */
+export const COPYDAYS_SPEC: ScriptSpec = {
+  description:
+    'INRIA Copydays (copy detection, §9.8): the four archives into raw/copydays/; with\n--prepare also copydays/<block> at 320×320. No checksums are published.',
+  options: {
+    prepare: { help: 'also write each block resized to 320×320 (bicubic) as a prepared folder' },
+  },
+};
+
+if (require.main === module) runMain('copydays', prepareCopydays, COPYDAYS_SPEC);

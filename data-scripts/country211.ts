@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { readImageFolder } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const COUNTRY211_FILE = {
@@ -27,4 +27,9 @@ export async function prepareCountry211(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('country211', prepareCountry211);
+/** --help text and the script's own options. */
+export const COUNTRY211_SPEC: ScriptSpec = {
+  description: 'Country-211 (k-NN, §9.2): country211/{train,test}, centre-256. md5 as torchvision.',
+};
+
+if (require.main === module) runMain('country211', prepareCountry211, COUNTRY211_SPEC);

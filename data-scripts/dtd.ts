@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const DTD_FILE = {
@@ -40,4 +40,11 @@ export async function prepareDtd(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('dtd', prepareDtd);
+/** --help text and the script's own options. */
+export const DTD_SPEC: ScriptSpec = {
+  description:
+    'Describable Textures Dataset (k-means, §9.3): dtd/{train,test} of one partition,\ncentre-256. md5 as torchvision.',
+  options: { partition: { value: 'N', min: 1, help: 'the official partition 1…10 (default 1)' } },
+};
+
+if (require.main === module) runMain('dtd', prepareDtd, DTD_SPEC);

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const AIRCRAFT_FILE = {
@@ -47,4 +47,10 @@ export async function prepareAircraft(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('fgvc-aircraft', prepareAircraft);
+/** --help text and the script's own options. */
+export const FGVC_AIRCRAFT_SPEC: ScriptSpec = {
+  description:
+    "FGVC-Aircraft 2013b, variants (k-NN, §9.2): fgvc-aircraft/{trainval,test}, centre-256.\nNo published checksum: the download is checked against the server's Content-Length.",
+};
+
+if (require.main === module) runMain('fgvc-aircraft', prepareAircraft, FGVC_AIRCRAFT_SPEC);

@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 import { matNumbers, readMat } from './lib/mat';
 
@@ -50,4 +50,10 @@ export async function prepareFlowers(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('flowers102', prepareFlowers);
+/** --help text and the script's own options. */
+export const FLOWERS102_SPEC: ScriptSpec = {
+  description:
+    'Oxford Flowers-102 (k-NN, §9.2): flowers102/{train,test}, centre-256. md5s as torchvision.',
+};
+
+if (require.main === module) runMain('flowers102', prepareFlowers, FLOWERS102_SPEC);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const FOOD101_FILE = {
@@ -34,4 +34,9 @@ export async function prepareFood101(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('food101', prepareFood101);
+/** --help text and the script's own options. */
+export const FOOD101_SPEC: ScriptSpec = {
+  description: 'Food-101 (k-NN, §9.2): food101/{train,test}, centre-256. md5 as torchvision.',
+};
+
+if (require.main === module) runMain('food101', prepareFood101, FOOD101_SPEC);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readGtsrb } from '../src/data/gtsrb';
 import { findUnder } from './lib/archive';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 const BASE = 'https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/';
@@ -44,4 +44,10 @@ export async function prepareGtsrb(o: ScriptOptions): Promise<void> {
   await prepare('test', readGtsrb(testDir, 'test'));
 }
 
-if (require.main === module) runMain('gtsrb', prepareGtsrb);
+/** --help text and the script's own options. */
+export const GTSRB_SPEC: ScriptSpec = {
+  description:
+    'GTSRB (k-NN bicubic, k-means with --filter bilinear): gtsrb/{train,test}, centre-256.\nmd5s as torchvision.',
+};
+
+if (require.main === module) runMain('gtsrb', prepareGtsrb, GTSRB_SPEC);

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { commitDir, tempSibling } from '../src/util/atomic';
 import type { ImageFileList } from '../src/data/fileList';
 import { readImageFolder } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, rawDir, runMain } from './lib/common';
 import { matNumbers, readMat } from './lib/mat';
 
@@ -125,4 +125,23 @@ export async function prepareImagenet(o: ScriptOptions): Promise<void> {
   if (o.extra['skip-train'] !== 'true') await prepareSized('train', train, v);
 }
 
-if (require.main === module) runMain('imagenet', prepareImagenet);
+/** --help text and the script's own options. */
+export const IMAGENET_SPEC: ScriptSpec = {
+  description:
+    'ImageNet-1k (registration only): place ILSVRC2012_img_{train,val}.tar and\nILSVRC2012_devkit_t12.tar.gz in downloads/ (md5s as torchvision) or pass --source;\nwrites imagenet/{train,val} centre-256 (≈250 GB for train).',
+  options: {
+    source: { value: 'DIR', help: 'use DIR/{train,val}/<wnid>/*.JPEG instead of the archives' },
+    'train-size': {
+      value: 'S',
+      min: 1,
+      help: 'store centre-S instead of centre-256 (in imagenet-centreS/)',
+    },
+    subset: {
+      value: 'FILE',
+      help: 'also write the images listed in FILE (e.g. 10percent.txt) as train<name>',
+    },
+    'skip-train': { help: 'write val (and --subset) only' },
+  },
+};
+
+if (require.main === module) runMain('imagenet', prepareImagenet, IMAGENET_SPEC);

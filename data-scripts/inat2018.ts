@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { fileListFromPairs } from '../src/data/imageFolder';
 import { createRng } from '../src/random';
 import { findUnder } from './lib/archive';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 const BASE = 'https://ml-inat-competition-datasets.s3.amazonaws.com/2018/';
@@ -80,4 +80,14 @@ export async function prepareInat2018(o: ScriptOptions): Promise<void> {
   );
 }
 
-if (require.main === module) runMain('inat2018', prepareInat2018);
+/** --help text and the script's own options. */
+export const INAT2018_SPEC: ScriptSpec = {
+  description:
+    'iNaturalist 2018 (few-shot, §9.6): inat2018/train-k<k>-seed<seed> (k images per class,\nseeded) and inat2018/val, centre-256 bilinear. 120 GB; md5 as torchvision.',
+  options: {
+    k: { value: 'K', min: 1, help: 'training images per class (default 1)' },
+    seed: { value: 'S', min: 0, help: 'seed of the per-class draw (default 0)' },
+  },
+};
+
+if (require.main === module) runMain('inat2018', prepareInat2018, INAT2018_SPEC);

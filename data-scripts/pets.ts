@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 
 export const PETS_FILES = [
@@ -51,4 +51,10 @@ export async function preparePets(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('pets', preparePets);
+/** --help text and the script's own options. */
+export const PETS_SPEC: ScriptSpec = {
+  description:
+    'Oxford-IIIT Pets (k-NN, §9.2): pets/{trainval,test}, centre-256. md5s as torchvision.',
+};
+
+if (require.main === module) runMain('pets', preparePets, PETS_SPEC);

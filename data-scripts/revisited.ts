@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { writeJsonAtomic } from '../src/util/atomic';
 import { readRevisitedGroundTruth, revisitedImagePaths } from '../src/data/revisited';
 import type { RemoteFile, ScriptOptions } from './lib/common';
+import type { ScriptSpec } from './lib/common';
 import { extractTo, fetchFiles, rawDir, runMain } from './lib/common';
 
 const BASE = 'http://cmp.felk.cvut.cz/revisitop/data/datasets/';
@@ -61,4 +62,17 @@ export async function prepareRevisited(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('revisited', prepareRevisited);
+/** --help text and the script's own options. */
+export const REVISITED_SPEC: ScriptSpec = {
+  description:
+    'Revisited Oxford 5k / Paris 6k (retrieval, §9.7): images and ground truth under\nraw/<dataset>/. No published checksums: downloads are checked against Content-Length.',
+  options: {
+    which: {
+      value: 'W',
+      values: ['roxford5k', 'rparis6k', 'both'],
+      help: 'which dataset (default both)',
+    },
+  },
+};
+
+if (require.main === module) runMain('revisited', prepareRevisited, REVISITED_SPEC);

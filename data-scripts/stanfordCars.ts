@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { fileListFromPairs } from '../src/data/imageFolder';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 import type { MatValue } from './lib/mat';
 import { matNumbers, readMat } from './lib/mat';
@@ -75,4 +75,10 @@ export async function prepareCars(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('stanford-cars', prepareCars);
+/** --help text and the script's own options. */
+export const STANFORD_CARS_SPEC: ScriptSpec = {
+  description:
+    'Stanford Cars (k-NN, §9.2; user-provided archives in downloads/, md5s as torchvision):\nstanford-cars/{train,test}, centre-256.',
+};
+
+if (require.main === module) runMain('stanford-cars', prepareCars, STANFORD_CARS_SPEC);

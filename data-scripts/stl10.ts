@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { readStl10 } from '../src/data/stl10';
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { extractTo, fetchFiles, prepareDataset, preparedDir, runMain } from './lib/common';
 
 /** md5 as published with torchvision's STL10 loader. */
@@ -25,4 +25,11 @@ export async function prepareStl10(o: ScriptOptions): Promise<void> {
     prepareDataset(o, preparedDir(o, 'stl10', split), readStl10(dir, split));
 }
 
-if (require.main === module) runMain('stl10', prepareStl10);
+/** --help text and the script's own options. */
+export const STL10_SPEC: ScriptSpec = {
+  description:
+    'STL-10 binary (k-NN, §9.2): stl10/{train,test[,unlabeled]} as raw 96×96 RGB. md5 as torchvision.',
+  options: { unlabeled: { help: 'also write the 100 000 unlabeled images' } },
+};
+
+if (require.main === module) runMain('stl10', prepareStl10, STL10_SPEC);

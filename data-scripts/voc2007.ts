@@ -4,7 +4,7 @@
  * Output: voc2007/{trainval,test} (centre-256, bilinear) with labelDim 20
  * (`--difficult keep` → voc2007-difficult0/, keeping the 0 labels).
  */
-import type { ScriptOptions } from './lib/common';
+import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
 import { readVoc2007 } from '../src/data/voc2007';
 
@@ -36,4 +36,17 @@ export async function prepareVoc2007(o: ScriptOptions): Promise<void> {
   }
 }
 
-if (require.main === module) runMain('voc2007', prepareVoc2007);
+/** --help text and the script's own options. */
+export const VOC2007_SPEC: ScriptSpec = {
+  description:
+    'PASCAL VOC 2007 classification (few-shot / SVM, §9.5): voc2007/{trainval,test},\ncentre-256 bilinear, labelDim 20. md5s as torchvision.',
+  options: {
+    difficult: {
+      value: 'D',
+      values: ['negative', 'keep'],
+      help: "difficult labels: negative (−1, the protocol's; default) or keep (0, voc2007-difficult0/)",
+    },
+  },
+};
+
+if (require.main === module) runMain('voc2007', prepareVoc2007, VOC2007_SPEC);

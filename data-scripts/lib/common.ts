@@ -51,38 +51,115 @@ export interface RemoteFile {
   howToGet?: string;
 }
 
-/** Parses `--data-dir D --skip-download --force --mirror URL --filter F --key value …`. */
+/** A script's own option: a flag, or a value (from `values`, or an integer ≥ `min`, or free). */
+export interface ScriptOption {
+  help: string;
+  /** Placeholder of the value in --help; absent for a flag. */
+  value?: string;
+  values?: readonly string[];
+  /** The value must be an integer ≥ min. */
+  min?: number;
+}
+
+/** What `--help` says about a script, and the options it takes besides the common ones. */
+export interface ScriptSpec {
+  /** First lines of --help: what the script prepares, from where. */
+  description: string;
+  options?: Record<string, ScriptOption>;
+}
+
+/** The options every script takes. */
+const COMMON: Record<string, ScriptOption> = {
+  'data-dir': { value: 'DIR', help: 'data folder (default $CARP_DATA_DIR, else ./data)' },
+  'skip-download': {
+    help: 'never touch the network: verify archives already in downloads/',
+  },
+  force: { help: 'rebuild prepared folders (and restart an interrupted conversion)' },
+  mirror: { value: 'URL', help: 'fetch URL/<archive name> instead of the original host' },
+  filter: {
+    value: 'F',
+    values: ['bilinear', 'bicubic', 'lanczos', 'box'],
+    help: "resize filter of T-eval conversions (default: the protocol's)",
+  },
+  help: { help: 'show this help and exit (downloads nothing)' },
+};
+
+/** A bad command line: the script prints one line and exits 2. */
+export class ScriptUsageError extends Error {}
+
+/** The --help text of a script. */
+export function scriptHelp(name: string, spec: ScriptSpec): string {
+  const all = { ...spec.options, ...COMMON };
+  const label = (k: string, s: ScriptOption) =>
+    `--${k}${s.value ? ` ${s.values ? s.values.join('|') : s.value}` : ''}`;
+  const width = Math.max(...Object.entries(all).map(([k, s]) => label(k, s).length));
+  return (
+    `usage: npx tsx data-scripts/${name}.ts [options]\n\n${spec.description}\n\noptions:\n` +
+    Object.entries(all)
+      .map(([k, s]) => `  ${label(k, s).padEnd(width)}  ${s.help}`)
+      .join('\n') +
+    '\n\nStages already done are skipped; an interrupted download or conversion continues.\n' +
+    'exit status: 0 done, 1 failed (named file or URL), 2 usage\n'
+  );
+}
+
+/**
+ * Parses the common options and the script's own (`spec.options`, into `extra`); an
+ * unknown option, a missing value or a bad value is a `ScriptUsageError` naming it.
+ * `--help` sets `help`.
+ */
 export function parseArgs(
   argv: string[],
+  spec: ScriptSpec = { description: '' },
   log: (m: string) => void = (m) => console.log(m),
-): ScriptOptions {
-  const o: ScriptOptions = {
+): ScriptOptions & { help: boolean } {
+  const own = spec.options ?? {};
+  const all = { ...own, ...COMMON };
+  const o: ScriptOptions & { help: boolean } = {
     dataDir: process.env.CARP_DATA_DIR ?? path.resolve('data'),
     skipDownload: false,
     force: false,
     extra: {},
     log,
+    help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`option ${a} needs a value`);
-      return v;
-    };
-    if (a === '--data-dir') o.dataDir = path.resolve(value());
-    else if (a === '--skip-download') o.skipDownload = true;
-    else if (a === '--force') o.force = true;
-    else if (a === '--mirror') o.mirror = value().replace(/\/+$/, '');
-    else if (a === '--filter') {
-      const f = value();
-      if (!['bilinear', 'bicubic', 'lanczos', 'box'].includes(f))
-        throw new Error(`--filter must be bilinear, bicubic, lanczos or box, got ${f}`);
-      o.filter = f as ResampleFilter;
-    } else if (a.startsWith('--')) {
-      const next = argv[i + 1];
-      o.extra[a.slice(2)] = next === undefined || next.startsWith('--') ? 'true' : argv[++i];
-    } else throw new Error(`unexpected argument '${a}'`);
+    if (!a.startsWith('--')) {
+      if (a === '-h') {
+        o.help = true;
+        continue;
+      }
+      throw new ScriptUsageError(`unexpected argument '${a}'`);
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const s = Object.hasOwn(all, name) ? all[name] : undefined;
+    if (!s) {
+      throw new ScriptUsageError(
+        `unknown option --${name} (valid: ${Object.keys(all)
+          .map((k) => '--' + k)
+          .join(', ')})`,
+      );
+    }
+    let v = 'true';
+    if (s.value) {
+      const next = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (next === undefined || next === '' || (eq < 0 && next.startsWith('--')))
+        throw new ScriptUsageError(`--${name} needs a value (${s.value})`);
+      v = next;
+      if (s.values && !s.values.includes(v))
+        throw new ScriptUsageError(`--${name} must be ${s.values.join(', ')}, got '${v}'`);
+      if (s.min !== undefined && !(/^\d+$/.test(v) && Number(v) >= s.min))
+        throw new ScriptUsageError(`--${name} must be an integer ≥ ${s.min}, got '${v}'`);
+    } else if (eq >= 0) throw new ScriptUsageError(`--${name} takes no value`);
+    if (name === 'data-dir') o.dataDir = path.resolve(v);
+    else if (name === 'skip-download') o.skipDownload = true;
+    else if (name === 'force') o.force = true;
+    else if (name === 'mirror') o.mirror = v.replace(/\/+$/, '');
+    else if (name === 'filter') o.filter = v as ResampleFilter;
+    else if (name === 'help') o.help = true;
+    else o.extra[name] = v;
   }
   return o;
 }
@@ -222,14 +299,25 @@ export function prepareDataset(o: ScriptOptions, dir: string, d: ImageDataset): 
   o.log(`${dir}: ${d.count} images ${d.height}×${d.width}×${d.channels}`);
 }
 
-/** Runs a script's main: one-line error and exit code 1 on failure. */
-export function runMain(name: string, main: (o: ScriptOptions) => Promise<void>): void {
-  let o: ScriptOptions;
+/**
+ * Runs a script's main: `--help` prints the help and exits 0 before anything else; a
+ * usage error is one line and exit code 2; a failure one line and exit code 1.
+ */
+export function runMain(
+  name: string,
+  main: (o: ScriptOptions) => Promise<void>,
+  spec: ScriptSpec = { description: '' },
+): void {
+  let o: ScriptOptions & { help: boolean };
   try {
-    o = parseArgs(process.argv.slice(2));
+    o = parseArgs(process.argv.slice(2), spec);
   } catch (e) {
     console.error(`${name}: ${(e as Error).message}`);
     process.exit(2);
+  }
+  if (o.help) {
+    process.stdout.write(scriptHelp(scriptFile(), spec));
+    return;
   }
   main(o).then(
     () => o.log(`${name}: done`),
@@ -238,4 +326,9 @@ export function runMain(name: string, main: (o: ScriptOptions) => Promise<void>)
       process.exit(1);
     },
   );
+}
+
+/** The running script's file name without extension (`fashionMnist`). */
+function scriptFile(): string {
+  return path.basename(process.argv[1] ?? 'script').replace(/\.[cm]?[jt]s$/, '');
 }

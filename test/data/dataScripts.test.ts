@@ -1,13 +1,21 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CIFAR_FILES, prepareCifar } from '../../data-scripts/cifar';
-import { parseArgs } from '../../data-scripts/lib/common';
+import { CIFAR_FILES, CIFAR_SPEC, prepareCifar } from '../../data-scripts/cifar';
+import {
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_SPEC,
+  prepareFashionMnist,
+} from '../../data-scripts/fashionMnist';
+import { INAT2018_SPEC } from '../../data-scripts/inat2018';
+import { loadFashionMnist } from '../../src/data/fashionMnist';
+import { parseArgs, ScriptUsageError } from '../../data-scripts/lib/common';
 import { lowShotSubset } from '../../data-scripts/inat2018';
 import { readPrepared } from '../../src/data/preparedRead';
 
@@ -64,6 +72,7 @@ describe('data scripts', () => {
     const logs: string[] = [];
     const o = parseArgs(
       ['--data-dir', path.join(tmp, 'data'), '--mirror', mirror, '--which', 'cifar10'],
+      CIFAR_SPEC,
       (m) => logs.push(m),
     );
     await prepareCifar(o, files);
@@ -84,6 +93,7 @@ describe('data scripts', () => {
   it('cifar: the published checksum rejects a wrong archive and leaves no output', async () => {
     const o = parseArgs(
       ['--data-dir', path.join(tmp, 'data2'), '--mirror', mirror, '--which', 'cifar10'],
+      CIFAR_SPEC,
       () => {},
     );
     await expect(prepareCifar(o)).rejects.toThrow(
@@ -96,26 +106,124 @@ describe('data scripts', () => {
     );
   });
 
-  it('parses common options and rejects bad ones', () => {
-    const o = parseArgs([
-      '--data-dir',
-      '/x',
-      '--force',
-      '--filter',
-      'bilinear',
-      '--k',
-      '4',
-      '--unlabeled',
-    ]);
-    expect([o.dataDir, o.force, o.filter, o.extra.k, o.extra.unlabeled]).toEqual([
+  it("parses common options and the script's own; rejects unknown options and bad values by name", () => {
+    const o = parseArgs(
+      ['--data-dir', '/x', '--force', '--filter', 'bilinear', '--k', '4', '--seed=0'],
+      INAT2018_SPEC,
+    );
+    expect([o.dataDir, o.force, o.filter, o.extra, o.help]).toEqual([
       '/x',
       true,
       'bilinear',
-      '4',
-      'true',
+      { k: '4', seed: '0' },
+      false,
     ]);
-    expect(() => parseArgs(['--filter', 'cubic'])).toThrow(/--filter must be/);
-    expect(() => parseArgs(['stray'])).toThrow(/unexpected argument 'stray'/);
+    expect(parseArgs(['-h'], INAT2018_SPEC).help).toBe(true);
+    const bad: [string[], string][] = [
+      [['--filter', 'cubic'], "--filter must be bilinear, bicubic, lanczos, box, got 'cubic'"],
+      [['stray'], "unexpected argument 'stray'"],
+      [
+        ['--unlabeled'],
+        'unknown option --unlabeled (valid: --k, --seed, --data-dir, --skip-download, --force, --mirror, --filter, --help)',
+      ],
+      [['--k', '0'], "--k must be an integer ≥ 1, got '0'"],
+      [['--k', '1.5'], "--k must be an integer ≥ 1, got '1.5'"],
+      [['--seed'], '--seed needs a value (S)'],
+      [['--k', '--force'], '--k needs a value (K)'],
+      [['--force=yes'], '--force takes no value'],
+      [
+        ['--constructor'],
+        'unknown option --constructor (valid: --k, --seed, --data-dir, --skip-download, --force, --mirror, --filter, --help)',
+      ],
+    ];
+    for (const [argv, message] of bad) {
+      expect(() => parseArgs(argv, INAT2018_SPEC), argv.join(' ')).toThrow(
+        new ScriptUsageError(message),
+      );
+    }
+  });
+
+  it('every script: --help prints its options and touches nothing; bad options exit 2 by name', async () => {
+    const scripts = fs
+      .readdirSync('data-scripts')
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
+    expect(scripts).toHaveLength(16);
+    const dataDir = path.join(tmp, 'help-data');
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(process.execPath, ['--import', 'tsx', ...args], {
+          env: { ...process.env, CARP_DATA_DIR: dataDir },
+        });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d) => (stdout += d));
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const results = await Promise.all(
+      scripts.flatMap((s) => [
+        run([`data-scripts/${s}.ts`, '--help']),
+        run([`data-scripts/${s}.ts`, '--bogus']),
+      ]),
+    );
+    scripts.forEach((s, k) => {
+      const [help, bogus] = [results[2 * k], results[2 * k + 1]];
+      expect(help.code, s).toBe(0);
+      expect(help.stderr, s).toBe('');
+      expect(help.stdout.startsWith(`usage: npx tsx data-scripts/${s}.ts [options]\n\n`), s).toBe(
+        true,
+      );
+      expect(help.stdout).toContain('\n  --help ');
+      expect(help.stdout).toContain('exit status: 0 done, 1 failed (named file or URL), 2 usage\n');
+      expect(bogus.code, s).toBe(2);
+      expect(bogus.stdout, s).toBe('');
+      expect(bogus.stderr, s).toMatch(/^[a-z0-9-]+: unknown option --bogus \(valid: .*--help\)\n$/);
+    });
+    expect(fs.existsSync(dataDir)).toBe(false);
+  }, 300_000); // 32 tsx start-ups on a loaded 2-core machine
+
+  it('fashion-mnist: downloads from a loopback mirror, verifies the content SHA-256, converts', async () => {
+    const debian = '/usr/share/datasets/fashion-mnist';
+    // Files made from Debian's copy; one recompressed, as another faithful copy would be.
+    for (const f of FASHION_MNIST_FILES)
+      fs.copyFileSync(path.join(debian, f.file), path.join(tmp, f.file));
+    const labels = path.join(tmp, 'train-labels-idx1-ubyte.gz');
+    fs.writeFileSync(labels, zlib.gzipSync(zlib.gunzipSync(fs.readFileSync(labels)), { level: 1 }));
+    const dataDir = path.join(tmp, 'fmnist-data');
+    const o = parseArgs(['--data-dir', dataDir, '--mirror', mirror], FASHION_MNIST_SPEC, () => {});
+    const before = requests.length;
+    await prepareFashionMnist(o);
+    expect(requests.slice(before).sort()).toEqual(
+      FASHION_MNIST_FILES.map((f) => `/${f.file}`).sort(),
+    );
+    for (const [split, count] of [
+      ['train', 60000],
+      ['test', 10000],
+    ] as const) {
+      const p = readPrepared(path.join(dataDir, 'fashion-mnist', split), { verify: true });
+      const ref = loadFashionMnist(split);
+      expect([p.count, p.height, p.width, p.channels]).toEqual([count, 28, 28, 1]);
+      expect(Buffer.from(p.labels.buffer).equals(Buffer.from(ref.labels.buffer))).toBe(true);
+      expect(Buffer.from(p.images).equals(Buffer.from(ref.images))).toBe(true);
+    }
+    // A wrong file (one label changed) is refused by name and removed.
+    const bad = path.join(tmp, 'fmnist-bad');
+    const content = zlib.gunzipSync(
+      fs.readFileSync(path.join(debian, 't10k-labels-idx1-ubyte.gz')),
+    );
+    content[8] ^= 1;
+    const badFile = path.join(bad, 'downloads', 't10k-labels-idx1-ubyte.gz');
+    fs.mkdirSync(path.dirname(badFile), { recursive: true });
+    fs.writeFileSync(badFile, zlib.gzipSync(content));
+    const ob = parseArgs(['--data-dir', bad, '--mirror', mirror], FASHION_MNIST_SPEC, () => {});
+    const got = crypto.createHash('sha256').update(content).digest('hex');
+    await expect(prepareFashionMnist(ob)).rejects.toThrow(
+      `${badFile}: decompressed 10008 bytes with sha256 ${got}, expected 10008 bytes with sha256 ` +
+        '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34 (corrupt or wrong file); removed it',
+    );
+    expect(fs.existsSync(badFile)).toBe(false);
+    expect(fs.existsSync(path.join(bad, 'fashion-mnist'))).toBe(false);
   });
 
   it('iNat low-shot subset: k per class, deterministic per seed', () => {
