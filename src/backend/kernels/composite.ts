@@ -155,6 +155,35 @@ export function fromNhwc(x: tf.Tensor4D, dataFormat: string | undefined): tf.Ten
   return dataFormat === 'NCHW' ? tf.transpose(x, [0, 3, 1, 2]) : x;
 }
 
+/** The attributes tfjs-core passes to both conv2d gradient kernels, besides the known shape. */
+export interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * The forward conv's geometry (padding, output size, strides) in the caller's layout, from
+ * the input and filter shapes a gradient kernel knows: the one place both gradients get it.
+ */
+export function convGradInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: ConvGradAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    shape4(xShape),
+    shape4(filterShape),
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    convDataFormat(attrs.dataFormat),
+  );
+}
+
 /** computeConv2DInfo's name for a tfjs `dataFormat`. */
 export function convDataFormat(dataFormat: string | undefined): 'channelsFirst' | 'channelsLast' {
   return dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast';

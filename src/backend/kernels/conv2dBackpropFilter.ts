@@ -19,20 +19,16 @@
 import { tf } from '../tf';
 import {
   compositeKernel,
-  convDataFormat,
+  convGradInfo,
+  type ConvGradAttrs,
   convWindow,
-  shape4,
   strided2d,
   toNhwc,
   window2d,
 } from './composite';
 
 /** Attributes tfjs-core passes to `Conv2DBackpropFilter` (conv2d's gradient). */
-export interface Conv2DBackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+export interface Conv2DBackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -43,16 +39,7 @@ export function conv2dBackpropFilter(
   attrs: Conv2DBackpropFilterAttrs,
 ): tf.Tensor4D {
   // Padding and sizes from the caller's layout; the arithmetic below is NHWC.
-  const info = tf.backend_util.computeConv2DInfo(
-    shape4(xIn.shape),
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    convDataFormat(attrs.dataFormat),
-  );
+  const info = convGradInfo(xIn.shape, attrs.filterShape, attrs);
   const x = toNhwc(xIn, attrs.dataFormat);
   const dy = toNhwc(dyIn, attrs.dataFormat);
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;

@@ -17,21 +17,17 @@
 import { tf } from '../tf';
 import {
   compositeKernel,
-  convDataFormat,
+  convGradInfo,
+  type ConvGradAttrs,
   convWindow,
   fromNhwc,
   interleavePhases,
-  shape4,
   toNhwc,
   window2d,
 } from './composite';
 
 /** Attributes tfjs-core passes to `Conv2DBackpropInput` (conv2d's gradient). */
-export interface Conv2DBackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+export interface Conv2DBackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -79,16 +75,7 @@ export function conv2dBackpropInput(
   attrs: Conv2DBackpropInputAttrs,
 ): tf.Tensor4D {
   // Padding and sizes from the caller's layout; the arithmetic below is NHWC.
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    shape4(w.shape),
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    convDataFormat(attrs.dataFormat),
-  );
+  const info = convGradInfo(attrs.inputShape, w.shape, attrs);
   const dy = toNhwc(dyIn, attrs.dataFormat);
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { inHeight: h, inWidth: wd, inChannels: c, batchSize: n } = info;
