@@ -164,15 +164,18 @@ export interface ConvGradAttrs {
 }
 
 /**
- * The forward conv's geometry (padding, output size, strides) in the caller's layout, from
- * the input and filter shapes a gradient kernel knows: the one place both gradients get it.
+ * The forward conv's geometry (padding, output size, strides) from the input and filter
+ * shapes a gradient kernel knows, in the caller's layout, and `dy` in NHWC, checked
+ * against the conv's output: the one place both gradients get them.
  */
-export function convGradInfo(
+export function convGradInputs(
+  kernelName: string,
   xShape: readonly number[],
   filterShape: readonly number[],
+  dyIn: tf.Tensor4D,
   attrs: ConvGradAttrs,
-): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
+): { info: tf.backend_util.Conv2DInfo; dy: tf.Tensor4D } {
+  const info = tf.backend_util.computeConv2DInfo(
     shape4(xShape),
     shape4(filterShape),
     attrs.strides,
@@ -182,6 +185,15 @@ export function convGradInfo(
     false,
     convDataFormat(attrs.dataFormat),
   );
+  const dy = toNhwc(dyIn, attrs.dataFormat);
+  const { batchSize: n, outHeight: ho, outWidth: wo, outChannels: o } = info;
+  tf.util.assert(
+    dy.shape[1] === ho && dy.shape[2] === wo && dy.shape[3] === o,
+    () =>
+      `${kernelName}: dy shape [${dy.shape.join(',')}] does not match the conv's output ` +
+      `[${n},${ho},${wo},${o}]`,
+  );
+  return { info, dy };
 }
 
 /** computeConv2DInfo's name for a tfjs `dataFormat`. */

@@ -19,7 +19,7 @@
 import { tf } from '../tf';
 import {
   compositeKernel,
-  convGradInfo,
+  convGradInputs,
   type ConvGradAttrs,
   convWindow,
   strided2d,
@@ -39,17 +39,16 @@ export function conv2dBackpropFilter(
   attrs: Conv2DBackpropFilterAttrs,
 ): tf.Tensor4D {
   // Padding and sizes from the caller's layout; the arithmetic below is NHWC.
-  const info = convGradInfo(xIn.shape, attrs.filterShape, attrs);
+  const { info, dy } = convGradInputs(
+    'Conv2DBackpropFilter',
+    xIn.shape,
+    attrs.filterShape,
+    dyIn,
+    attrs,
+  );
   const x = toNhwc(xIn, attrs.dataFormat);
-  const dy = toNhwc(dyIn, attrs.dataFormat);
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { outHeight: ho, outWidth: wo, inChannels: c, outChannels: o } = info;
-  tf.util.assert(
-    dy.shape[1] === ho && dy.shape[2] === wo && dy.shape[3] === o,
-    () =>
-      `Conv2DBackpropFilter: dy shape [${dy.shape.join(',')}] does not match the conv's output ` +
-      `[${x.shape[0]},${ho},${wo},${o}]`,
-  );
   // The padded input, cropped to the rows/columns some window touched.
   const top = info.padInfo.top;
   const left = info.padInfo.left;

@@ -17,12 +17,11 @@
 import { tf } from '../tf';
 import {
   compositeKernel,
-  convGradInfo,
+  convGradInputs,
   type ConvGradAttrs,
   convWindow,
   fromNhwc,
   interleavePhases,
-  toNhwc,
   window2d,
 } from './composite';
 
@@ -75,16 +74,15 @@ export function conv2dBackpropInput(
   attrs: Conv2DBackpropInputAttrs,
 ): tf.Tensor4D {
   // Padding and sizes from the caller's layout; the arithmetic below is NHWC.
-  const info = convGradInfo(attrs.inputShape, w.shape, attrs);
-  const dy = toNhwc(dyIn, attrs.dataFormat);
+  const { info, dy } = convGradInputs(
+    'Conv2DBackpropInput',
+    attrs.inputShape,
+    w.shape,
+    dyIn,
+    attrs,
+  );
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { inHeight: h, inWidth: wd, inChannels: c, batchSize: n } = info;
-  tf.util.assert(
-    dy.shape[1] === info.outHeight && dy.shape[2] === info.outWidth,
-    () =>
-      `Conv2DBackpropInput: dy shape [${dy.shape.join(',')}] does not match the conv's ` +
-      `output [${n},${info.outHeight},${info.outWidth},${info.outChannels}]`,
-  );
   const { top, left } = info.padInfo;
   const kh = Math.ceil(fh / sh);
   const kw = Math.ceil(fw / sw);
