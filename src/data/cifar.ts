@@ -93,15 +93,31 @@ function readFile(dir: string, name: string): Buffer {
   return fs.readFileSync(file);
 }
 
-/** Reads CIFAR-10 from `dir` = the extracted `cifar-10-batches-bin` folder. */
-export function readCifar10(dir: string, split: 'train' | 'test'): ImageDataset {
-  const files =
-    split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
+/** Where a CIFAR binary variant keeps its records and class names, and how it labels them. */
+interface CifarLayout {
+  name: string;
+  files: string[];
+  labelBytes: 1 | 2;
+  labelIndex: 0 | 1;
+  numClasses: number;
+  namesFile: string;
+}
+
+/** Reads the records of `layout.files` under `dir` as one validated 32×32×3 dataset. */
+function readCifarBinary(dir: string, split: 'train' | 'test', layout: CifarLayout): ImageDataset {
   const { images, labels } = concat(
-    files.map((f) => parseCifarRecords(readFile(dir, f), path.join(dir, f), 1, 0, 10)),
+    layout.files.map((f) =>
+      parseCifarRecords(
+        readFile(dir, f),
+        path.join(dir, f),
+        layout.labelBytes,
+        layout.labelIndex,
+        layout.numClasses,
+      ),
+    ),
   );
   return validateDataset({
-    name: 'cifar10',
+    name: layout.name,
     split,
     count: labels.length,
     height: 32,
@@ -109,7 +125,20 @@ export function readCifar10(dir: string, split: 'train' | 'test'): ImageDataset 
     channels: 3,
     images,
     labels,
-    classes: readNames(path.join(dir, 'batches.meta.txt'), 10),
+    classes: readNames(path.join(dir, layout.namesFile), layout.numClasses),
+  });
+}
+
+/** Reads CIFAR-10 from `dir` = the extracted `cifar-10-batches-bin` folder. */
+export function readCifar10(dir: string, split: 'train' | 'test'): ImageDataset {
+  return readCifarBinary(dir, split, {
+    name: 'cifar10',
+    files:
+      split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'],
+    labelBytes: 1,
+    labelIndex: 0,
+    numClasses: 10,
+    namesFile: 'batches.meta.txt',
   });
 }
 
@@ -120,26 +149,12 @@ export function readCifar100(
   opts: { labels?: 'fine' | 'coarse' } = {},
 ): ImageDataset {
   const fine = (opts.labels ?? 'fine') === 'fine';
-  const f = `${split}.bin`;
-  const { images, labels } = parseCifarRecords(
-    readFile(dir, f),
-    path.join(dir, f),
-    2,
-    fine ? 1 : 0,
-    fine ? 100 : 20,
-  );
-  return validateDataset({
+  return readCifarBinary(dir, split, {
     name: fine ? 'cifar100' : 'cifar100-coarse',
-    split,
-    count: labels.length,
-    height: 32,
-    width: 32,
-    channels: 3,
-    images,
-    labels,
-    classes: readNames(
-      path.join(dir, fine ? 'fine_label_names.txt' : 'coarse_label_names.txt'),
-      fine ? 100 : 20,
-    ),
+    files: [`${split}.bin`],
+    labelBytes: 2,
+    labelIndex: fine ? 1 : 0,
+    numClasses: fine ? 100 : 20,
+    namesFile: fine ? 'fine_label_names.txt' : 'coarse_label_names.txt',
   });
 }

@@ -94,8 +94,17 @@ export function isImageSource(x: ImageDataset | ImageSource): x is ImageSource {
   return typeof (x as ImageSource).readImages === 'function';
 }
 
-/** The rows `indices` of a source, in the order given (labels included), as split `split`. */
-export function subsetSource(s: ImageSource, indices: Int32Array, split = s.split): ImageSource {
+/**
+ * The rows `indices` of a source, in the order given (labels and names included), as split
+ * `split`; `subset` records how a `limit`ed source was drawn (src/data/subset.ts). Fields
+ * are copied one by one: a source may be a class instance whose getters a spread would drop.
+ */
+export function subsetSource(
+  s: ImageSource,
+  indices: Int32Array,
+  split = s.split,
+  subset?: SubsetInfo,
+): ImageSource {
   const d = s.labelDim;
   const labels = new Int32Array(indices.length * d);
   indices.forEach((row, i) => {
@@ -115,11 +124,18 @@ export function subsetSource(s: ImageSource, indices: Int32Array, split = s.spli
     labels,
     ...(s.preprocessing !== undefined ? { preprocessing: s.preprocessing } : {}),
     ...(s.names ? { names: Array.from(indices, (i) => s.names![i]) } : {}),
-    readImages: (idx, out) =>
-      s.readImages(
-        Array.from(idx, (i) => indices[i]),
-        out,
-      ),
+    ...(subset ? { subset } : {}),
+    readImages(rows, out) {
+      const mapped = new Int32Array(rows.length);
+      for (let k = 0; k < rows.length; k++) {
+        const r = rows[k];
+        if (!(r >= 0 && r < indices.length)) {
+          throw new Error(`${s.name}/${split} subset: index ${r} outside [0, ${indices.length})`);
+        }
+        mapped[k] = indices[r];
+      }
+      return s.readImages(mapped, out);
+    },
     close: () => s.close(),
   };
 }

@@ -8,7 +8,7 @@
  * can record it.
  */
 import { createRng } from '../random';
-import type { ImageSource, SubsetInfo } from './source';
+import { subsetSource, type ImageSource } from './source';
 
 /** Indices (ascending) of a class-stratified subset of `count` rows of `labels`. */
 export function stratifiedIndices(labels: Int32Array, count: number, seed: number): Int32Array {
@@ -68,38 +68,6 @@ export function randomIndices(n: number, count: number, seed: number): Int32Arra
   return createRng(seed).permutation(n).slice(0, count).sort();
 }
 
-/** The rows `indices` (ascending) of `s` as a source of their own. */
-export function subsetSource(s: ImageSource, indices: Int32Array, subset: SubsetInfo): ImageSource {
-  const d = s.labelDim;
-  const labels = new Int32Array(indices.length * d);
-  indices.forEach((i, k) => labels.set(s.labels.subarray(i * d, (i + 1) * d), k * d));
-  // Explicit fields: a source may be a class instance whose getters a spread would drop.
-  return {
-    name: s.name,
-    split: s.split,
-    count: indices.length,
-    height: s.height,
-    width: s.width,
-    channels: s.channels,
-    classes: s.classes,
-    labelDim: d,
-    labels,
-    subset,
-    readImages(rows, out) {
-      const mapped = new Int32Array(rows.length);
-      for (let k = 0; k < rows.length; k++) {
-        const r = rows[k];
-        if (!(r >= 0 && r < indices.length)) {
-          throw new Error(`${s.name}/${s.split} subset: index ${r} outside [0, ${indices.length})`);
-        }
-        mapped[k] = indices[r];
-      }
-      return s.readImages(mapped, out);
-    },
-    close: () => s.close(),
-  };
-}
-
 /**
  * `limit` rows of `s` (see the module comment); `s` itself when it has no more rows.
  * `seed` defaults to 0, so the subset does not change with the training seed.
@@ -113,7 +81,7 @@ export function limitSource(s: ImageSource, limit: number, seed = 0): ImageSourc
   const indices = stratified
     ? stratifiedIndices(s.labels, limit, seed)
     : randomIndices(s.count, limit, seed);
-  return subsetSource(s, indices, {
+  return subsetSource(s, indices, s.split, {
     count: limit,
     of: s.count,
     seed,

@@ -81,28 +81,6 @@ describe('registration', () => {
   });
 });
 
-describe('Identity', () => {
-  it('shares the buffer instead of copying it; each reference is released on its own', async () => {
-    await tf.setBackend('wasm');
-    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
-    const before = tf.memory();
-    const y = tf.clone(x);
-    const backend = tf.backend() as unknown as { getMemoryOffset(id: object): number };
-    expect(backend.getMemoryOffset(y.dataId)).toBe(backend.getMemoryOffset(x.dataId));
-    expect(tf.memory().numDataBuffers).toBe(before.numDataBuffers); // no new buffer
-    expect(tf.memory().numTensors).toBe(before.numTensors + 1);
-    x.dispose();
-    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4, 5, 6]);
-    y.dispose();
-    expect(tf.memory().numTensors).toBe(before.numTensors - 1);
-    // Strings keep the built-in path.
-    const s = tf.tensor1d(['a', 'b'], 'string');
-    const t = tf.clone(s);
-    expect(await t.data()).toEqual(['a', 'b']);
-    tf.dispose([s, t]);
-  });
-});
-
 describe('conv gradients in NCHW (transposed through NHWC)', () => {
   /** Explicit NCHW padding: rows 1/1, columns 0/1 (asymmetric). */
   const NCHW_PAD = [

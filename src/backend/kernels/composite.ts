@@ -155,6 +155,47 @@ export function fromNhwc(x: tf.Tensor4D, dataFormat: string | undefined): tf.Ten
   return dataFormat === 'NCHW' ? tf.transpose(x, [0, 3, 1, 2]) : x;
 }
 
+/** The attributes tfjs-core passes to both conv2d gradient kernels, besides the known shape. */
+export interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * The forward conv's geometry (padding, output size, strides) from the input and filter
+ * shapes a gradient kernel knows, in the caller's layout, and `dy` in NHWC, checked
+ * against the conv's output: the one place both gradients get them.
+ */
+export function convGradInputs(
+  kernelName: string,
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  dyIn: tf.Tensor4D,
+  attrs: ConvGradAttrs,
+): { info: tf.backend_util.Conv2DInfo; dy: tf.Tensor4D } {
+  const info = tf.backend_util.computeConv2DInfo(
+    shape4(xShape),
+    shape4(filterShape),
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    convDataFormat(attrs.dataFormat),
+  );
+  const dy = toNhwc(dyIn, attrs.dataFormat);
+  const { batchSize: n, outHeight: ho, outWidth: wo, outChannels: o } = info;
+  tf.util.assert(
+    dy.shape[1] === ho && dy.shape[2] === wo && dy.shape[3] === o,
+    () =>
+      `${kernelName}: dy shape [${dy.shape.join(',')}] does not match the conv's output ` +
+      `[${n},${ho},${wo},${o}]`,
+  );
+  return { info, dy };
+}
+
 /** computeConv2DInfo's name for a tfjs `dataFormat`. */
 export function convDataFormat(dataFormat: string | undefined): 'channelsFirst' | 'channelsLast' {
   return dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast';

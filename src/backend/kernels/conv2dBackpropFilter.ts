@@ -19,20 +19,16 @@
 import { tf } from '../tf';
 import {
   compositeKernel,
-  convDataFormat,
+  convGradInputs,
+  type ConvGradAttrs,
   convWindow,
-  shape4,
   strided2d,
   toNhwc,
   window2d,
 } from './composite';
 
 /** Attributes tfjs-core passes to `Conv2DBackpropFilter` (conv2d's gradient). */
-export interface Conv2DBackpropFilterAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+export interface Conv2DBackpropFilterAttrs extends ConvGradAttrs {
   filterShape: [number, number, number, number];
 }
 
@@ -43,26 +39,16 @@ export function conv2dBackpropFilter(
   attrs: Conv2DBackpropFilterAttrs,
 ): tf.Tensor4D {
   // Padding and sizes from the caller's layout; the arithmetic below is NHWC.
-  const info = tf.backend_util.computeConv2DInfo(
-    shape4(xIn.shape),
+  const { info, dy } = convGradInputs(
+    'Conv2DBackpropFilter',
+    xIn.shape,
     attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    convDataFormat(attrs.dataFormat),
+    dyIn,
+    attrs,
   );
   const x = toNhwc(xIn, attrs.dataFormat);
-  const dy = toNhwc(dyIn, attrs.dataFormat);
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { outHeight: ho, outWidth: wo, inChannels: c, outChannels: o } = info;
-  tf.util.assert(
-    dy.shape[1] === ho && dy.shape[2] === wo && dy.shape[3] === o,
-    () =>
-      `Conv2DBackpropFilter: dy shape [${dy.shape.join(',')}] does not match the conv's output ` +
-      `[${x.shape[0]},${ho},${wo},${o}]`,
-  );
   // The padded input, cropped to the rows/columns some window touched.
   const top = info.padInfo.top;
   const left = info.padInfo.left;

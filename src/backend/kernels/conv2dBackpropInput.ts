@@ -17,21 +17,16 @@
 import { tf } from '../tf';
 import {
   compositeKernel,
-  convDataFormat,
+  convGradInputs,
+  type ConvGradAttrs,
   convWindow,
   fromNhwc,
   interleavePhases,
-  shape4,
-  toNhwc,
   window2d,
 } from './composite';
 
 /** Attributes tfjs-core passes to `Conv2DBackpropInput` (conv2d's gradient). */
-export interface Conv2DBackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+export interface Conv2DBackpropInputAttrs extends ConvGradAttrs {
   inputShape: [number, number, number, number];
 }
 
@@ -79,25 +74,15 @@ export function conv2dBackpropInput(
   attrs: Conv2DBackpropInputAttrs,
 ): tf.Tensor4D {
   // Padding and sizes from the caller's layout; the arithmetic below is NHWC.
-  const info = tf.backend_util.computeConv2DInfo(
+  const { info, dy } = convGradInputs(
+    'Conv2DBackpropInput',
     attrs.inputShape,
-    shape4(w.shape),
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    convDataFormat(attrs.dataFormat),
+    w.shape,
+    dyIn,
+    attrs,
   );
-  const dy = toNhwc(dyIn, attrs.dataFormat);
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { inHeight: h, inWidth: wd, inChannels: c, batchSize: n } = info;
-  tf.util.assert(
-    dy.shape[1] === info.outHeight && dy.shape[2] === info.outWidth,
-    () =>
-      `Conv2DBackpropInput: dy shape [${dy.shape.join(',')}] does not match the conv's ` +
-      `output [${n},${info.outHeight},${info.outWidth},${info.outChannels}]`,
-  );
   const { top, left } = info.padInfo;
   const kh = Math.ceil(fh / sh);
   const kw = Math.ceil(fw / sw);

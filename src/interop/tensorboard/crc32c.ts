@@ -3,22 +3,13 @@
  * and TFRecord's masked form: rotate right by 15 bits, add 0xA282EAD8 (mod 2^32). TFRecord
  * masks the CRCs it stores so that a CRC over data that itself contains CRCs stays strong.
  */
+import { crcTable, reflectedCrc } from '../../util/crc32';
 
-const TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
+const TABLE = crcTable(0x82f63b78);
 
 /** CRC-32C of bytes [start, end) of `data`. */
 export function crc32c(data: Uint8Array, start = 0, end = data.length): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return reflectedCrc(TABLE, data, start, end);
 }
 
 /** TFRecord's masked CRC of a CRC-32C value. */
