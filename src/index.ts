@@ -36,6 +36,7 @@ export type {
   CropConfig,
   OptimConfig,
   TeacherConfig,
+  LossConfig,
   TrainConfig,
   DataConfig,
 } from './config/schema';

@@ -65,6 +65,7 @@ export const RULES: Record<string, Rule> = {
   'optim.warmupEpochs': { kind: 'int', min: 0 },
   'teacher.momentumStart': prob,
   'teacher.momentumEnd': prob,
+  'loss.regWeight': { kind: 'number', min: 0 },
   'train.batchSize': { kind: 'int', min: 2 },
   'train.accumulation': posInt,
   'train.epochs': posInt,
