@@ -36,6 +36,7 @@ export type {
   CropConfig,
   OptimConfig,
   TeacherConfig,
+  LossConfig,
   TrainConfig,
   DataConfig,
 } from './config/schema';
@@ -111,7 +112,7 @@ export type { LoadedTeacher } from './interop/loadTeacher';
 export { readCheckpoint } from './interop/carpCheckpoint';
 export { ensureRun } from './train/ensureRun';
 export type { EnsureRunOptions, EnsureRunResult } from './train/ensureRun';
-export { randomInitTeacher } from './train/randomTeacher';
+export { randomInitTeacher, reestimateBatchNorm, BN_REESTIMATE_BATCH } from './train/randomTeacher';
 
 // --- evaluation (§9): pure maths, one runner per protocol, features, results ---
 export { weightedKnn } from './eval/math/knn';
@@ -228,3 +229,7 @@ export type {
 
 // --- figures, notebook display, reports ---
 export * from './viz';
+
+// --- experiments: what the quickstart and the notebooks run end to end ---
+export { knnBaselines, BN_REESTIMATE_IMAGES } from './experiments/knnBaselines';
+export type { KnnBaselines, KnnBaselineRow } from './experiments/knnBaselines';

@@ -155,10 +155,7 @@ export function selectBackend(
 ): Promise<BackendChoice> {
   if (chosen) return Promise.resolve(chosen);
   if (!pending) {
-    pending = select(
-      options.env ?? process.env,
-      options.log ?? info,
-    ).then(
+    pending = select(options.env ?? process.env, options.log ?? info).then(
       (c) => (chosen = c),
       (e) => {
         pending = undefined;

@@ -1,7 +1,8 @@
 /**
  * The CARP loss (§4): consistency of student and teacher block assignments plus a
  * KL-to-uniform regulariser on the per-block batch marginal. Weights 1 and 1, no
- * temperature (§4.3, §11.6).
+ * temperature (§4.3, §11.6); the regulariser's weight can be changed to show what it
+ * prevents (§11.35).
  *
  * Source: sthalles/carp `modules/carp_loss.py`, restated in §4; the pairing loop is
  * DINO's (`DINOLoss.forward`: every student view against every teacher view, v ≠ u).
@@ -17,7 +18,7 @@ export interface CarpLossTerms {
   consistency: Scalar;
   /** L_reg, the KL-to-uniform of the block marginals (§4.2); "entropy" in the reference logs. */
   entropy: Scalar;
-  /** L = L_cons + L_reg (§4.3). */
+  /** L = L_cons + λ·L_reg (§4.3; λ = `regWeight`, 1 in the method). */
   total: Scalar;
 }
 
@@ -81,8 +82,14 @@ function checkShapes(student: Tensor3D[], teacher: Tensor3D[]): [number, number,
  * @param student V tensors [N_blocks, B, P] (views in order A, B, locals…), from
  *   `partitionProbabilities`.
  * @param teacher 2 tensors [N_blocks, B, P] (views A, B); treated as constants.
+ * @param regWeight λ ≥ 0, the weight of L_reg in the total (§11.35); `consistency` and
+ *   `entropy` are returned unweighted, so logs stay comparable across λ.
  */
-export function carpLoss(student: Tensor3D[], teacher: Tensor3D[]): CarpLossTerms {
+export function carpLoss(student: Tensor3D[], teacher: Tensor3D[], regWeight = 1): CarpLossTerms {
+  tf.util.assert(
+    Number.isFinite(regWeight) && regWeight >= 0,
+    () => `carpLoss: regWeight must be a finite number ≥ 0, got ${regWeight}`,
+  );
   const [, batch, partitionSize] = checkShapes(student, teacher);
   const numViews = student.length;
   const [consistency, entropy, total] = tf.tidy(() => {
@@ -106,7 +113,9 @@ export function carpLoss(student: Tensor3D[], teacher: Tensor3D[]): CarpLossTerm
     const mLogM = tf.mul(m, tf.log(tf.clipByValue(m, CARP_EPSILON, 1 - CARP_EPSILON)));
     const reg = tf.add(tf.mean(tf.sum(mLogM, -1)), Math.log(partitionSize)) as Scalar;
 
-    return [cons, reg, tf.add(cons, reg) as Scalar];
+    // λ = 1 adds L_reg itself, so the method's total is bit-identical to cons + reg.
+    const total = regWeight === 1 ? tf.add(cons, reg) : tf.add(cons, tf.mul(reg, regWeight));
+    return [cons, reg, total as Scalar];
   });
   return { consistency, entropy, total };
 }

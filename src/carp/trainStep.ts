@@ -2,7 +2,7 @@
  * One CARP micro-step, in the reference's order (§7; architecture §6.6):
  *
  *   forward (teacher on the 2 global views, student on all V) → random partition →
- *   loss (L_cons + L_reg)/A → [optimiser steps: teacher EMA] → backward → LARS step →
+ *   loss (L_cons + λ·L_reg)/A → [optimiser steps: teacher EMA] → backward → LARS step →
  *   BN running statistics.
  *
  * Shapes: views V × [B, H_v, W_v, C] (global A, global B, then locals); logits
@@ -90,6 +90,12 @@ export class GradientAccumulator {
   }
 }
 
+function checkRegWeight(regWeight: number): void {
+  if (!Number.isFinite(regWeight) || regWeight < 0) {
+    throw new Error(`CarpTrainState: regWeight must be a finite number ≥ 0, got ${regWeight}`);
+  }
+}
+
 function checkPartitionSize(spec: CarpNetworkSpec, partitionSize: number): void {
   const K = spec.head.numPrototypes;
   if (!Number.isInteger(partitionSize) || partitionSize < 1 || partitionSize > K) {
@@ -112,8 +118,11 @@ export class CarpTrainState {
     readonly partitionSize: number,
     /** Draws the partition of every micro-step (save/restore its state for resume). */
     readonly partitionRng: Rng,
+    /** λ, the weight of L_reg in the loss (`loss.regWeight`, §4.3, §11.35). */
+    readonly regWeight = 1,
   ) {
     checkPartitionSize(spec, partitionSize);
+    checkRegWeight(regWeight);
   }
 
   /**
@@ -126,8 +135,11 @@ export class CarpTrainState {
     rng: Rng;
     momentum?: number;
     eta?: number;
+    /** λ (`loss.regWeight`); 1, the method's, when omitted. */
+    regWeight?: number;
   }): CarpTrainState {
     checkPartitionSize(o.spec, o.partitionSize); // before allocating anything
+    checkRegWeight(o.regWeight ?? 1);
     const initRng = o.rng.fork();
     const partitionRng = o.rng.fork();
     const student = createCarpParams(o.spec, initRng, 'student');
@@ -138,7 +150,15 @@ export class CarpTrainState {
       momentum: o.momentum,
       eta: o.eta,
     });
-    return new CarpTrainState(o.spec, student, teacher, optimizer, o.partitionSize, partitionRng);
+    return new CarpTrainState(
+      o.spec,
+      student,
+      teacher,
+      optimizer,
+      o.partitionSize,
+      partitionRng,
+      o.regWeight ?? 1,
+    );
   }
 
   dispose(): void {
@@ -169,7 +189,7 @@ export interface StepHyperParameters {
 export interface StepResult {
   step: number;
   optimizerStep: boolean;
-  /** L = L_cons + L_reg of this micro-batch (the reference logs L/A). */
+  /** L = L_cons + λ·L_reg of this micro-batch (the reference logs L/A). */
   loss: number;
   consistency: number;
   entropy: number;
@@ -191,7 +211,7 @@ export async function trainStep(
   hp: StepHyperParameters,
   partition?: Int32Array,
 ): Promise<StepResult> {
-  const { spec, student, teacher, optimizer, partitionSize: P } = state;
+  const { spec, student, teacher, optimizer, partitionSize: P, regWeight } = state;
   const numViews = views.length;
   if (numViews < 2) throw new Error(`trainStep: need the 2 global views, got ${numViews}`);
   if (!Number.isInteger(hp.accumulation) || hp.accumulation < 1) {
@@ -217,14 +237,14 @@ export async function trainStep(
     );
     teacherLogits.dispose();
 
-    // 3. Forward, student on all views; loss (L_cons + L_reg)/A; backward (§4, §5.4).
+    // 3. Forward, student on all views; loss (L_cons + λ·L_reg)/A; backward (§4, §5.4).
     const result = tf.variableGrads(() => {
       const logits = multiCropForward(student, spec, views, {
         training: true,
         bnUpdates: studentBn,
       });
       const probs = splitViews(logits, numViews).map((l) => partitionProbabilities(l, pi, P));
-      const loss = carpLoss(probs, teacherProbs);
+      const loss = carpLoss(probs, teacherProbs, regWeight);
       terms = [loss.total, loss.consistency, loss.entropy].map((t) => tf.keep(t));
       studentProbs = probs.map((p) => tf.keep(p));
       return tf.div(loss.total, hp.accumulation) as Scalar;

@@ -95,6 +95,16 @@ export interface TrainConfig {
   checkpointMinutes: number;
 }
 
+export interface LossConfig {
+  /**
+   * λ, the weight of the regulariser: L = L_cons + λ·L_reg (§4.3). The paper and the code
+   * use 1. 0 switches the KL-to-uniform term off, which lets a run show the collapse the
+   * term exists to prevent (every image on the same prototypes, §11.35); the logged terms
+   * stay unweighted. [CODE] 1
+   */
+  regWeight: number;
+}
+
 export interface DataConfig {
   /** Dataset name as the data readers know it. [CODE] ImageNet-1k train */
   dataset: string;
@@ -113,6 +123,7 @@ export interface CarpConfig {
   crops: CropConfig;
   optim: OptimConfig;
   teacher: TeacherConfig;
+  loss: LossConfig;
   train: TrainConfig;
   data: DataConfig;
 }
@@ -144,6 +155,7 @@ export const PAPER_DEFAULTS: CarpConfig = {
     warmupEpochs: 0,
   },
   teacher: { momentumStart: 0.99, momentumEnd: 1 },
+  loss: { regWeight: 1 },
   train: {
     batchSize: 128,
     accumulation: 32,

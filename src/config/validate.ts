@@ -207,6 +207,10 @@ export const KEYS: Readonly<Record<string, KeySpec>> = Object.freeze(
       'EMA momentum at the first micro-step (cosine to `momentumEnd`). [CODE] 0.99',
     ),
     'teacher.momentumEnd': prob('EMA momentum at the end of training. [CODE] 1'),
+    'loss.regWeight': num(
+      'λ, the weight of the regulariser: L = L_cons + λ·L_reg (§4.3). The paper and the code use 1. 0 switches the KL-to-uniform term off, which lets a run show the collapse the term exists to prevent (every image on the same prototypes, §11.35); the logged terms stay unweighted. [CODE] 1',
+      { min: 0 },
+    ),
     'train.batchSize': int(
       "Images per micro-batch B (what BN and the loss see at once). [JUDGEMENT, §11.18] 128 = the code's 32 per GPU × the paper's 4 GPUs ([CODE] + [PAPER-Q]; §11.2).",
       { min: 2 },

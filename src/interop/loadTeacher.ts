@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../backend/tf';
 import { networkSpec } from '../config/derived';
+import { withEarlierLoss } from '../config/earlierConfigs';
 import { validateConfig } from '../config/validate';
 import { PAPER_DEFAULTS, type CarpConfig } from '../config/schema';
 import { checkCompleteness, loadCarpNetwork, type Completeness } from './loadNetwork';
@@ -94,7 +95,7 @@ export function loadTeacher(pathOrRunDir: string, opts: LoadTeacherOptions = {})
     };
   }
   const ck = readCheckpoint(path);
-  const config = validateConfig(withOperationalDefaults(ck.meta.config), path);
+  const config = validateConfig(withEarlierLoss(withOperationalDefaults(ck.meta.config)), path);
   const spec = networkSpec(config.model);
   const params = createCarpParams(spec, createRng(0), 'teacher', false);
   const ours = new Set(params.names());

@@ -82,5 +82,9 @@ export const OFFICIAL_FIXED: Readonly<Record<string, { value: unknown; where: st
   'optim.momentum': { value: 0.9, where: 'utils.LARS(momentum=0.9)' },
   'optim.eta': { value: 0.001, where: 'utils.LARS(eta=0.001)' },
   'teacher.momentumEnd': { value: 1, where: 'cosine_scheduler(momentum_teacher, 1, …)' },
+  'loss.regWeight': {
+    value: 1,
+    where: 'modules/carp_loss.py (consistency + entropy, both weight 1)',
+  },
   'data.limit': { value: null, where: 'ImageFolder reads the whole --data_path' },
 };

@@ -102,6 +102,7 @@ export const OFFICIAL_ROUTES: Readonly<Record<string, Route | readonly Route[]>>
   'optim.warmupEpochs': { arg: 'warmup_epochs', values: same },
   'teacher.momentumStart': { arg: 'momentum_teacher', values: same },
   'teacher.momentumEnd': fixed,
+  'loss.regWeight': fixed,
   'train.batchSize': {
     arg: 'batch_size_per_gpu',
     values: (v, _c, o) => (v as number) / o.nprocPerNode,

@@ -13,6 +13,7 @@ import { currentBackend } from '../backend/selectBackend';
 import { CarpTrainState } from '../carp/trainStep';
 import { firstConfigDifference, valueAt } from '../config/difference';
 import { multiCropSettings, networkSpec, scaledLr } from '../config/derived';
+import { withEarlierLoss } from '../config/earlierConfigs';
 import type { CarpConfig } from '../config/schema';
 import { openDataset } from '../data/datasets';
 import { DataLoader } from '../data/loader';
@@ -55,12 +56,13 @@ export interface Run {
 
 /**
  * Keys that may change between a run and its resume (they do not change what is
- * computed): removed before configs are compared.
+ * computed): removed before configs are compared. A config of an earlier version is
+ * first read as what it computed (`withEarlierLoss`).
  */
 export function comparableConfig(config: unknown): unknown {
   if (typeof config !== 'object' || config === null) return config;
-  const c = config as { train?: Record<string, unknown> };
-  if (typeof c.train !== 'object' || c.train === null) return config;
+  const c = withEarlierLoss(config) as { train?: Record<string, unknown> };
+  if (typeof c.train !== 'object' || c.train === null) return c;
   const { checkpointMinutes: _ignored, ...train } = c.train;
   return { ...c, train };
 }
@@ -104,6 +106,7 @@ export async function createRun(o: {
       rng,
       momentum: optim.momentum,
       eta: optim.eta,
+      regWeight: config.loss.regWeight,
     });
     const backend = currentBackend()?.backend ?? tf.getBackend();
     return {

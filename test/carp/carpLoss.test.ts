@@ -164,6 +164,52 @@ for (const backend of TEST_BACKENDS) {
       );
     });
 
+    it('weights L_reg by regWeight in the total only (§11.35, worked example)', async () => {
+      // §4.5: L_cons = 0.90137589, L_reg = 0.01208377, so by hand
+      // λ = 0 → 0.90137589, λ = 2.5 → 0.90137589 + 0.03020943 = 0.93158532.
+      const { p, q } = exampleProbabilities();
+      for (const [lambda, total] of [
+        [0, 0.90137589],
+        [2.5, 0.93158532],
+        [1, 0.91345966],
+      ]) {
+        const r = carpLoss(p, q, lambda);
+        expectClose(
+          [r.consistency, r.entropy, r.total].map((t) => t.dataSync()[0]),
+          [0.90137589, 0.01208377, total],
+          { label: `λ = ${lambda}` },
+        );
+        tf.dispose([r.consistency, r.entropy, r.total]);
+      }
+      // With λ = 0 the gradient is that of L_cons alone; the regulariser's gradient is what
+      // λ = 1 adds to it: grad(λ = 3) = grad(cons) + 3 · (grad(λ = 1) − grad(cons)).
+      const gradOf = (lambda: number) => {
+        const [g] = tf.grads(
+          (a: tf.Tensor) => carpLoss([a as Tensor3D, p[1], p[2]], q, lambda).total,
+        )([p[0]]);
+        const out = Float32Array.from(g.dataSync());
+        g.dispose();
+        return out;
+      };
+      const [g0, g1, g3] = [gradOf(0), gradOf(1), gradOf(3)];
+      const [gc] = tf.grads((a: tf.Tensor) => carpLoss([a as Tensor3D, p[1], p[2]], q).consistency)(
+        [p[0]],
+      );
+      expectClose(g0, gc.dataSync(), { atol: 1e-8, rtol: 0, label: 'λ = 0 is L_cons' });
+      expectClose(
+        g3,
+        g0.map((x, i) => x + 3 * (g1[i] - x)),
+        { atol: 1e-7, rtol: 0, label: 'λ = 3' },
+      );
+      expect(g1.some((x, i) => Math.abs(x - g0[i]) > 1e-4)).toBe(true); // L_reg does pull
+      tf.dispose([gc, ...p, ...q]);
+      await expectNoLeak(() => {
+        const e = exampleProbabilities();
+        const r = carpLoss(e.p, e.q, 0.5);
+        tf.dispose([r.consistency, r.entropy, r.total, ...e.p, ...e.q]);
+      });
+    });
+
     it('depends only on block membership (block order, order inside blocks)', () => {
       const base = lossAndGrad(EX_STUDENT, EX_TEACHER, EX_PARTITION, 3);
       const reordered = [
@@ -254,6 +300,8 @@ describe('carpLoss input checks', () => {
       expect(() => carpLoss([a, a, b], [a, a])).toThrow(/student\[2\] has shape \[2,3,5\]/);
       expect(() => carpLoss([a, a], [a, b])).toThrow(/teacher\[1\]/);
       expect(() => carpLoss([c, c], [c, c])).toThrow(/\[N_blocks, B, P\]/);
+      expect(() => carpLoss([a, a], [a, a], -0.5)).toThrow(/regWeight must be .* ≥ 0, got -0.5/);
+      expect(() => carpLoss([a, a], [a, a], NaN)).toThrow(/regWeight .* got NaN/);
       tf.dispose([a, b, c]);
     });
   });

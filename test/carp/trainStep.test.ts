@@ -210,6 +210,35 @@ describe('trainStep (wasm, the default backend)', () => {
     state.dispose();
   });
 
+  it('regWeight λ weights L_reg in the step: λ = 0 logs L = L_cons and updates differently', async () => {
+    const views = makeViews(7);
+    const partition = samplePartition(16, P, createRng(23));
+    const step = async (regWeight: number) => {
+      const state = CarpTrainState.create({ spec, partitionSize: P, rng: createRng(5), regWeight });
+      expect(state.regWeight).toBe(regWeight);
+      const r = await trainStep(state, views, hp({ learningRate: 1 }), partition);
+      const after = snapshot(state.student);
+      state.dispose();
+      return { r, after };
+    };
+    const one = await step(1);
+    const off = await step(0);
+    // Same initialisation and batch: the unweighted terms are the same numbers.
+    expect([off.r.consistency, off.r.entropy]).toEqual([one.r.consistency, one.r.entropy]);
+    expect(off.r.loss).toBe(off.r.consistency);
+    expect(one.r.loss).toBeCloseTo(one.r.consistency + one.r.entropy, 6);
+    expect(one.r.entropy).toBeGreaterThan(1e-6); // so the two totals really differ
+    // …and the regulariser's gradient changed the update of the head's last layer.
+    const moved = [...one.after].filter(([name, v]) =>
+      v.some((x, i) => x !== off.after.get(name)![i]),
+    );
+    expect(moved.length).toBeGreaterThan(0);
+    tf.dispose(views);
+    expect(() =>
+      CarpTrainState.create({ spec, partitionSize: P, rng: createRng(0), regWeight: -1 }),
+    ).toThrow(/regWeight must be a finite number ≥ 0, got -1/);
+  });
+
   it('rejects bad inputs and disposes everything it owns', async () => {
     const n0 = tf.memory().numTensors;
     const state = newState(3);

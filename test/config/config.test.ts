@@ -41,6 +41,7 @@ describe('config schema', () => {
       crops: ['CropConfig', 'MultiCropConfig'],
       optim: ['OptimConfig'],
       teacher: ['TeacherConfig'],
+      loss: ['LossConfig'],
       train: ['TrainConfig'],
       data: ['DataConfig'],
       '': ['CarpConfig'],
@@ -137,6 +138,15 @@ describe('config schema', () => {
     expect(JSON.stringify({ PAPER_DEFAULTS, PRESETS })).toBe(snapshot);
   });
 
+  it('loss.regWeight: 1 in every preset, 0 allowed, parsed as a number (§11.35)', () => {
+    for (const name of Object.keys(PRESETS))
+      expect(resolveConfig(name).loss).toEqual({ regWeight: 1 });
+    expect(resolveConfig('fmnist-tiny', ['loss.regWeight=0']).loss.regWeight).toBe(0);
+    expect(resolveConfig({ loss: { regWeight: 0.25 } }).loss.regWeight).toBe(0.25);
+    const { loss: _l, ...noLoss } = PAPER_DEFAULTS;
+    expect(() => validateConfig(noLoss)).toThrow(/missing key 'loss'/);
+  });
+
   it('rejects unknown keys, naming them', () => {
     expect(() => resolveConfig('fmnist-tiny', ['optim.lrr=1'])).toThrow(/unknown key 'optim\.lrr'/);
     expect(() => resolveConfig('fmnist-tiny', ['optim.lr_ref=1'])).toThrow(ConfigError);
@@ -167,6 +177,8 @@ describe('config schema', () => {
       ['crops.filter=nearest', /'crops\.filter' must be one of box, bilinear, bicubic, lanczos/],
       ['optim.lrRef=0', /'optim\.lrRef' must be > 0/],
       ['data.limit=0', /'data\.limit' must be ≥ 1/],
+      ['loss.regWeight=-0.1', /'loss\.regWeight' must be ≥ 0, got -0.1/],
+      ['loss.regWeight=', /'loss\.regWeight' must be a finite number/],
     ];
     for (const [o, re] of bad) expect(() => resolveConfig('fmnist-tiny', [o]), o).toThrow(re);
     expect(() => resolveConfig({ train: { batchSize: '32' } })).toThrow(

@@ -14,6 +14,12 @@ describe('firstConfigDifference', () => {
     ).toBe('crops.globalScale');
     expect(firstConfigDifference({ x: 1 }, null)).toBe('(root)');
     expect(firstConfigDifference({ x: 1 }, { x: 1, y: 2 })).toBe('y');
+    // Key order is not a difference (a config file written by hand, or by an older version).
+    expect(
+      firstConfigDifference({ x: 1, s: { a: 1, b: 2 } }, { s: { b: 2, a: 1 }, x: 1 }),
+    ).toBeNull();
+    expect(firstConfigDifference({ x: [1, 2] }, { x: [2, 1] })).toBe('x');
+    expect(firstConfigDifference({ 0: 1 }, [1])).toBe('(root)');
     expect(valueAt(a, 'no.such.key')).toBeUndefined();
   });
 });

@@ -104,6 +104,18 @@ describe('officialCommand', () => {
     );
   });
 
+  it('refuses a regulariser weight other than 1 (the official loss adds both terms)', () => {
+    const off = resolveConfig('paper-imagenet-r50', ['loss.regWeight=0']);
+    expect(() => officialCommand(off, { nprocPerNode: 4, dataPath: '/d' })).toThrow(
+      'the official trainer cannot reproduce this config: loss.regWeight = 0 ' +
+        '(fixed to 1 by modules/carp_loss.py (consistency + entropy, both weight 1))',
+    );
+    const one = resolveConfig('paper-imagenet-r50', ['loss.regWeight=1']);
+    expect(officialCommand(one, { nprocPerNode: 4, dataPath: '/data/imagenet/train' }).line).toBe(
+      PAPER_LINE,
+    );
+  });
+
   it('every config key has a route; every fixed key a fixed value; every argument exists', () => {
     const keys = [...configLeaves(PAPER_DEFAULTS).keys()].sort();
     expect(Object.keys(OFFICIAL_ROUTES).sort()).toEqual(keys);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,18 @@ describe('ensureRun', () => {
 
     await expect(ensureRun({ config: config(['train.seed=1']), runDir: dir })).rejects.toThrow(
       /key 'train.seed' differs/,
+    );
+
+    // A run written before `loss.regWeight` existed trained with λ = 1: it is that run.
+    const path = join(dir, 'config.json');
+    const { loss: _loss, ...older } = JSON.parse(readFileSync(path, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    writeFileSync(path, JSON.stringify(older));
+    expect((await ensureRun({ config: config(), runDir: dir })).action).toBe('reused');
+    await expect(ensureRun({ config: config(['loss.regWeight=0']), runDir: dir })).rejects.toThrow(
+      /key 'loss.regWeight' differs/,
     );
   });
 

@@ -3,8 +3,10 @@
  * split's; T-eval with a bicubic resize; cosine similarity; each of the k nearest votes
  * with exp(s/τ). The maths is `weightedKnn` (math/knn.ts).
  */
+import { evalSplits, materialize, openDataset } from '../../data/datasets';
 import { weightedKnn } from '../math/knn';
 import type { EvalContext } from '../context';
+import { pixelFeatures } from '../extractors';
 import type { EvalResult } from '../results';
 import { bankAndQueries } from '../splitFeatures';
 import { recordResult, withDefaults } from './record';
@@ -55,4 +57,60 @@ export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promis
     t0,
   });
   return { ...result, predictions };
+}
+
+/** What `runPixelKnn` returns: the k-NN metrics of raw pixels and the predictions of each k. */
+export interface PixelKnnRun {
+  metrics: KnnMetrics;
+  predictions: Record<string, Int32Array>;
+  /** Bank and query sizes, named by split. */
+  splits: Record<string, number>;
+  settings: { k: number[]; temperature: number; dim: number };
+}
+
+/**
+ * §9.2 on raw pixels scaled to [0, 1] (`pixelFeatures`), no network at all: the same
+ * splits, cosine similarity and exp(s/τ) votes as `runKnn`, so it is the floor a learned
+ * representation has to clear on this dataset. Nothing is written (there are no weights
+ * to file a result under).
+ */
+export async function runPixelKnn(
+  o: { dataset: string; limit?: number | null },
+  options: Omit<KnnOptions, 'filter'> = {},
+): Promise<PixelKnnRun> {
+  const { filter: _f, ...defaults } = KNN_DEFAULTS;
+  const settings = withDefaults('knn', defaults, options);
+  const names = evalSplits(o.dataset);
+  const read = async (split: string) => {
+    const source = await openDataset(o.dataset, split, { limit: o.limit });
+    try {
+      return { set: await pixelFeatures(await materialize(source)), classes: source.classes };
+    } finally {
+      await source.close();
+    }
+  };
+  const bank = await read(names.bank);
+  const queries = await read(names.query);
+  const res = weightedKnn({
+    trainFeatures: bank.set.features,
+    trainLabels: bank.set.labels,
+    testFeatures: queries.set.features,
+    testLabels: queries.set.labels,
+    dim: bank.set.dim,
+    numClasses: Math.max(bank.classes.length, queries.classes.length),
+    k: settings.k,
+    temperature: settings.temperature,
+  });
+  const metrics: KnnMetrics = {};
+  const predictions: Record<string, Int32Array> = {};
+  for (const [k, v] of Object.entries(res)) {
+    metrics[k] = { top1: v.top1, top5: v.top5 };
+    predictions[k] = v.predictions;
+  }
+  return {
+    metrics,
+    predictions,
+    splits: { [names.bank]: bank.set.count, [names.query]: queries.set.count },
+    settings: { ...settings, dim: bank.set.dim },
+  };
 }

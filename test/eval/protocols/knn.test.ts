@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { evalSplits } from '../../../src/data/datasets';
-import { KNN_DEFAULTS, runKnn } from '../../../src/eval/protocols/knn';
+import { KNN_DEFAULTS, runKnn, runPixelKnn } from '../../../src/eval/protocols/knn';
 import { readEvalResults } from '../../../src/eval/results';
 import { createRng } from '../../../src/random';
 import { resolveConfig } from '../../../src/config/resolve';
@@ -77,6 +77,51 @@ describe('weighted k-NN protocol (§9.2)', () => {
     expect(again.metrics).toEqual(r.metrics);
     expect(readdirSync(join(runDir, 'eval', 'history'))).toHaveLength(1);
     teacher.params.dispose();
+  });
+
+  it('raw pixels: cosine of the [0, 1] pixel vectors, exp(s/τ) votes (hand-worked, 1×1 RGB images)', async () => {
+    const { dataDir } = tempDirs('knn-pixels');
+    const px = (r: number, g: number, b: number) => ({
+      data: Uint8Array.from([r, g, b]),
+      height: 1,
+      width: 1,
+      channels: 3,
+    });
+    const classes = ['a', 'b'];
+    // Bank: b0 (1,0,0) a, b1 (0,1,0) b, b2 (1,1,0) b, b3 (1,0,1) a.
+    writePreparedSplit(
+      dataDir,
+      'pixels',
+      'train',
+      [px(255, 0, 0), px(0, 255, 0), px(255, 255, 0), px(255, 0, 255)],
+      Int32Array.from([0, 1, 1, 0]),
+      { classes },
+    );
+    // q0 (1, .2, 0), true a: cosines b0 .98058, b2 .83205, b3 .69338, b1 .19612
+    //   → k 1: a; k 3: a (e^(.98058/τ) + e^(.69338/τ) > e^(.83205/τ)).
+    // q1 (.2, 1, 0), true b: b1 .98058, b2 .83205, b0 .19612, b3 .13868 → b, b.
+    // q2 (1, 0, .8), true b: b3 .99388, b0 .78087, b2 .55216, b1 0 → a, a (wrong);
+    //   with k 3 class b got a vote (b2), so it is among the best min(5, 3) voted classes.
+    writePreparedSplit(
+      dataDir,
+      'pixels',
+      'test',
+      [px(255, 51, 0), px(51, 255, 0), px(255, 0, 204)],
+      Int32Array.from([0, 1, 1]),
+      { classes },
+    );
+    process.env.CARP_DATA_DIR = dataDir;
+    const r = await runPixelKnn({ dataset: 'pixels' }, { k: [1, 3] });
+    expect(r.splits).toEqual({ train: 4, test: 3 });
+    expect(r.settings).toEqual({ k: [1, 3], temperature: 0.07, dim: 3 });
+    expect(Array.from(r.predictions['1'])).toEqual([0, 1, 0]);
+    expect(Array.from(r.predictions['3'])).toEqual([0, 1, 0]);
+    expect(r.metrics['1']).toEqual({ top1: 2 / 3, top5: 2 / 3 });
+    expect(r.metrics['3']).toEqual({ top1: 2 / 3, top5: 1 });
+    expect(readdirSync(dataDir)).toEqual(['pixels']); // nothing written
+    await expect(runPixelKnn({ dataset: 'pixels' }, { filter: 'box' } as never)).rejects.toThrow(
+      /knn: unknown option 'filter'/,
+    );
   });
 
   it('defaults are the reference’s four k and τ 0.07', () => {
