@@ -7,10 +7,10 @@
 // Native parts, both optional at run time:
 //  1. the faiss binding (native/faiss) against the system libfaiss; without it k-NN and
 //     k-means run on the kit's exact fallback;
-//  2. the native kernels (native/) against OpenBLAS; without them the wasm backend runs
-//     its pure-wasm kernels.
+//  2. the native kernels (native/) against oneDNN (libdnnl-dev); without them the wasm
+//     backend runs its pure-wasm kernels.
 // Each prints one warning line when it cannot be built, and installation goes on.
-// CARP_FAISS=1 (set-up, CI) makes a missing faiss binding an error instead.
+// CARP_FAISS=1 and CARP_REQUIRE_NATIVE=1 (set-up, CI) make that line an error instead.
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +45,9 @@ try {
 }
 
 const { buildNative } = await import('../native/build.mjs');
-buildNative(root);
+try {
+  buildNative(root, { required: process.env.CARP_REQUIRE_NATIVE === '1' });
+} catch (e) {
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+}

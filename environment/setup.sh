@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent machine + project set-up for carp-kit (Debian 12, Node 20).
 # Each step checks whether it is needed first, so running this again is cheap.
-#   1. Debian packages (faiss, OpenBLAS, Fashion-MNIST, Jupyter for headless notebooks)
+#   1. Debian packages (faiss, OpenBLAS, oneDNN, Fashion-MNIST, Jupyter for headless
+#      notebooks)
 #   2. npm ci (its postinstall builds the kit's faiss binding against Debian's libfaiss and
-#      the native OpenBLAS kernels, offline)
+#      the native kernels against Debian's oneDNN, offline)
 #   3. the library build that notebooks and the CLI import (dist/)
 #   4. the Jupyter kernel "carp-kit (TypeScript)" registered inside the project (.jupyter/)
 # Set CARP_SETUP_EXTRA=1 to also install the optional peers used by `npm run bench`
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
-APT_PACKAGES=(libfaiss-dev libopenblas-dev liblapack-dev dataset-fashion-mnist
+APT_PACKAGES=(libfaiss-dev libopenblas-dev liblapack-dev libdnnl-dev dataset-fashion-mnist
   jupyter-nbconvert python3-nbclient jupyter-client python3-nbformat python3-ipykernel
   jupyter-notebook chromium
   libegl1 libegl-mesa0 libgl1-mesa-dri libvulkan1)
@@ -42,10 +43,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund || die "npm ci failed (see the lines above)"
 fi
 # postinstall is idempotent (re-links carp-kit, which `npm install X` prunes; rebuilds the
-# faiss binding only when its binary is missing or stale). CARP_FAISS=1: here faiss is
-# required (an installed package falls back to the exact search instead).
-CARP_FAISS=1 node environment/postinstall.mjs \
-  || die "faiss binding build failed; run: apt-get install libfaiss-dev libopenblas-dev liblapack-dev g++"
+# faiss binding and the native kernels only when a binary is missing or stale).
+# CARP_FAISS=1, CARP_REQUIRE_NATIVE=1: here both are required (an installed package falls
+# back to the exact search and the pure-wasm kernels instead); the failing build prints the
+# one line naming the package to install.
+CARP_FAISS=1 CARP_REQUIRE_NATIVE=1 node environment/postinstall.mjs \
+  || die "native build failed (the line above names what to install; faiss: libfaiss-dev libopenblas-dev liblapack-dev g++, kernels: libdnnl-dev g++)"
 
 # --- 3. library build ------------------------------------------------------------
 say "building dist/ (tsc)"

@@ -1,33 +1,41 @@
 // carp-kit native kernels: the heavy float32 kernels of a CARP training step (convolution
 // forward, both convolution gradients, batched matMul, training-mode batch norm forward and
-// backward, the max-pool gradient), the products on OpenBLAS's multi-threaded SGEMM,
-// computed directly on the tensors in the tfjs wasm backend's heap.
+// backward, the max-pool gradient), computed directly on the tensors in the tfjs wasm
+// backend's heap.
 //
 // Why (docs/performance.md): tfjs-wasm runs one thread with 128-bit SIMD and no FMA (≈ 30
-// GFLOP/s for convolutions on this machine), where OpenBLAS reaches ≈ 90 GFLOP/s per core
-// with AVX-512 and uses every core. The wasm backend keeps owning the tensors; these
-// functions read and write its heap in place (no copies), so every other kernel and all
-// of tfjs's bookkeeping stay as they are. src/backend/native/ registers them.
+// GFLOP/s for convolutions on this machine). The convolutions run on oneDNN's direct NHWC
+// kernels (onednn.h; the library PyTorch's CPU path uses, 150–300 GFLOP/s on 2 AVX-512
+// cores even at 16 channels, where im2col + SGEMM managed ≈ 20–60), the products on its
+// SGEMM (gemm.h). The wasm backend keeps owning the tensors; these functions read and write
+// its heap in place (no copies), so every other kernel and all of tfjs's bookkeeping stay
+// as they are. src/backend/native/ registers them.
 //
 // Layouts are tfjs's: NHWC activations, [fh, fw, inC, outC] filters, row-major matrices.
-// A convolution is im2col + GEMM: the window rows (n, oh, ow) × columns (kh, kw, c) times
-// the filter read as a [fh·fw·inC, outC] matrix. The im2col matrix is built in blocks of
-// rows (≤ BLOCK_FLOATS floats) in native memory, not the wasm heap.
+// Where oneDNN does not take a convolution (onednn.h `takes`), it is im2col + GEMM
+// (conv.h).
+//
+// Threads: one OpenMP pool (oneDNN's, libgomp) for oneDNN and our loops, g_threads wide.
 //
 // Determinism: for a fixed thread count every result is bit-identical from run to run
-// (OpenBLAS splits an SGEMM by output blocks; our reductions use a fixed block split that
-// does not depend on the thread count, combined in a fixed order). Exact resume relies on it.
+// (oneDNN's CPU convolutions and GEMM split work by output blocks and reduce partial weight
+// gradients in a fixed order, no atomics; our reductions use a fixed block split that does
+// not depend on the thread count, combined in a fixed order). Exact resume relies on it;
+// test/backend/nativeKernels.test.ts checks it.
 //
 // Only the C API of Node (node_api.h) is used, so no npm package is needed to build this.
 //
-// The kernels live in headers without Node dependencies (threads.h, conv.h, batchNorm.h), so
-// a C++ harness can include and time them; this file is the N-API glue.
+// The kernels live in headers without Node dependencies (threads.h, gemm.h, conv.h,
+// onednn.h, batchNorm.h), so a C++ harness can include and time them; this file is the
+// N-API glue.
 #include <node_api.h>
 
 #include <string>
+#include <thread>
 
 #include "batchNorm.h"
 #include "conv.h"
+#include "onednn.h"
 #include "threads.h"
 
 namespace {
@@ -136,24 +144,44 @@ napi_value convKernel(napi_env env, napi_callback_info info, Part pa, Part pb, P
   float *x = a.floats(1, floatsOf(g, pa)), *y = a.floats(2, floatsOf(g, pb)),
         *out = a.floats(3, floatsOf(g, pout));
   if (!a.ok) return throwError(env, a.error);
-  BlasThreads t;
-  fn(g, x, y, out);
+  try {
+    fn(g, x, y, out);
+  } catch (const std::exception &e) {
+    return throwError(env, std::string("oneDNN: ") + e.what());
+  }
   return nullptr;
+}
+
+/// oneDNN where it takes the geometry (onednn::takes), else im2col + SGEMM.
+template <onednn::Kind K>
+void convOn(const Conv &g, const float *a, const float *b, float *out) {
+  const bool dnnl = onednn::takes(K, g);
+  switch (K) {
+    case onednn::Kind::Forward:
+      return dnnl ? onednn::forward(g, a, b, out) : convForward(g, a, b, out);
+    case onednn::Kind::BackwardData:
+      return dnnl ? onednn::backwardData(g, a, b, out) : convBackpropInput(g, a, b, out);
+    case onednn::Kind::BackwardWeights:
+      return dnnl ? onednn::backwardWeights(g, a, b, out) : convBackpropFilter(g, a, b, out);
+  }
 }
 
 // conv2d(heap, xOff, wOff, yOff, ...geometry)
 napi_value Conv2D(napi_env env, napi_callback_info info) {
-  return convKernel(env, info, Part::Input, Part::Filter, Part::Output, convForward);
+  return convKernel(env, info, Part::Input, Part::Filter, Part::Output,
+                    convOn<onednn::Kind::Forward>);
 }
 
 // conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geometry)
 napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
-  return convKernel(env, info, Part::Output, Part::Filter, Part::Input, convBackpropInput);
+  return convKernel(env, info, Part::Output, Part::Filter, Part::Input,
+                    convOn<onednn::Kind::BackwardData>);
 }
 
 // conv2dBackpropFilter(heap, xOff, dyOff, dwOff, ...geometry)
 napi_value Conv2DBackpropFilter(napi_env env, napi_callback_info info) {
-  return convKernel(env, info, Part::Input, Part::Output, Part::Filter, convBackpropFilter);
+  return convKernel(env, info, Part::Input, Part::Output, Part::Filter,
+                    convOn<onednn::Kind::BackwardWeights>);
 }
 
 // maxPoolGrad(heap, dyOff, xOff, dxOff, ...geometry): a pool's geometry, output channels = c.
@@ -176,11 +204,14 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   float *pa = a.floats(1, batchA * m * k), *pb = a.floats(2, batchB * k * n),
         *pc = a.floats(3, batch * m * n);
   if (!a.ok) return throwError(env, a.error);
-  BlasThreads t;
-  for (int64_t i = 0; i < batch; i++) {
-    const float *ai = pa + (batchA == 1 ? 0 : i) * m * k, *bi = pb + (batchB == 1 ? 0 : i) * k * n;
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-                k, 1.f, ai, ta ? m : k, bi, tb ? k : n, 0.f, pc + i * m * n, n);
+  try {
+    for (int64_t i = 0; i < batch; i++) {
+      const float *ai = pa + (batchA == 1 ? 0 : i) * m * k,
+                  *bi = pb + (batchB == 1 ? 0 : i) * k * n;
+      sgemm(ta, tb, m, n, k, 1.f, ai, ta ? m : k, bi, tb ? k : n, 0.f, pc + i * m * n, n);
+    }
+  } catch (const std::exception &e) {
+    return throwError(env, std::string("oneDNN: ") + e.what());
   }
   return nullptr;
 }
@@ -236,13 +267,17 @@ napi_value GetThreads(napi_env env, napi_callback_info) {
   return out;
 }
 
-napi_value BlasInfo(napi_env env, napi_callback_info) {
-  napi_value out, core, config;
+/// The oneDNN version and the instruction set its kernels use on this CPU.
+napi_value EngineInfo(napi_env env, napi_callback_info) {
+  const dnnl_version_t *v = dnnl_version();
+  std::string library = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) +
+                        "." + std::to_string(v->patch);
+  napi_value out, lib, isa;
   napi_create_object(env, &out);
-  napi_create_string_utf8(env, openblas_get_corename(), NAPI_AUTO_LENGTH, &core);
-  napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &config);
-  napi_set_named_property(env, out, "core", core);
-  napi_set_named_property(env, out, "config", config);
+  napi_create_string_utf8(env, library.c_str(), NAPI_AUTO_LENGTH, &lib);
+  napi_create_string_utf8(env, onednn::isaName(), NAPI_AUTO_LENGTH, &isa);
+  napi_set_named_property(env, out, "library", lib);
+  napi_set_named_property(env, out, "isa", isa);
   return out;
 }
 
@@ -259,7 +294,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"batchNormBackward", BatchNormBackward},
              {"setThreads", SetThreads},
              {"getThreads", GetThreads},
-             {"blasInfo", BlasInfo}};
+             {"engineInfo", EngineInfo}};
   for (auto &f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);

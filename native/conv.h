@@ -1,10 +1,12 @@
 // Convolutions as im2col + SGEMM, and the max-pool gradient, on NHWC float32 tensors.
-// See carp_native.cc for layouts and determinism.
+// See carp_native.cc for layouts and determinism; onednn.h says which convolutions take
+// this path.
 #pragma once
 
 #include <cmath>
 #include <cstring>
 
+#include "gemm.h"
 #include "threads.h"
 
 namespace carp {
@@ -118,12 +120,12 @@ void forIm2colBlocks(const Conv &g, const float *x, F fn) {
 inline void convForward(const Conv &g, const float *x, const float *w, float *y) {
   const int64_t K = g.k(), M = g.n * g.rowsPerImage();
   if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, g.o, K, 1.f, x, K, w, g.o, 0.f, y,
+    sgemm(false, false, M, g.o, K, 1.f, x, K, w, g.o, 0.f, y,
                 g.o);
     return;
   }
   forIm2colBlocks(g, x, [&](const float *col, int64_t r0, int64_t r1) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, g.o, K, 1.f, col, K, w, g.o,
+    sgemm(false, false, r1 - r0, g.o, K, 1.f, col, K, w, g.o,
                 0.f, y + r0 * g.o, g.o);
   });
 }
@@ -132,7 +134,7 @@ inline void convForward(const Conv &g, const float *x, const float *w, float *y)
 inline void convBackpropInput(const Conv &g, const float *dy, const float *w, float *dx) {
   const int64_t K = g.k(), per = g.rowsPerImage();
   if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g.n * per, K, g.o, 1.f, dy, g.o, w, g.o,
+    sgemm(false, true, g.n * per, K, g.o, 1.f, dy, g.o, w, g.o,
                 0.f, dx, K);
     return;
   }
@@ -141,7 +143,7 @@ inline void convBackpropInput(const Conv &g, const float *dy, const float *w, fl
   std::vector<float> col(imgs * per * K);
   for (int64_t i0 = 0; i0 < g.n; i0 += imgs) {
     int64_t i1 = std::min(g.n, i0 + imgs);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (i1 - i0) * per, K, g.o, 1.f,
+    sgemm(false, true, (i1 - i0) * per, K, g.o, 1.f,
                 dy + i0 * per * g.o, g.o, w, g.o, 0.f, col.data(), K);
     col2im(g, col.data(), dx, i0, i1);
   }
@@ -151,12 +153,12 @@ inline void convBackpropInput(const Conv &g, const float *dy, const float *w, fl
 inline void convBackpropFilter(const Conv &g, const float *x, const float *dy, float *dw) {
   const int64_t K = g.k(), M = g.n * g.rowsPerImage();
   if (g.pointwise()) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, M, 1.f, x, K, dy, g.o, 0.f, dw,
+    sgemm(true, false, K, g.o, M, 1.f, x, K, dy, g.o, 0.f, dw,
                 g.o);
     return;
   }
   forIm2colBlocks(g, x, [&](const float *col, int64_t r0, int64_t r1) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, g.o, r1 - r0, 1.f, col, K,
+    sgemm(true, false, K, g.o, r1 - r0, 1.f, col, K,
                 dy + r0 * g.o, g.o, r0 == 0 ? 0.f : 1.f, dw, g.o);
   });
 }

@@ -1,29 +1,25 @@
-// Threads of the native kernels: our own parallel loops (std::thread) and OpenBLAS's, both
-// sized by g_threads (set from JS through setThreads). See carp_native.cc.
+// Threads of the native kernels: our own parallel loops and oneDNN's run on one OpenMP pool
+// (libgomp, which Debian's libdnnl is built against), sized by g_threads (set from JS
+// through setThreads). See carp_native.cc.
 #pragma once
+
+#include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <thread>
 #include <vector>
-
-extern "C" {
-#include <cblas.h>
-void openblas_set_num_threads(int);
-int openblas_get_num_threads(void);
-char *openblas_get_corename(void);
-char *openblas_get_config(void);
-}
 
 namespace carp {
 
-// Threads for GEMM (OpenBLAS) and for our own loops. Set from JS (setThreads).
+// Threads of oneDNN and of our own loops. Set from JS (setThreads).
 inline int g_threads = 1;
 
-/// Runs fn(begin, end) over [0, n) split into `g_threads` contiguous parts (the calling
-/// thread takes the first). Each part gets at least `minPerThread` items, so small ranges
-/// run inline: a thread start costs ≈ 20 µs, the time to copy ≈ 100 KiB.
+/// Runs fn(begin, end) over [0, n) split into at most `g_threads` contiguous parts, on the
+/// OpenMP pool oneDNN uses too (one pool: two pools on the same cores spin against each
+/// other). Each part gets at least `minPerThread` items, so small ranges run inline: waking
+/// the pool costs a few µs, more when its threads have gone to sleep. The split depends only
+/// on n, minPerThread and g_threads.
 inline void parallelFor(int64_t n, int64_t minPerThread,
                         const std::function<void(int64_t, int64_t)> &fn) {
   int64_t parts =
@@ -32,26 +28,23 @@ inline void parallelFor(int64_t n, int64_t minPerThread,
     if (n > 0) fn(0, n);
     return;
   }
-  std::vector<std::thread> pool;
-  pool.reserve(parts - 1);
-  int64_t step = (n + parts - 1) / parts;
-  for (int64_t p = 1; p < parts; p++) {
+  const int64_t step = (n + parts - 1) / parts;
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int64_t p = 0; p < parts; p++) {
     int64_t b = p * step, e = std::min(n, b + step);
-    if (b < e) pool.emplace_back(fn, b, e);
+    if (b < e) fn(b, e);
   }
-  fn(0, std::min(n, step));
-  for (auto &t : pool) t.join();
 }
 
-/// OpenBLAS threads for the duration of one kernel, restored after: faiss runs its own
-/// OpenMP threads and wants OpenBLAS single-threaded (architecture §7.1).
-struct BlasThreads {
+/// OpenMP threads (oneDNN's) set to g_threads for the duration of one kernel and restored
+/// after: faiss runs its own OpenMP loops with its own count.
+struct OmpThreads {
   int saved;
-  BlasThreads() : saved(openblas_get_num_threads()) {
-    if (saved != g_threads) openblas_set_num_threads(g_threads);
+  OmpThreads() : saved(omp_get_max_threads()) {
+    if (saved != g_threads) omp_set_num_threads(g_threads);
   }
-  ~BlasThreads() {
-    if (openblas_get_num_threads() != saved) openblas_set_num_threads(saved);
+  ~OmpThreads() {
+    if (omp_get_max_threads() != saved) omp_set_num_threads(saved);
   }
 };
 

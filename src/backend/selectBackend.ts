@@ -42,7 +42,7 @@ export interface BackendChoice {
   skipped: { candidate: BackendName; reason: string }[];
   /** The GPU adapter, when the backend is webgpu. */
   adapter?: WebgpuAdapterSummary;
-  /** On wasm: the native (OpenBLAS) kernels in use, or why not (src/backend/native). */
+  /** On wasm: the native (oneDNN) kernels in use, or why not (src/backend/native). */
   native?: NativeSummary | { unavailable: string };
 }
 
@@ -143,7 +143,7 @@ async function select(env: NodeJS.ProcessEnv, log: (line: string) => void): Prom
 export function describeNative(native: NonNullable<BackendChoice['native']>): string {
   return 'unavailable' in native
     ? `native kernels off: ${native.unavailable}`
-    : `native kernels on (OpenBLAS ${native.blasCore}, ${native.threads} threads)`;
+    : `native kernels on (${native.library} ${native.isa}, ${native.threads} threads)`;
 }
 
 /**

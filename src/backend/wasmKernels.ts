@@ -51,7 +51,7 @@ export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 const ours = new Map<string, tf.KernelConfig>();
 /** The built-in configs we replaced (absent where wasm has none), kept for benchmarks. */
 const builtins = new Map<string, tf.KernelConfig>();
-/** The native (OpenBLAS) configs, when the addon loads (src/backend/native). */
+/** The native (oneDNN) configs, when the addon loads (src/backend/native). */
 const native = new Map<string, tf.KernelConfig>();
 /** Whether the native kernels are installed; decided at the first registration. */
 let nativeOn: boolean | undefined;
@@ -127,7 +127,7 @@ export function registerWasmKernels(): void {
 }
 
 /**
- * Switches the native (OpenBLAS) kernels on or off on wasm, for tests and benchmarks that
+ * Switches the native (oneDNN) kernels on or off on wasm, for tests and benchmarks that
  * compare both paths in one process. Turning them on throws, with the reason, when the
  * addon is unavailable.
  */
@@ -140,7 +140,7 @@ export function useNativeKernels(on: boolean): void {
   registerWasmKernels();
 }
 
-/** The native kernels' OpenBLAS core and threads when they are installed on wasm. */
+/** The native kernels' library, instruction set and threads when they are installed on wasm. */
 export function activeNativeKernels(): NativeSummary | undefined {
   return nativeOn ? nativeSummary() : undefined;
 }

@@ -97,7 +97,7 @@ export async function initBothBackends(): Promise<void> {
 }
 
 /**
- * The wasm kernel sets a test runs under: the native (OpenBLAS) kernels where the addon
+ * The wasm kernel sets a test runs under: the native (oneDNN) kernels where the addon
  * loads, and always our pure-wasm kernels (the path of machines without the addon).
  * CI sets CARP_REQUIRE_NATIVE=1, so a missing addon fails nativeKernels.test.ts instead
  * of silently dropping the native mode.

@@ -58,6 +58,45 @@ const convCases: [string, number[], number[], number | [number, number], Pad][] 
   ['2×2/2 valid', [2, 6, 6, 3], [2, 2, 3, 4], 2, 'valid'],
   ['3×3 strides [2,1] same', [1, 7, 6, 2], [3, 3, 2, 3], [2, 1], 'same'],
   ['5×5/3 same', [1, 10, 11, 2], [5, 5, 2, 3], 3, 'same'],
+  // Wider channels: the native kernels run these on oneDNN's blocked direct kernels (its
+  // backward data takes ≥ 4 input channels), the cases above partly on im2col.
+  ['2×2/1 same, even filter (pad 0 before, 1 after)', [2, 6, 6, 8], [2, 2, 8, 5], 1, 'same'],
+  ['4×4/2 same, even filter, batch 1', [1, 9, 9, 6], [4, 4, 6, 7], 2, 'same'],
+  ['3×3/1 same, 1 input channel (a grey-scale stem)', [2, 8, 8, 1], [3, 3, 1, 16], 1, 'same'],
+  ['3×3/2 same, 16 → 32 channels, batch 1', [1, 9, 9, 16], [3, 3, 16, 32], 2, 'same'],
+  [
+    '1×1/2 valid, 64 → 128 channels (a downsample shortcut)',
+    [2, 7, 7, 64],
+    [1, 1, 64, 128],
+    2,
+    'valid',
+  ],
+  ['3×3/1 same on a 2×2 map, 32 → 64 channels', [3, 2, 2, 32], [3, 3, 32, 64], 1, 'same'],
+  [
+    '7×7/2 pad 3, 8 channels',
+    [2, 13, 11, 8],
+    [7, 7, 8, 16],
+    2,
+    [
+      [0, 0],
+      [3, 3],
+      [3, 3],
+      [0, 0],
+    ],
+  ],
+  [
+    '3×3/2 explicit asymmetric, 8 channels',
+    [1, 8, 7, 8],
+    [3, 3, 8, 5],
+    2,
+    [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  ],
+  ['5×5/3 same, 5 → 7 channels', [2, 10, 11, 5], [5, 5, 5, 7], 3, 'same'],
 ];
 
 describe.each(KERNEL_MODES)('conv2d on wasm (%s kernels) matches cpu (value, dx, dw)', (mode) => {

@@ -1,5 +1,5 @@
 /**
- * The native (OpenBLAS) kernels on wasm (src/backend/native): their presence where CI
+ * The native (oneDNN) kernels on wasm (src/backend/native): their presence where CI
  * requires it, batch norm through src/models/layers.ts against the cpu composite, the
  * fallbacks (NCHW, int32), determinism, thread counts, bounds checks and switching.
  * Convolutions and matMuls are compared with cpu in both kernel modes by gradients.test.ts.
@@ -20,7 +20,7 @@ import {
 } from '../../src/models/layers';
 import { ParamStore, type ParamScope } from '../../src/models/params';
 import { expectClose, expectNoLeak } from '../helpers/tensors';
-import { compare, initBothBackends, makeValues } from './compareBackends';
+import { compare, initBothBackends, makeValues, scaleOf } from './compareBackends';
 
 const native = loadNative();
 const available = native.addon !== undefined;
@@ -73,7 +73,9 @@ describe.runIf(available)('native kernels', () => {
     const summary = activeNativeKernels();
     expect(summary?.blasCore).toMatch(/\w+/);
     expect(summary!.threads).toBeGreaterThanOrEqual(1);
-    expect(describeNative(summary!)).toMatch(/^native kernels on \(OpenBLAS \w+, \d+ threads\)$/);
+    expect(describeNative(summary!)).toMatch(
+      /^native kernels on \(oneDNN \d+\.\d+\.\d+ \w+, \d+ threads\)$/,
+    );
     expect(tf.getKernel(BN_FORWARD, 'wasm')).toBeDefined();
   });
 
@@ -207,32 +209,53 @@ describe.runIf(available)('native kernels', () => {
   });
 
   it('results are bit-identical run to run, and agree across thread counts', () => {
-    const x = tf.randomNormal([4, 12, 12, 16], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const w = tf.randomNormal([3, 3, 16, 24], 0, 1, 'float32', 2) as tf.Tensor4D;
+    // Large enough that oneDNN splits each kernel over threads, its weight gradient over
+    // the batch too (partial sums reduced across threads); the 1-channel stem's input
+    // gradient runs on im2col + GEMM; the matMuls are a head's.
+    const x = tf.randomNormal([32, 14, 14, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w1 = tf.randomNormal([3, 3, 1, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const w2 = tf.randomNormal([3, 3, 16, 24], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const w3 = tf.randomNormal([1, 1, 24, 32], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const m = tf.randomNormal([32, 40], 0, 1, 'float32', 5) as tf.Tensor2D;
     const grads = () =>
       tf.tidy(() => {
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(
-            tf.square(
-              bnTrain(
-                tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'),
-                tf.ones([24]),
-                tf.zeros([24]),
-              ),
-            ),
-          ),
-        )([x, w]);
-        return [dx.dataSync().slice(), dw.dataSync().slice()];
+        const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor) => {
+          const h1 = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same');
+          const h2 = tf.conv2d(h1, c as tf.Tensor4D, 2, 'same');
+          const h3 = bnTrain(
+            tf.conv2d(h2, d as tf.Tensor4D, 1, 'valid'),
+            tf.ones([32]),
+            tf.zeros([32]),
+          );
+          const pooled = tf.mean(h3, [1, 2]) as tf.Tensor2D;
+          return tf.sum(tf.square(tf.matMul(pooled, e as tf.Tensor2D)));
+        };
+        return tf
+          .grads(f)([x, w1, w2, w3, m])
+          .map((g) => g.dataSync().slice());
       });
     const threads = activeNativeKernels()!.threads;
     const first = grads();
-    expect(grads()).toEqual(first);
+    for (let i = 0; i < 2; i++) {
+      const again = grads();
+      again.forEach((g, k) =>
+        expect(Buffer.from(g.buffer).equals(Buffer.from(first[k].buffer)), `gradient ${k}`).toBe(
+          true,
+        ),
+      );
+    }
     setNativeThreads(1);
     const single = grads();
+    expect(Buffer.from(grads()[2].buffer).equals(Buffer.from(single[2].buffer))).toBe(true);
     setNativeThreads(threads);
-    expectClose(single[0], first[0], { atol: 1e-4, rtol: 1e-4, label: 'dx, 1 vs n threads' });
-    expectClose(single[1], first[1], { atol: 1e-3, rtol: 1e-4, label: 'dw, 1 vs n threads' });
-    tf.dispose([x, w]);
+    single.forEach((g, k) =>
+      expectClose(g, first[k], {
+        atol: 1e-3 * scaleOf(first[k]),
+        rtol: 1e-4,
+        label: `gradient ${k}, 1 vs ${threads} threads`,
+      }),
+    );
+    tf.dispose([x, w1, w2, w3, m]);
   });
 
   it('refuses offsets outside the wasm heap with a clear error', () => {

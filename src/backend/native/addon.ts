@@ -1,19 +1,18 @@
 /**
  * The kit's native kernels (native/carp_native.cc): convolution forward and
- * gradients, matMul, training-mode batch norm and the max-pool gradient, the products on
- * OpenBLAS's multi-threaded SGEMM,
- * computed in place on the tensors of the wasm backend's heap. They lift the CPU path
- * above the one-thread, 128-bit-SIMD ceiling of tfjs-wasm (docs/performance.md).
+ * gradients on oneDNN's direct NHWC kernels, matMul on its SGEMM, training-mode batch
+ * norm and the max-pool gradient, computed in place on the tensors of the wasm backend's
+ * heap. They lift the CPU path above the one-thread, 128-bit-SIMD ceiling of tfjs-wasm
+ * (docs/performance.md).
  *
- * The addon is compiled by `npm ci` (native/build.mjs, against Debian's
- * libopenblas) into `build/native/carp_native.node`. It is optional: where it is missing
- * or `CARP_NATIVE=0`, the wasm backend runs our pure-wasm kernels as before, and the
- * reason is part of the backend log line.
+ * The addon is compiled by `npm ci` (native/build.mjs, against Debian's libdnnl-dev)
+ * into `build/native/carp_native.node`. It is optional: where it is missing or
+ * `CARP_NATIVE=0`, the wasm backend runs our pure-wasm kernels as before, and the reason
+ * is part of the backend log line.
  *
- * Threads: `CARP_THREADS` (default: every core `os.availableParallelism()` reports).
- * OpenBLAS's own thread count is set for the duration of each native kernel and restored
- * after, so faiss (which wants OpenBLAS single-threaded, architecture §7.1) is unaffected.
- * (Where the user set `OPENBLAS_NUM_THREADS`, that stays the process-wide default.)
+ * Threads: `CARP_THREADS` (default: every core `os.availableParallelism()` reports) sizes
+ * the one OpenMP pool that oneDNN and our own loops share; it is set for the duration of
+ * each native kernel and restored after, so faiss's OpenMP loops keep their own count.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -73,12 +72,20 @@ export interface NativeAddon {
   ): void;
   setThreads(n: number): void;
   getThreads(): number;
-  blasInfo(): { core: string; config: string };
+  /** `library`: e.g. `oneDNN 2.6.3`; `isa`: the instruction set it runs, e.g. `avx512_core`. */
+  engineInfo(): { library: string; isa: string };
 }
 
 /** What the log line and benchmark reports say about the native kernels. */
 export interface NativeSummary {
-  /** OpenBLAS's kernel family for this CPU (e.g. `Cooperlake`, `Haswell`). */
+  /** The library under the kernels and its version, e.g. `oneDNN 2.6.3`. */
+  library: string;
+  /** The instruction set its kernels dispatch to on this CPU, e.g. `avx512_core`. */
+  isa: string;
+  /**
+   * The same as {@link NativeSummary.isa}: the name the benchmark reports read (they
+   * predate oneDNN, when this was OpenBLAS's kernel family).
+   */
   blasCore: string;
   /** Threads the native kernels use. */
   threads: number;
@@ -118,11 +125,6 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): {
     loaded = { reason: `not built (${ADDON_PATH} missing; run npm ci)` };
   } else {
     try {
-      // OpenBLAS reads OPENBLAS_NUM_THREADS once, when the first of its users loads. Its
-      // process-wide default must stay 1 for faiss (src/search/faiss.ts sets the same):
-      // loaded first with every core, it made faiss k-means 2× slower (bench, measured).
-      // Our kernels raise the count only for their own calls.
-      if (env.OPENBLAS_NUM_THREADS === undefined) process.env.OPENBLAS_NUM_THREADS = '1';
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const addon = require(ADDON_PATH) as NativeAddon;
       addon.setThreads(threadsFromEnv(env));
@@ -138,7 +140,8 @@ export function loadNative(env: NodeJS.ProcessEnv = process.env): {
 export function nativeSummary(): NativeSummary | undefined {
   const addon = loaded?.addon;
   if (!addon) return undefined;
-  return { blasCore: addon.blasInfo().core, threads: addon.getThreads() };
+  const { library, isa } = addon.engineInfo();
+  return { library, isa, blasCore: isa, threads: addon.getThreads() };
 }
 
 /** Sets the native kernels' thread count (benchmarks match a peer's threads with it). */
