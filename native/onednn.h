@@ -75,11 +75,8 @@ inline int64_t padAfter(int64_t in, int64_t before, int64_t span, int64_t stride
 
 enum class Kind { Forward, BackwardData, BackwardWeights };
 
-/// Whether oneDNN takes this convolution. Not: a gradient of the input with fewer than 4
-/// input channels (a stem; oneDNN's direct kernel for it ran 2–4× slower than im2col +
-/// SGEMM in our measurements), and a geometry whose padding after would be negative.
-inline bool takes(Kind kind, const Conv &g) {
-  if (kind == Kind::BackwardData && g.c < 4) return false;
+/// Whether the geometry fits oneDNN's padding rule (see padAfter).
+inline bool fits(const Conv &g) {
   return padAfter(g.h, g.top, (g.fh - 1) * g.dh + 1, g.sh, g.ho) >= 0 &&
          padAfter(g.w, g.left, (g.fw - 1) * g.dw + 1, g.sw, g.wo) >= 0;
 }
@@ -111,6 +108,7 @@ inline memory::desc hwio(const Conv &g) {
 }
 
 inline ConvPrimitive makeConv(Kind kind, const Conv &g) {
+  OmpThreads t;  // oneDNN sizes its work split for the threads at creation
   const memory::dims strides = {g.sh, g.sw}, dil = {g.dh - 1, g.dw - 1},
                      padL = {g.top, g.left},
                      padR = {padAfter(g.h, g.top, (g.fh - 1) * g.dh + 1, g.sh, g.ho),
@@ -172,6 +170,33 @@ inline ConvPrimitive &convPrimitive(Kind kind, const Conv &g) {
   if (it == c.end() && c.size() >= CACHE_LIMIT) c.clear();
   if (it == c.end()) it = c.emplace(k, std::make_unique<ConvPrimitive>(makeConv(kind, g))).first;
   return *it->second;
+}
+
+/// Whether oneDNN takes this convolution, or im2col + SGEMM (conv.h) does. A fixed rule of
+/// the geometry (never a timing: the choice must be the same in every process, or a resumed
+/// run would round differently), from timing both on every convolution of ResNet-18 at
+/// widths 16, 32 and 64 (docs/performance.md). im2col where oneDNN's direct kernels were
+/// clearly slower:
+///  - the input gradient of < 4 input channels (a stem): 2–6× slower;
+///  - a 1×1 input gradient oneDNN does not run on its 1×1 kernel (strided shortcuts):
+///    up to 3× slower;
+///  - the weight gradient on small maps with wide channels (output width ≤ 4 at ≥ 128 input
+///    channels, or ≤ 8 when strided at ≥ 64): its kernel blocks along the output row, and
+///    a row of 2–8 pixels leaves it 1.2–4× slower than one GEMM with K = fh·fw·c.
+inline bool takes(Kind kind, const Conv &g) {
+  if (!fits(g)) return false;
+  switch (kind) {
+    case Kind::Forward:
+      return true;
+    case Kind::BackwardData:
+      if (g.c < 4) return false;
+      if (g.fh == 1 && g.fw == 1)
+        return convPrimitive(kind, g).impl.find("1x1") != std::string::npos;
+      return true;
+    case Kind::BackwardWeights:
+      return !((g.c >= 128 && g.wo <= 4) || (g.c >= 64 && g.sw > 1 && g.wo <= 8));
+  }
+  return true;
 }
 
 /// Scratch for blocked weights, reused across calls (grown as needed, 64-byte aligned).
