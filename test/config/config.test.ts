@@ -210,7 +210,7 @@ describe('config schema', () => {
       [
         JSON.parse('{"__proto__": {"x": 1}}'),
         [],
-        "unknown key '__proto__' (known: preset, model, crops, optim, teacher, train, data)",
+        "unknown key '__proto__' (known: preset, model, crops, optim, teacher, loss, train, data)",
       ],
       [
         JSON.parse('{"model": {"__proto__": {"width": 3}}}'),
@@ -220,7 +220,7 @@ describe('config schema', () => {
       [
         { constructor: 1 },
         [],
-        "unknown key 'constructor' (known: preset, model, crops, optim, teacher, train, data)",
+        "unknown key 'constructor' (known: preset, model, crops, optim, teacher, loss, train, data)",
       ],
       [
         { train: { toString: 'x' } },
@@ -230,12 +230,12 @@ describe('config schema', () => {
       [
         {},
         ['constructor=1'],
-        "unknown key 'constructor' (known: preset, model, crops, optim, teacher, train, data) (from 'constructor=1')",
+        "unknown key 'constructor' (known: preset, model, crops, optim, teacher, loss, train, data) (from 'constructor=1')",
       ],
       [
         {},
         ['__proto__.polluted=1'],
-        "unknown key '__proto__.polluted' (known: preset, model, crops, optim, teacher, train, data) (from '__proto__.polluted=1')",
+        "unknown key '__proto__.polluted' (known: preset, model, crops, optim, teacher, loss, train, data) (from '__proto__.polluted=1')",
       ],
       [
         {},

@@ -107,7 +107,7 @@ describe('pretrain survives kills (real processes)', { timeout: 600_000 }, () =>
     expect(at.iteration).toBeGreaterThan(0); // mid-epoch
     expect(existsSync(join(dir, 'run.lock'))).toBe(true); // left behind by the kill
 
-    const resumed = await carp([...ARGS, '--out', dir, '--resume']).exit;
+    const resumed = await carp(['pretrain', '--out', dir, '--resume']).exit;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(
       new RegExp(`stale lock of pid ${run.child.pid} on ${hostname()} .*taken over`),
@@ -140,7 +140,7 @@ describe('pretrain survives kills (real processes)', { timeout: 600_000 }, () =>
     expect(r.stderr).toMatch(
       new RegExp(
         `pretrain interrupted by SIGTERM after (\\d+)/16 micro-steps; checkpoint saved to ` +
-          `.*latest\\.safetensors\\nresume with: carp pretrain .* --out ${dir} --resume`,
+          `.*latest\\.safetensors\\nresume with: carp pretrain --out ${dir} --resume`,
       ),
     );
     const steps = Number(/after (\d+)\/16/.exec(r.stderr)![1]);
@@ -150,7 +150,7 @@ describe('pretrain survives kills (real processes)', { timeout: 600_000 }, () =>
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).status).toBe('interrupted');
     expect(existsSync(join(dir, 'run.lock'))).toBe(false);
 
-    const resumed = await carp([...ARGS, '--out', dir, '--resume']).exit;
+    const resumed = await carp(['pretrain', '--out', dir, '--resume']).exit;
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(rows(dir)).toEqual(rows(straight));
     expect(weightsDigest(dir)).toBe(weightsDigest(straight));
@@ -160,8 +160,7 @@ describe('pretrain survives kills (real processes)', { timeout: 600_000 }, () =>
     const dir = tmp();
     const first = carp([...ARGS, '--set', 'train.epochs=200', '--out', dir]);
     await waitFor('the first checkpoint', () => loggedLines(dir) >= 2, first.exit);
-    const second = await carp([...ARGS, '--set', 'train.epochs=200', '--out', dir, '--resume'])
-      .exit;
+    const second = await carp(['pretrain', '--out', dir, '--resume']).exit;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
       new RegExp(`is in use by another pretrain \\(pid ${first.child.pid} on ${hostname()}, since`),
