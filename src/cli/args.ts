@@ -45,7 +45,8 @@ function usageMessage(e: Error & { code?: string }, spec: Record<string, OptionS
   const valid = Object.keys(spec)
     .map((k) => '--' + k)
     .join(', ');
-  const opt = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1];
+  // Node names an option with a short alias as '-o, --out <value>': name the long form.
+  const opt = /'(?:-[^-' ], )?(-{1,2}[^' ]+)/.exec(e.message)?.[1];
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${opt} (valid: ${valid})`;
