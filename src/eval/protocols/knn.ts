@@ -7,6 +7,7 @@ import { evalSplits, materialize, openDataset } from '../../data/datasets';
 import { weightedKnn } from '../math/knn';
 import type { EvalContext } from '../context';
 import { pixelFeatures } from '../extractors';
+import type { FeatureSet } from '../features';
 import type { EvalResult } from '../results';
 import { bankAndQueries } from '../splitFeatures';
 import { recordResult, withDefaults } from './record';
@@ -24,20 +25,19 @@ export interface KnnMetrics {
   [k: string]: { top1: number; top5: number };
 }
 
-/** The k-NN result plus the predictions of each k (in test-split order). */
-export type KnnRun = EvalResult<KnnMetrics> & { predictions: Record<string, Int32Array> };
-
-/** Runs §9.2 on `ctx.dataset` and writes `eval/knn-<dataset>….json`. */
-export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promise<KnnRun> {
-  const t0 = performance.now();
-  const settings = withDefaults('knn', KNN_DEFAULTS, options);
-  const { bank, queries, numClasses, splitNames } = await bankAndQueries(ctx, settings.filter);
+/** The votes of every k (`weightedKnn`), split into the metrics and each k's predictions. */
+function knnVotes(
+  bank: FeatureSet,
+  queries: FeatureSet,
+  numClasses: number,
+  settings: { k: number[]; temperature: number },
+): { metrics: KnnMetrics; predictions: Record<string, Int32Array> } {
   const res = weightedKnn({
-    trainFeatures: bank.set.features,
-    trainLabels: bank.set.labels,
-    testFeatures: queries.set.features,
-    testLabels: queries.set.labels,
-    dim: bank.set.dim,
+    trainFeatures: bank.features,
+    trainLabels: bank.labels,
+    testFeatures: queries.features,
+    testLabels: queries.labels,
+    dim: bank.dim,
     numClasses,
     k: settings.k,
     temperature: settings.temperature,
@@ -48,6 +48,18 @@ export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promis
     metrics[k] = { top1: v.top1, top5: v.top5 };
     predictions[k] = v.predictions;
   }
+  return { metrics, predictions };
+}
+
+/** The k-NN result plus the predictions of each k (in test-split order). */
+export type KnnRun = EvalResult<KnnMetrics> & { predictions: Record<string, Int32Array> };
+
+/** Runs §9.2 on `ctx.dataset` and writes `eval/knn-<dataset>….json`. */
+export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promise<KnnRun> {
+  const t0 = performance.now();
+  const settings = withDefaults('knn', KNN_DEFAULTS, options);
+  const { bank, queries, numClasses, splitNames } = await bankAndQueries(ctx, settings.filter);
+  const { metrics, predictions } = knnVotes(bank.set, queries.set, numClasses, settings);
   const result = await recordResult(ctx, {
     protocol: 'knn',
     defaults: KNN_DEFAULTS,
@@ -91,22 +103,8 @@ export async function runPixelKnn(
   };
   const bank = await read(names.bank);
   const queries = await read(names.query);
-  const res = weightedKnn({
-    trainFeatures: bank.set.features,
-    trainLabels: bank.set.labels,
-    testFeatures: queries.set.features,
-    testLabels: queries.set.labels,
-    dim: bank.set.dim,
-    numClasses: Math.max(bank.classes.length, queries.classes.length),
-    k: settings.k,
-    temperature: settings.temperature,
-  });
-  const metrics: KnnMetrics = {};
-  const predictions: Record<string, Int32Array> = {};
-  for (const [k, v] of Object.entries(res)) {
-    metrics[k] = { top1: v.top1, top5: v.top5 };
-    predictions[k] = v.predictions;
-  }
+  const numClasses = Math.max(bank.classes.length, queries.classes.length);
+  const { metrics, predictions } = knnVotes(bank.set, queries.set, numClasses, settings);
   return {
     metrics,
     predictions,
