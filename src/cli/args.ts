@@ -108,3 +108,25 @@ export function formatHelp(
   );
   return `usage: ${usage}\n\n${description}\n\noptions:\n${lines.join('\n')}\n\n${EXIT_CODES}`;
 }
+
+/**
+ * A command's arguments, with `--help` answered here so that every command prints it
+ * alike: null once the help is printed (the command then returns 0). `maxPositionals`:
+ * the most positional arguments the command takes (a further one is a usage error);
+ * undefined leaves them to the command.
+ */
+export function parseCommand(
+  argv: string[],
+  spec: Record<string, OptionSpec>,
+  help: { usage: string; description: string },
+  maxPositionals?: number,
+): ParsedArgs | null {
+  const parsed = parseArgs(argv, spec);
+  if (parsed.options.help) {
+    process.stdout.write(formatHelp(help.usage, spec, help.description));
+    return null;
+  }
+  const extra = parsed.positionals[maxPositionals ?? Infinity];
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  return parsed;
+}

@@ -2,8 +2,15 @@
  * The CLI's argument parser: strict options, repeatable lists, one-line usage errors
  * naming the option, --quiet lowering the log level, and the --help layout.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { COMMON_OPTIONS, formatHelp, parseArgs, UsageError, type OptionSpec } from '../../src/cli/args';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  COMMON_OPTIONS,
+  formatHelp,
+  parseArgs,
+  parseCommand,
+  UsageError,
+  type OptionSpec,
+} from '../../src/cli/args';
 import { logLevel, setLogLevel } from '../../src/util/log';
 
 const SPEC: Record<string, OptionSpec> = {
@@ -13,14 +20,19 @@ const SPEC: Record<string, OptionSpec> = {
 };
 
 const level = logLevel();
-afterEach(() => setLogLevel(level));
+afterEach(() => {
+  setLogLevel(level);
+  vi.restoreAllMocks();
+});
 
 describe('parseArgs', () => {
   it('reads strings, flags, repeated lists, short names and positionals', () => {
-    expect(parseArgs(['a', '-o', 'x', '--resume', '--set', 'k=1', '--set=j=2', 'b'], SPEC)).toEqual({
-      options: { out: 'x', resume: true, set: ['k=1', 'j=2'] },
-      positionals: ['a', 'b'],
-    });
+    expect(parseArgs(['a', '-o', 'x', '--resume', '--set', 'k=1', '--set=j=2', 'b'], SPEC)).toEqual(
+      {
+        options: { out: 'x', resume: true, set: ['k=1', 'j=2'] },
+        positionals: ['a', 'b'],
+      },
+    );
     expect(parseArgs([], SPEC)).toEqual({ options: {}, positionals: [] });
   });
 
@@ -62,5 +74,27 @@ describe('formatHelp', () => {
     ]);
     expect(help.endsWith('after saving a checkpoint\n')).toBe(true);
     expect(help).toContain('exit status: 0 done; 1 refused or failed');
+  });
+});
+
+describe('parseCommand', () => {
+  const HELP = { usage: 'carp x [options]', description: 'Does x.' };
+
+  it('prints the help and returns null on --help', () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(parseCommand(['--help', 'extra'], SPEC, HELP, 0)).toBeNull();
+    expect(write.mock.calls).toEqual([[formatHelp('carp x [options]', SPEC, 'Does x.')]]);
+  });
+
+  it('refuses the first positional beyond maxPositionals, none without a limit', () => {
+    expect(parseCommand(['a', '--resume'], SPEC, HELP, 1)).toEqual({
+      options: { resume: true },
+      positionals: ['a'],
+    });
+    expect(() => parseCommand(['a', 'b', 'c'], SPEC, HELP, 1)).toThrow(
+      new UsageError("unexpected argument 'b'"),
+    );
+    expect(() => parseCommand(['a'], SPEC, HELP, 0)).toThrow("unexpected argument 'a'");
+    expect(parseCommand(['a', 'b', 'c'], SPEC, HELP)?.positionals).toEqual(['a', 'b', 'c']);
   });
 });
