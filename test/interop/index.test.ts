@@ -18,7 +18,10 @@ const FROM: [Record<string, unknown>, string[]][] = [
   [checkpoint, ['loadTorchCheckpoint', 'toPlain']],
   [torchFile, ['openTorchFile']],
   [mapping, ['canonicalKey', 'mapToCarpKit']],
-  [loadNetwork, ['assignToParams', 'IncompleteCheckpointError', 'inferCarpNetworkSpec', 'loadCarpNetwork']],
+  [
+    loadNetwork,
+    ['assignToParams', 'IncompleteCheckpointError', 'inferCarpNetworkSpec', 'loadCarpNetwork'],
+  ],
   [exporter, ['saveTorchPth', 'saveTorchSafetensors', 'toTorchStateDict']],
   [torchWriter, ['encodeTorchFile']],
   [pickle, ['PickleError', 'UnsafePickleError']],

@@ -14,7 +14,22 @@ const PROTO2 = [0x80, 2];
 const STOP = 0x2e;
 const str = (s: string) => [0x8c, s.length, ...new TextEncoder().encode(s)];
 /** LONG1 of 0x1950a86a20f9469cfc6c, little-endian. */
-const MAGIC = [...PROTO2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, STOP];
+const MAGIC = [
+  ...PROTO2,
+  0x8a,
+  10,
+  0x6c,
+  0xfc,
+  0x9c,
+  0x46,
+  0xf9,
+  0x20,
+  0x6a,
+  0xa8,
+  0x50,
+  0x19,
+  STOP,
+];
 const version = (v: number) => [...PROTO2, 0x4d, v & 0xff, v >> 8, STOP]; // BININT2
 const SYS_LITTLE = [...PROTO2, 0x7d, STOP]; // {}
 const SYS_BIG = [...PROTO2, 0x7d, ...str('little_endian'), 0x89, 0x73, STOP]; // {little_endian: False}
@@ -34,7 +49,11 @@ describe('readLegacyTorchFile', () => {
     expect(little.version).toBe('legacy 1001');
     expect(little.byteOrder).toBe('little');
     expect(little.prefix).toBe('');
-    const big = readLegacyTorchFile(file(MAGIC, version(1001), SYS_BIG, NONE, EMPTY_LIST), 'b', false);
+    const big = readLegacyTorchFile(
+      file(MAGIC, version(1001), SYS_BIG, NONE, EMPTY_LIST),
+      'b',
+      false,
+    );
     expect(big.byteOrder).toBe('big');
   });
 

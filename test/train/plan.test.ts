@@ -75,7 +75,9 @@ describe('trainingPlan', () => {
     const p = trainingPlan(config(['crops.channels=rgb', ...RGB]), source({ subset: undefined }));
     expect(p.crops.viewChannels).toBe(3);
     expect(p.data.subset).toBeNull();
-    expect(formatPlan(p).split('\n')[1]).toBe('data fashion-mnist/train: 30 images 28×28×1, 3 classes');
+    expect(formatPlan(p).split('\n')[1]).toBe(
+      'data fashion-mnist/train: 30 images 28×28×1, 3 classes',
+    );
   });
 
   it('refuses views the network cannot take and fewer images than a micro-batch', () => {

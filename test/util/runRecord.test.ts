@@ -35,7 +35,10 @@ describe('createRunRecord', () => {
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PACKAGE_ROOT }).toString();
     expect(r.gitSha).toBe(head.trim());
     const pkg = JSON.parse(
-      readFileSync(join(PACKAGE_ROOT, 'node_modules', '@tensorflow/tfjs-core', 'package.json'), 'utf8'),
+      readFileSync(
+        join(PACKAGE_ROOT, 'node_modules', '@tensorflow/tfjs-core', 'package.json'),
+        'utf8',
+      ),
     ) as { version: string };
     expect(r.packages['@tensorflow/tfjs-core']).toBe(pkg.version);
     expect(Object.keys(r.packages)).toEqual([
@@ -66,9 +69,7 @@ describe('writeRunRecord / readRunRecord', () => {
     const path = join(bad, 'run.json');
     writeFileSync(path, '{"status": "running"');
     expect(() => readRunRecord(bad)).toThrow(FormatError);
-    expect(() => readRunRecord(bad)).toThrow(
-      `${path}: run record is corrupt: not JSON`,
-    );
+    expect(() => readRunRecord(bad)).toThrow(`${path}: run record is corrupt: not JSON`);
     writeFileSync(path, '{"status": "running", "resumes": 0.5}');
     expect(() => readRunRecord(bad)).toThrow(
       `${path}: run record is corrupt: not a run record (expected an object with status and ` +

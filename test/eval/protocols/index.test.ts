@@ -27,11 +27,17 @@ const FROM: [Record<string, unknown>, string[]][] = [
   ],
   [fewShot, ['BENCHMARK_DATASETS', 'benchmarkOf', 'runFewShot']],
   [fewShotInat, ['INAT_FEWSHOT_DEFAULTS', 'inatLrSchedule', 'inatLinear', 'runInatFewShot']],
-  [fewShotVoc, ['VOC_FEWSHOT_DEFAULTS', 'vocFewShotMetrics', 'fewShotProxyEvaluation', 'runVocFewShot']],
+  [
+    fewShotVoc,
+    ['VOC_FEWSHOT_DEFAULTS', 'vocFewShotMetrics', 'fewShotProxyEvaluation', 'runVocFewShot'],
+  ],
   [kmeans, ['KMEANS_DEFAULTS', 'defaultFitSplit', 'runKmeans']],
   [knn, ['KNN_DEFAULTS', 'runKnn', 'runPixelKnn']],
   [linear, ['LINEAR_DEFAULTS', 'linearLrs', 'linearProbe', 'runLinear']],
-  [prototypes, ['PROTOTYPES_DEFAULTS', 'assignPrototypes', 'prototypeClusterEvaluation', 'runPrototypes']],
+  [
+    prototypes,
+    ['PROTOTYPES_DEFAULTS', 'assignPrototypes', 'prototypeClusterEvaluation', 'runPrototypes'],
+  ],
   [
     retrieval,
     [

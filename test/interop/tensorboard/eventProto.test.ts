@@ -12,18 +12,36 @@ const len = (field: number, bytes: number[]) => [(field << 3) | 2, bytes.length,
 const text = (s: string) => [...new TextEncoder().encode(s)];
 /** An Event at step 7 whose summary holds one Value `b` with TensorProto `tensor`. */
 const tensorEvent = (tensor: number[], extra: number[] = []) =>
-  Uint8Array.from([0x10, 7, ...len(5, len(1, [...len(1, text('b')), ...len(8, tensor), ...extra]))]);
+  Uint8Array.from([
+    0x10,
+    7,
+    ...len(5, len(1, [...len(1, text('b')), ...len(8, tensor), ...extra])),
+  ]);
 
 describe('encodeEvent', () => {
   it('writes wall time, step and scalars as simple_value', () => {
     const bytes = encodeEvent({ wallTime: 0.5, step: 300, scalars: [{ tag: 'a', value: 1 }] });
     const value = [...len(1, text('a')), 0x15, 0, 0, 0x80, 0x3f];
     expect([...bytes]).toEqual([
-      0x09, 0, 0, 0, 0, 0, 0, 0xe0, 0x3f, // wall_time 0.5
-      0x10, 0xac, 0x02, // step 300
+      0x09,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0xe0,
+      0x3f, // wall_time 0.5
+      0x10,
+      0xac,
+      0x02, // step 300
       ...len(5, len(1, value)),
     ]);
-    expect(decodeEvent(bytes)).toEqual({ wallTime: 0.5, step: 300, scalars: [{ tag: 'a', value: 1 }] });
+    expect(decodeEvent(bytes)).toEqual({
+      wallTime: 0.5,
+      step: 300,
+      scalars: [{ tag: 'a', value: 1 }],
+    });
   });
 
   it('writes the file-version header', () => {

@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readEventFile } from '../../../src/interop/tensorboard/eventFile';
-import { KIT_TAGS, kitScalarRows, writeRunEvents } from '../../../src/interop/tensorboard/kitEvents';
+import {
+  KIT_TAGS,
+  kitScalarRows,
+  writeRunEvents,
+} from '../../../src/interop/tensorboard/kitEvents';
 
 const dir = mkdtempSync(join(tmpdir(), 'carp-kitevents-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
