@@ -7,7 +7,6 @@ import { evalSplits, materialize, openDataset } from '../../data/datasets';
 import { weightedKnn } from '../math/knn';
 import type { EvalContext } from '../context';
 import { pixelFeatures } from '../extractors';
-import type { FeatureSet } from '../features';
 import type { EvalResult } from '../results';
 import { bankAndQueries } from '../splitFeatures';
 import { recordResult, withDefaults } from './record';
@@ -23,32 +22,6 @@ export type KnnOptions = Partial<typeof KNN_DEFAULTS>;
 export interface KnnMetrics {
   /** Per k: top-1 and top-5 (fractions). */
   [k: string]: { top1: number; top5: number };
-}
-
-/** The votes of every k (`weightedKnn`), split into the metrics and each k's predictions. */
-function knnVotes(
-  bank: FeatureSet,
-  queries: FeatureSet,
-  numClasses: number,
-  settings: { k: number[]; temperature: number },
-): { metrics: KnnMetrics; predictions: Record<string, Int32Array> } {
-  const res = weightedKnn({
-    trainFeatures: bank.features,
-    trainLabels: bank.labels,
-    testFeatures: queries.features,
-    testLabels: queries.labels,
-    dim: bank.dim,
-    numClasses,
-    k: settings.k,
-    temperature: settings.temperature,
-  });
-  const metrics: KnnMetrics = {};
-  const predictions: Record<string, Int32Array> = {};
-  for (const [k, v] of Object.entries(res)) {
-    metrics[k] = { top1: v.top1, top5: v.top5 };
-    predictions[k] = v.predictions;
-  }
-  return { metrics, predictions };
 }
 
 /** The k-NN result plus the predictions of each k (in test-split order). */
@@ -111,4 +84,37 @@ export async function runPixelKnn(
     splits: { [names.bank]: bank.set.count, [names.query]: queries.set.count },
     settings: { ...settings, dim: bank.set.dim },
   };
+}
+
+/** Feature rows with their labels (a `FeatureSet`, learned or of pixels). */
+interface LabelledRows {
+  features: Float32Array;
+  labels: Int32Array;
+  dim: number;
+}
+
+/** The votes of every k (`weightedKnn`), split into the metrics and each k's predictions. */
+function knnVotes(
+  bank: LabelledRows,
+  queries: LabelledRows,
+  numClasses: number,
+  settings: { k: number[]; temperature: number },
+): { metrics: KnnMetrics; predictions: Record<string, Int32Array> } {
+  const res = weightedKnn({
+    trainFeatures: bank.features,
+    trainLabels: bank.labels,
+    testFeatures: queries.features,
+    testLabels: queries.labels,
+    dim: bank.dim,
+    numClasses,
+    k: settings.k,
+    temperature: settings.temperature,
+  });
+  const metrics: KnnMetrics = {};
+  const predictions: Record<string, Int32Array> = {};
+  for (const [k, v] of Object.entries(res)) {
+    metrics[k] = { top1: v.top1, top5: v.top5 };
+    predictions[k] = v.predictions;
+  }
+  return { metrics, predictions };
 }
