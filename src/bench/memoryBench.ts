@@ -68,8 +68,11 @@ export async function benchMemory(o: MemoryBenchOptions = {}): Promise<BenchRow[
   const early = o.early ?? 10;
   const tolerance = o.rssToleranceMiB ?? 32;
   const A = 2; // fmnist-tiny's accumulation: the accumulation path is exercised too
-  if (!(early >= 1 && early < steps) || early % A !== 0 || steps % A !== 0) {
-    throw new Error(`benchMemory: need 1 ≤ early < steps, both multiples of ${A}`);
+  // Three distinct snapshots: a midpoint on a boundary needs steps − early ≥ 2A.
+  if (!(early >= 1 && steps - early >= 2 * A) || early % A !== 0 || steps % A !== 0) {
+    throw new Error(
+      `benchMemory: need 1 ≤ early and early + ${2 * A} ≤ steps, both multiples of ${A}`,
+    );
   }
   const ours = new OurCarpStep({
     id: 'memory-fmnist-tiny',

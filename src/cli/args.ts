@@ -45,7 +45,8 @@ function usageMessage(e: Error & { code?: string }, spec: Record<string, OptionS
   const valid = Object.keys(spec)
     .map((k) => '--' + k)
     .join(', ');
-  const opt = /'(-{1,2}[^' ]+)/.exec(e.message)?.[1];
+  // Node names an option with a short alias as '-o, --out <value>': name the long form.
+  const opt = /'(?:-[^-' ], )?(-{1,2}[^' ]+)/.exec(e.message)?.[1];
   switch (e.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${opt} (valid: ${valid})`;
@@ -106,4 +107,26 @@ export function formatHelp(
       `  ${name(k, s).padEnd(width)}  ${s.help}${s.type === 'list' ? ' (repeatable)' : ''}`,
   );
   return `usage: ${usage}\n\n${description}\n\noptions:\n${lines.join('\n')}\n\n${EXIT_CODES}`;
+}
+
+/**
+ * A command's arguments, with `--help` answered here so that every command prints it
+ * alike: null once the help is printed (the command then returns 0). `maxPositionals`:
+ * the most positional arguments the command takes (a further one is a usage error);
+ * undefined leaves them to the command.
+ */
+export function parseCommand(
+  argv: string[],
+  spec: Record<string, OptionSpec>,
+  help: { usage: string; description: string },
+  maxPositionals?: number,
+): ParsedArgs | null {
+  const parsed = parseArgs(argv, spec);
+  if (parsed.options.help) {
+    process.stdout.write(formatHelp(help.usage, spec, help.description));
+    return null;
+  }
+  const extra = parsed.positionals[maxPositionals ?? Infinity];
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  return parsed;
 }

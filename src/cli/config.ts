@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { PAPER_DEFAULTS } from '../config/schema';
 import { configJsonSchema, defaultOf, KEYS } from '../config/validate';
-import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { parseCommand, UsageError, type OptionSpec } from './args';
 import { CONFIG_OPTIONS, configFromArgs, configFromFile } from './configArgs';
 
 const SPEC: Record<string, OptionSpec> = {
@@ -26,19 +26,19 @@ const USAGE =
   'carp config [--preset NAME | --config FILE | --run DIR] [--set key=value …] [--keys | --schema] [--json]';
 
 export async function configCommand(argv: string[]): Promise<number> {
-  const { options, positionals } = parseArgs(argv, SPEC);
-  if (options.help) {
-    process.stdout.write(
-      formatHelp(
-        USAGE,
-        SPEC,
+  const parsed = parseCommand(
+    argv,
+    SPEC,
+    {
+      usage: USAGE,
+      description:
         'Print the resolved config (JSON), every key with its default and meaning, or the\n' +
-          'JSON Schema of a config file. Without --preset/--config/--run: the paper defaults.',
-      ),
-    );
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+        'JSON Schema of a config file. Without --preset/--config/--run: the paper defaults.',
+    },
+    0,
+  );
+  if (!parsed) return 0;
+  const { options } = parsed;
   if (options.keys && options.schema) throw new UsageError('give --keys or --schema, not both');
   const sources = ['preset', 'config', 'run'].filter((k) => options[k] !== undefined);
   if (sources.length > 1)

@@ -28,7 +28,7 @@ import {
 } from '../eval/protocols';
 import { evalResultName, plainArrays, resultRecord } from '../eval/results';
 import { loadTeacher } from '../interop/loadTeacher';
-import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { parseCommand, UsageError, type OptionSpec } from './args';
 
 export const PROTOCOLS = [
   'knn',
@@ -134,17 +134,12 @@ function positiveInt(v: unknown, name: string): number | undefined {
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { options, positionals } = parseArgs(argv, SPEC);
-  if (options.help) {
-    process.stdout.write(
-      formatHelp(
-        `carp eval {${PROTOCOLS.join('|')}} --checkpoint DIR|FILE [--dataset NAME] [--json]`,
-        SPEC,
-        'Run one evaluation protocol of the paper on the frozen teacher.',
-      ),
-    );
-    return 0;
-  }
+  const parsed = parseCommand(argv, SPEC, {
+    usage: `carp eval {${PROTOCOLS.join('|')}} --checkpoint DIR|FILE [--dataset NAME] [--json]`,
+    description: 'Run one evaluation protocol of the paper on the frozen teacher.',
+  });
+  if (!parsed) return 0;
+  const { options, positionals } = parsed;
   const protocol = positionals[0];
   if (!protocol) throw new UsageError(`give a protocol (${PROTOCOLS.join(', ')})`);
   if (!(PROTOCOLS as readonly string[]).includes(protocol)) {

@@ -5,7 +5,7 @@
  * or refuses naming every key the official trainer cannot reproduce (exit status 1).
  */
 import { officialCommand } from '../interop/officialTrainer';
-import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { parseCommand, UsageError, type OptionSpec } from './args';
 import { CONFIG_OPTIONS, configFromArgs } from './configArgs';
 
 const SPEC: Record<string, OptionSpec> = {
@@ -23,20 +23,21 @@ const SPEC: Record<string, OptionSpec> = {
 };
 
 export async function exportConfigCommand(argv: string[]): Promise<number> {
-  const { options: o, positionals } = parseArgs(argv, SPEC);
-  if (o.help) {
-    process.stdout.write(
-      formatHelp(
+  const parsed = parseCommand(
+    argv,
+    SPEC,
+    {
+      usage:
         'carp export-config --format official (--preset NAME | --config FILE) [--set key=value …]\n' +
-          '                          --nproc-per-node N --data-path DIR',
-        SPEC,
+        '                          --nproc-per-node N --data-path DIR',
+      description:
         "Prints the official trainer's command line (torchrun + main_carp.py of sthalles/carp) for\n" +
-          'ImageNet-scale pretraining under DDP; refuses a config it cannot reproduce, naming the keys.',
-      ),
-    );
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+        'ImageNet-scale pretraining under DDP; refuses a config it cannot reproduce, naming the keys.',
+    },
+    0,
+  );
+  if (!parsed) return 0;
+  const o = parsed.options;
   if (o.format !== 'official')
     throw new UsageError(`--format must be "official", got ${JSON.stringify(o.format ?? null)}`);
   const nprocText = o['nproc-per-node'] as string | undefined;

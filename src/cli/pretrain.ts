@@ -13,7 +13,7 @@ import { openDataset } from '../data/datasets';
 import { formatPlan, trainingPlan } from '../train/plan';
 import { LATEST_CHECKPOINT, pretrain } from '../train/trainer';
 import { exitCodeOf } from '../train/stopSignals';
-import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { parseCommand, UsageError, type OptionSpec } from './args';
 import { CONFIG_OPTIONS, configFromArgs, configFromFile } from './configArgs';
 
 export { configFromArgs } from './configArgs';
@@ -53,19 +53,19 @@ function runConfig(options: Record<string, unknown>, out: string): CarpConfig {
 }
 
 export async function pretrainCommand(argv: string[]): Promise<number> {
-  const { options, positionals } = parseArgs(argv, SPEC);
-  if (options.help) {
-    process.stdout.write(
-      formatHelp(
-        USAGE,
-        SPEC,
+  const parsed = parseCommand(
+    argv,
+    SPEC,
+    {
+      usage: USAGE,
+      description:
         'CARP pretraining; resumable, logs metrics.jsonl and checkpoints into --out.\n' +
-          'data.limit trains on a seeded class-stratified subset of N images (not the first N).',
-      ),
-    );
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+        'data.limit trains on a seeded class-stratified subset of N images (not the first N).',
+    },
+    0,
+  );
+  if (!parsed) return 0;
+  const { options } = parsed;
   if (!options.out) throw new UsageError('--out DIR is required');
   const out = options.out as string;
   if (options.resume && options['dry-run'])

@@ -13,7 +13,7 @@ import { loadTeacher } from '../interop/loadTeacher';
 import { pretrain } from '../train/trainer';
 import { plainArrays } from '../eval/results';
 import { info } from '../util/log';
-import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { parseCommand, UsageError, type OptionSpec } from './args';
 import { configFromArgs } from './configArgs';
 
 const SPEC: Record<string, OptionSpec> = {
@@ -31,18 +31,18 @@ function stamp(): string {
 }
 
 export async function quickstartCommand(argv: string[]): Promise<number> {
-  const { options, positionals } = parseArgs(argv, SPEC);
-  if (options.help) {
-    process.stdout.write(
-      formatHelp(
-        'carp quickstart [--preset NAME] [--set k=v …] [--out DIR]',
-        SPEC,
+  const parsed = parseCommand(
+    argv,
+    SPEC,
+    {
+      usage: 'carp quickstart [--preset NAME] [--set k=v …] [--out DIR]',
+      description:
         'Short CARP pretraining on Fashion-MNIST, then weighted k-NN (trained vs random init vs raw pixels).',
-      ),
-    );
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    },
+    0,
+  );
+  if (!parsed) return 0;
+  const { options } = parsed;
   const preset =
     (options.preset as string | undefined) ?? process.env.CARP_PRESET ?? 'fmnist-small';
   const config = configFromArgs({ preset, set: options.set });

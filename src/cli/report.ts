@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { writeRunEvents } from '../interop/tensorboard/kitEvents';
 import { writeReport } from '../viz/report';
-import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
+import { parseCommand, UsageError, type OptionSpec } from './args';
 
 const SPEC: Record<string, OptionSpec> = {
   tensorboard: {
@@ -23,17 +23,12 @@ const SPEC: Record<string, OptionSpec> = {
 };
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { options, positionals } = parseArgs(argv, SPEC);
-  if (options.help) {
-    process.stdout.write(
-      formatHelp(
-        'carp report RUN_DIR [--tensorboard DIR …] [--write-events]',
-        SPEC,
-        'Write RUN_DIR/report.html (standalone, offline).',
-      ),
-    );
-    return 0;
-  }
+  const parsed = parseCommand(argv, SPEC, {
+    usage: 'carp report RUN_DIR [--tensorboard DIR …] [--write-events]',
+    description: 'Write RUN_DIR/report.html (standalone, offline).',
+  });
+  if (!parsed) return 0;
+  const { options, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError('give exactly one RUN_DIR');
   const runDir = positionals[0];
   if (!existsSync(runDir)) throw new UsageError(`run directory ${runDir} does not exist`);

@@ -6,11 +6,13 @@ import { plusMinusOneHot } from '../data/proxies/fewShotProxy';
 import type { EvalContext } from './context';
 import type { FeatureSet } from './features';
 import {
+  type copyDetectionProxyEvaluation,
   runCopyDetection,
   type CopyDetectionMetrics,
   type CopyDetectionOptions,
 } from './protocols/copyDetection';
 import {
+  type fewShotProxyEvaluation,
   runVocFewShot,
   VOC_FEWSHOT_DEFAULTS,
   vocFewShotMetrics,
@@ -18,7 +20,12 @@ import {
   type VocFewShotOptions,
 } from './protocols/fewShotVoc';
 import { withDefaults } from './protocols/record';
-import { runRetrieval, type RetrievalMetrics, type RetrievalOptions } from './protocols/retrieval';
+import {
+  type retrievalProxyEvaluation,
+  runRetrieval,
+  type RetrievalMetrics,
+  type RetrievalOptions,
+} from './protocols/retrieval';
 
 /** @deprecated Use `EvalContext`. */
 export type ProtocolContext = EvalContext;
@@ -58,6 +65,19 @@ export type RevisitedMetrics = RetrievalMetrics;
 export type CopydaysOptions = CopyDetectionOptions;
 /** @deprecated Use `CopyDetectionMetrics`. */
 export type CopydaysMetrics = CopyDetectionMetrics;
+
+/** @deprecated Use `VocFewShotMetrics` (its `lowShot`, per k: mAP, std, runs). */
+export type FewShotProxyMetrics = Required<Pick<VocFewShotMetrics, 'lowShot'>>;
+/** @deprecated Use `CopyDetectionMetrics` (`blocks` per block, `whitened`; topK is a setting). */
+export type CopyDetectionProxyMetrics = CopyDetectionMetrics;
+/** @deprecated Use the options of `fewShotProxyEvaluation`. */
+export type FewShotProxyEvaluationOptions = Parameters<typeof fewShotProxyEvaluation>[0];
+/** @deprecated Use the options of `retrievalProxyEvaluation`. */
+export type RetrievalProxyEvaluationOptions = Parameters<typeof retrievalProxyEvaluation>[0];
+/** @deprecated Use the options of `copyDetectionProxyEvaluation`. */
+export type CopyDetectionProxyEvaluationOptions = Parameters<
+  typeof copyDetectionProxyEvaluation
+>[0];
 
 /** @deprecated Use `vocFewShotMetrics` (low-shot mode) with one-hot ±1 labels. */
 export function fewShotProxyFromFeatures(

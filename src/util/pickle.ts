@@ -298,36 +298,23 @@ export function unpickleAt(
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x52: {
-        // REDUCE: callable(*args), callable from the allow-list only
-        const args = pop();
-        const fn = pop();
-        if (!isPyGlobal(fn) || !fn.call) {
-          throw new UnsafePickleError(
-            src,
-            `REDUCE on ${describe(fn)} is not allowed (opcode at byte ${cur.opPos})`,
-            { offset: cur.opPos },
-          );
-        }
-        if (!Array.isArray(args))
-          fail(`REDUCE arguments are a ${describe(args)}, expected a tuple`);
-        stack.push(guarded(() => fn.call!(args as unknown[])));
-        break;
-      }
+      case 0x52: // REDUCE: callable(*args), callable from the allow-list only
       case 0x81: {
         // NEWOBJ: cls.__new__(cls, *args), for allow-listed classes only
+        const [opName, hook] =
+          op === 0x52 ? (['REDUCE', 'call'] as const) : (['NEWOBJ', 'construct'] as const);
         const args = pop();
-        const cls = pop();
-        if (!isPyGlobal(cls) || !cls.construct) {
+        const target = pop();
+        if (!isPyGlobal(target) || !target[hook]) {
           throw new UnsafePickleError(
             src,
-            `NEWOBJ on ${describe(cls)} is not allowed (opcode at byte ${cur.opPos})`,
+            `${opName} on ${describe(target)} is not allowed (opcode at byte ${cur.opPos})`,
             { offset: cur.opPos },
           );
         }
         if (!Array.isArray(args))
-          fail(`NEWOBJ arguments are a ${describe(args)}, expected a tuple`);
-        stack.push(guarded(() => cls.construct!(args as unknown[])));
+          fail(`${opName} arguments are a ${describe(args)}, expected a tuple`);
+        stack.push(guarded(() => target[hook]!(args as unknown[])));
         break;
       }
       case 0x62: {

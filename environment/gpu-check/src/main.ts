@@ -12,7 +12,7 @@
  *    comparison passed, 1 when it failed, 2 when webgpu could not start, 3 on the deadline.
  *
  * Every phase has a time budget so the whole check ends inside GPU_CHECK_DEADLINE_S
- * (default 270 s; the device session allows 5 minutes for it).
+ * (default 270 s, inside a 5-minute limit on the machine that runs it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -32,22 +32,7 @@ export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promis
   const t0 = performance.now();
   const settings = withDefaults('knn', KNN_DEFAULTS, options);
   const { bank, queries, numClasses, splitNames } = await bankAndQueries(ctx, settings.filter);
-  const res = weightedKnn({
-    trainFeatures: bank.set.features,
-    trainLabels: bank.set.labels,
-    testFeatures: queries.set.features,
-    testLabels: queries.set.labels,
-    dim: bank.set.dim,
-    numClasses,
-    k: settings.k,
-    temperature: settings.temperature,
-  });
-  const metrics: KnnMetrics = {};
-  const predictions: Record<string, Int32Array> = {};
-  for (const [k, v] of Object.entries(res)) {
-    metrics[k] = { top1: v.top1, top5: v.top5 };
-    predictions[k] = v.predictions;
-  }
+  const { metrics, predictions } = knnVotes(bank.set, queries.set, numClasses, settings);
   const result = await recordResult(ctx, {
     protocol: 'knn',
     defaults: KNN_DEFAULTS,
@@ -91,13 +76,37 @@ export async function runPixelKnn(
   };
   const bank = await read(names.bank);
   const queries = await read(names.query);
+  const numClasses = Math.max(bank.classes.length, queries.classes.length);
+  const { metrics, predictions } = knnVotes(bank.set, queries.set, numClasses, settings);
+  return {
+    metrics,
+    predictions,
+    splits: { [names.bank]: bank.set.count, [names.query]: queries.set.count },
+    settings: { ...settings, dim: bank.set.dim },
+  };
+}
+
+/** Feature rows with their labels (a `FeatureSet`, learned or of pixels). */
+interface LabelledRows {
+  features: Float32Array;
+  labels: Int32Array;
+  dim: number;
+}
+
+/** The votes of every k (`weightedKnn`), split into the metrics and each k's predictions. */
+function knnVotes(
+  bank: LabelledRows,
+  queries: LabelledRows,
+  numClasses: number,
+  settings: { k: number[]; temperature: number },
+): { metrics: KnnMetrics; predictions: Record<string, Int32Array> } {
   const res = weightedKnn({
-    trainFeatures: bank.set.features,
-    trainLabels: bank.set.labels,
-    testFeatures: queries.set.features,
-    testLabels: queries.set.labels,
-    dim: bank.set.dim,
-    numClasses: Math.max(bank.classes.length, queries.classes.length),
+    trainFeatures: bank.features,
+    trainLabels: bank.labels,
+    testFeatures: queries.features,
+    testLabels: queries.labels,
+    dim: bank.dim,
+    numClasses,
     k: settings.k,
     temperature: settings.temperature,
   });
@@ -107,10 +116,5 @@ export async function runPixelKnn(
     metrics[k] = { top1: v.top1, top5: v.top5 };
     predictions[k] = v.predictions;
   }
-  return {
-    metrics,
-    predictions,
-    splits: { [names.bank]: bank.set.count, [names.query]: queries.set.count },
-    settings: { ...settings, dim: bank.set.dim },
-  };
+  return { metrics, predictions };
 }

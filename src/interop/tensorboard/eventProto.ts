@@ -11,6 +11,7 @@
  * A scalar is a `simple_value` (PyTorch's SummaryWriter, TF1) or a one-element numeric
  * `tensor` (TF2 and newer writers), whose metadata plugin, when named, is "scalars".
  */
+import { halfToFloat } from '../torchTensor';
 import { I32, I64, LEN, ProtoError, ProtoReader, ProtoWriter, VARINT } from './protoWire';
 
 export interface ScalarValue {
@@ -31,16 +32,6 @@ const DT_DOUBLE = 2;
 const DT_INT32 = 3;
 const DT_INT64 = 9;
 const DT_HALF = 19;
-
-/** IEEE 754 half precision from its 16 bits. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
 
 /** Reads a repeated numeric field, packed (LEN) or one element at a time. */
 function repeated(r: ProtoReader, wire: number, one: (x: ProtoReader) => number, out: number[]) {
@@ -91,7 +82,7 @@ function tensorScalar(bytes: Uint8Array): number | undefined {
     else if ((field === 7 || field === 10) && (wire === LEN || wire === VARINT))
       repeated(r, wire, (x) => x.smallVarint(), vals);
     else if (field === 13 && (wire === LEN || wire === VARINT))
-      repeated(r, wire, (x) => halfToNumber(x.smallVarint()), vals);
+      repeated(r, wire, (x) => halfToFloat(x.smallVarint()), vals);
     else r.skip(wire);
   }
   if (elements !== 1 || ![DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64, DT_HALF].includes(dtype))
@@ -107,7 +98,7 @@ function tensorScalar(bytes: Uint8Array): number | undefined {
     if (dtype === DT_DOUBLE) return v.getFloat64(0, true);
     if (dtype === DT_INT32) return v.getInt32(0, true);
     if (dtype === DT_INT64) return Number(v.getBigInt64(0, true));
-    return halfToNumber(v.getUint16(0, true));
+    return halfToFloat(v.getUint16(0, true));
   }
   return vals.length === 1 ? vals[0] : undefined;
 }

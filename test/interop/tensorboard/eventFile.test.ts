@@ -8,14 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EventFileError, writeRunEvents } from '../../../src/interop/tensorboard';
 import {
-  EventFileError,
   parseEventFile,
   readEventFile,
   readTensorBoardRuns,
   writeEventFile,
-  writeRunEvents,
-} from '../../../src/interop/tensorboard';
+} from '../../../src/interop/tensorboard/eventFile';
 import { frameRecord } from '../../../src/interop/tensorboard/tfrecord';
 
 const PY = '/usr/bin/python3';
