@@ -19,7 +19,7 @@ import type { FixedSizeTransform, ImageFileList } from '../../src/data/fileList'
 import { writeFileListPrepared } from '../../src/data/fileList';
 import type { ImageDataset } from '../../src/data/dataset';
 import { tevalImage } from '../../src/data/evalTransforms';
-import { writePrepared } from '../../src/data/prepared';
+import { partialDir, writePrepared } from '../../src/data/prepared';
 import { readManifest } from '../../src/data/preparedRead';
 import type { ResampleFilter } from '../../src/data/resample';
 import { extract } from './archive';
@@ -36,6 +36,8 @@ export interface ScriptOptions {
   mirror?: string;
   /** Resize filter override for T-eval conversions. */
   filter?: ResampleFilter;
+  /** Seconds between progress records of a conversion (what a resumed run continues from). */
+  checkpointSeconds: number;
   /** Other `--key value` options of a script. */
   extra: Record<string, string>;
   log: (msg: string) => void;
@@ -75,6 +77,11 @@ const COMMON: Record<string, ScriptOption> = {
     help: 'never touch the network: verify archives already in downloads/',
   },
   force: { help: 'rebuild prepared folders (and restart an interrupted conversion)' },
+  'checkpoint-seconds': {
+    value: 'S',
+    min: 0,
+    help: 'seconds between progress records of a conversion (default 10)',
+  },
   mirror: { value: 'URL', help: 'fetch URL/<archive name> instead of the original host' },
   filter: {
     value: 'F',
@@ -98,7 +105,8 @@ export function scriptHelp(name: string, spec: ScriptSpec): string {
     Object.entries(all)
       .map(([k, s]) => `  ${label(k, s).padEnd(width)}  ${s.help}`)
       .join('\n') +
-    '\n\nStages already done are skipped; an interrupted download or conversion continues.\n' +
+    '\n\nStages already done are skipped; an interrupted download or conversion continues\n' +
+    '(from its last progress record, checked against the files).\n' +
     'exit status: 0 done, 1 failed (named file or URL), 2 usage\n'
   );
 }
@@ -119,6 +127,7 @@ export function parseArgs(
     dataDir: process.env.CARP_DATA_DIR ?? path.resolve('data'),
     skipDownload: false,
     force: false,
+    checkpointSeconds: 10,
     extra: {},
     log,
     help: false,
@@ -156,6 +165,7 @@ export function parseArgs(
     if (name === 'data-dir') o.dataDir = path.resolve(v);
     else if (name === 'skip-download') o.skipDownload = true;
     else if (name === 'force') o.force = true;
+    else if (name === 'checkpoint-seconds') o.checkpointSeconds = Number(v);
     else if (name === 'mirror') o.mirror = v.replace(/\/+$/, '');
     else if (name === 'filter') o.filter = v as ResampleFilter;
     else if (name === 'help') o.help = true;
@@ -249,7 +259,12 @@ export function centreTransform(filter: ResampleFilter, size = 256): FixedSizeTr
   };
 }
 
-/** Writes a file list as a prepared folder unless present; logs progress. */
+/**
+ * Writes a file list as a prepared folder unless present; logs progress. The conversion
+ * is resumable: it records its progress every `--checkpoint-seconds`, and a run after an
+ * interruption checks that record against the files and continues from it (`--force`
+ * starts over).
+ */
 export async function prepareList(
   o: ScriptOptions,
   dir: string,
@@ -257,10 +272,12 @@ export async function prepareList(
   t: FixedSizeTransform,
 ): Promise<void> {
   if (keepPrepared(o, dir)) return;
+  if (o.force) fs.rmSync(partialDir(dir), { recursive: true, force: true });
   o.log(`${dir}: converting ${list.files.length} images (${t.describe})`);
   let last = 0;
   await writeFileListPrepared(dir, list, t, {
     overwrite: o.force,
+    resume: { checkpointSeconds: o.checkpointSeconds, log: o.log },
     onProgress: (d, n) => {
       if (d - last >= 5000 || d === n) {
         last = d;
