@@ -164,7 +164,7 @@ describe('carp config', () => {
       ],
       [
         file('proto.json', '{"preset": "fmnist-tiny", "__proto__": {"train": {"epochs": 1}}}'),
-        "unknown key '__proto__' (known: preset, model, crops, optim, teacher, train, data)",
+        "unknown key '__proto__' (known: preset, model, crops, optim, teacher, loss, train, data)",
       ],
     ];
     for (const [f, issue] of cases) {
@@ -179,7 +179,7 @@ describe('carp config', () => {
       code: 2,
       stdout: '',
       stderr:
-        "carp config: invalid CARP config: unknown key 'constructor' (known: preset, model, crops, optim, teacher, train, data) (from 'constructor=1')\n",
+        "carp config: invalid CARP config: unknown key 'constructor' (known: preset, model, crops, optim, teacher, loss, train, data) (from 'constructor=1')\n",
     });
     const notJson = file('bad.json', '{');
     const nj = await carp(['config', '--config', notJson]);
