@@ -15,6 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs as nodeParseArgs, type ParseArgsConfig as NodeParseArgsConfig } from 'node:util';
 import type { FixedSizeTransform, ImageFileList } from '../../src/data/fileList';
 import { writeFileListPrepared } from '../../src/data/fileList';
 import type { ImageDataset } from '../../src/data/dataset';
@@ -112,17 +113,27 @@ export function scriptHelp(name: string, spec: ScriptSpec): string {
 }
 
 /**
- * Parses the common options and the script's own (`spec.options`, into `extra`); an
- * unknown option, a missing value or a bad value is a `ScriptUsageError` naming it.
- * `--help` sets `help`.
+ * Parses the common options and the script's own (`spec.options`, into `extra`) with
+ * Node's `util.parseArgs` (strict); an unknown option, a missing value or a bad value is a
+ * `ScriptUsageError` naming it (and, for an unknown one, listing the valid ones). `--help`
+ * / `-h` set `help`.
  */
 export function parseArgs(
   argv: string[],
   spec: ScriptSpec = { description: '' },
   log: (m: string) => void = (m) => console.log(m),
 ): ScriptOptions & { help: boolean } {
-  const own = spec.options ?? {};
-  const all = { ...own, ...COMMON };
+  const all: Record<string, ScriptOption> = { ...spec.options, ...COMMON };
+  const options: NodeParseArgsConfig['options'] = {};
+  for (const [k, s] of Object.entries(all))
+    options[k] = { type: s.value ? 'string' : 'boolean', ...(k === 'help' ? { short: 'h' } : {}) };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: false })
+      .values as typeof values;
+  } catch (e) {
+    throw usageError(e as NodeJS.ErrnoException, argv, all);
+  }
   const o: ScriptOptions & { help: boolean } = {
     dataDir: process.env.CARP_DATA_DIR ?? path.resolve('data'),
     skipDownload: false,
@@ -132,36 +143,17 @@ export function parseArgs(
     log,
     help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      if (a === '-h') {
-        o.help = true;
-        continue;
-      }
-      throw new ScriptUsageError(`unexpected argument '${a}'`);
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    const s = Object.hasOwn(all, name) ? all[name] : undefined;
-    if (!s) {
-      throw new ScriptUsageError(
-        `unknown option --${name} (valid: ${Object.keys(all)
-          .map((k) => '--' + k)
-          .join(', ')})`,
-      );
-    }
-    let v = 'true';
+  for (const [name, raw] of Object.entries(values)) {
+    const s = all[name];
+    if (raw === undefined) continue;
+    const v = raw === true ? 'true' : String(raw);
     if (s.value) {
-      const next = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (next === undefined || next === '' || (eq < 0 && next.startsWith('--')))
-        throw new ScriptUsageError(`--${name} needs a value (${s.value})`);
-      v = next;
+      if (v === '') throw new ScriptUsageError(`--${name} needs a value (${s.value})`);
       if (s.values && !s.values.includes(v))
         throw new ScriptUsageError(`--${name} must be ${s.values.join(', ')}, got '${v}'`);
       if (s.min !== undefined && !(/^\d+$/.test(v) && Number(v) >= s.min))
         throw new ScriptUsageError(`--${name} must be an integer ≥ ${s.min}, got '${v}'`);
-    } else if (eq >= 0) throw new ScriptUsageError(`--${name} takes no value`);
+    }
     if (name === 'data-dir') o.dataDir = path.resolve(v);
     else if (name === 'skip-download') o.skipDownload = true;
     else if (name === 'force') o.force = true;
@@ -172,6 +164,34 @@ export function parseArgs(
     else o.extra[name] = v;
   }
   return o;
+}
+
+/** `util.parseArgs`'s error as one line in the scripts' words. */
+function usageError(
+  e: NodeJS.ErrnoException,
+  argv: string[],
+  all: Record<string, ScriptOption>,
+): ScriptUsageError {
+  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? '';
+  const name = quoted.replace(/^-+/, '').replace(/[ =].*$/, '');
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new ScriptUsageError(
+        `unknown option ${quoted.startsWith('--') ? `--${name}` : quoted} (valid: ${Object.keys(all)
+          .map((k) => '--' + k)
+          .join(', ')})`,
+      );
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new ScriptUsageError(`unexpected argument '${quoted}'`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new ScriptUsageError(
+        all[name]?.value
+          ? `--${name} needs a value (${all[name].value})`
+          : `--${name} takes no value`,
+      );
+    default:
+      return new ScriptUsageError(`${e.message} (arguments: ${argv.join(' ')})`);
+  }
 }
 
 export const downloadsDir = (o: ScriptOptions) => path.join(o.dataDir, 'downloads');
