@@ -75,7 +75,7 @@ export async function prepareRevisited(o: ScriptOptions): Promise<void> {
 /** --help text and the script's own options. */
 export const REVISITED_SPEC: ScriptSpec = {
   description:
-    'Revisited Oxford 5k / Paris 6k (retrieval, §9.7): images and ground truth under\nraw/<dataset>/. No published checksums: the ground truth is size-checked (4 993 / 6 322 database\nimages, 70 queries) and every image it lists must be in the archives.',
+    'Revisited Oxford 5k / Paris 6k (retrieval, §9.7): images and ground truth under\nraw/<dataset>/. No published checksums: the ground truth is size-checked\n(4 993 / 6 322 database images, 70 queries) and every image it lists must be there.',
   options: {
     which: {
       value: 'W',
