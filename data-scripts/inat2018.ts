@@ -12,6 +12,7 @@ import { createRng } from '../src/random';
 import { findUnder } from './lib/archive';
 import type { ScriptOptions, ScriptSpec } from './lib/common';
 import { centrePreparer, extractTo, fetchFiles, runMain } from './lib/common';
+import { checkCount } from './lib/sizes';
 
 const BASE = 'https://ml-inat-competition-datasets.s3.amazonaws.com/2018/';
 export const INAT_FILES = [
@@ -30,10 +31,14 @@ interface CocoLike {
   categories?: { id: number; name: string }[];
 }
 
-function readAnnotations(file: string): [string, number][] {
+/** Images listed by the 2018 annotation files (size-checked: no checksum is published). */
+export const INAT_COUNTS = { 'train2018.json': 437513, 'val2018.json': 24426 };
+
+function readAnnotations(file: string, expected: number): [string, number][] {
   const j = JSON.parse(fs.readFileSync(file, 'utf8')) as CocoLike;
   if (!Array.isArray(j.images) || !Array.isArray(j.annotations))
     throw new Error(`${file}: expected 'images' and 'annotations' arrays`);
+  checkCount(file, 'images', expected, j.images.length);
   const cat = new Map(j.annotations.map((a) => [a.image_id, a.category_id]));
   return j.images.map((im) => {
     const y = cat.get(im.id);
@@ -69,14 +74,18 @@ export async function prepareInat2018(o: ScriptOptions): Promise<void> {
     throw new Error('--k must be a positive integer and --seed an integer');
   const prepare = centrePreparer(o, 'inat2018', 'bilinear');
   const classes = Array.from({ length: 8142 }, (_, i) => String(i));
-  const train = lowShotSubset(readAnnotations(tj), k, seed);
+  const train = lowShotSubset(readAnnotations(tj, INAT_COUNTS['train2018.json']), k, seed);
   await prepare(
     `train-k${k}-seed${seed}`,
     fileListFromPairs(root, train, { name: 'inat2018', split: `train-k${k}`, classes }),
   );
   await prepare(
     'val',
-    fileListFromPairs(root, readAnnotations(vj), { name: 'inat2018', split: 'val', classes }),
+    fileListFromPairs(root, readAnnotations(vj, INAT_COUNTS['val2018.json']), {
+      name: 'inat2018',
+      split: 'val',
+      classes,
+    }),
   );
 }
 

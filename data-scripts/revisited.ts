@@ -3,7 +3,8 @@
  * keeps each image's aspect: the evaluation thumbnails them to `imsize` with
  * `retrievalImage`); this script downloads, extracts into raw/<dataset>/jpg/ (flat, as
  * the ground truth names them), converts gnd_<dataset>.pkl to gnd_<dataset>.json and checks
- * that every listed image exists. No checksums are published for these files.
+ * that every listed image exists. No checksums are published for these files: the
+ * ground truth's lists are size-checked (lib/sizes.ts).
  * Usage: npx tsx data-scripts/revisited.ts [--which roxford5k|rparis6k|both] [common options]
  */
 import * as fs from 'node:fs';
@@ -13,6 +14,7 @@ import { readRevisitedGroundTruth, revisitedImagePaths } from '../src/data/revis
 import type { RemoteFile, ScriptOptions } from './lib/common';
 import type { ScriptSpec } from './lib/common';
 import { extractTo, fetchFiles, rawDir, runMain } from './lib/common';
+import { checkCount } from './lib/sizes';
 
 const BASE = 'http://cmp.felk.cvut.cz/revisitop/data/datasets/';
 export const REVISITED_FILES: Record<string, RemoteFile[]> = {
@@ -25,6 +27,12 @@ export const REVISITED_FILES: Record<string, RemoteFile[]> = {
     { url: `${BASE}rparis6k/jpg/paris_1-v1.tgz`, file: 'paris_1-v1.tgz' },
     { url: `${BASE}rparis6k/jpg/paris_2-v1.tgz`, file: 'paris_2-v1.tgz' },
   ],
+};
+
+/** Database and query images of each ground truth (size-checked: no checksum is published). */
+export const REVISITED_COUNTS: Record<string, { imlist: number; qimlist: number }> = {
+  roxford5k: { imlist: 4993, qimlist: 70 },
+  rparis6k: { imlist: 6322, qimlist: 70 },
 };
 
 /** Moves every .jpg under `from` (any depth) into `to` (flat). */
@@ -51,6 +59,8 @@ export async function prepareRevisited(o: ScriptOptions): Promise<void> {
       fs.renameSync(tmp, jpg);
     }
     const gt = readRevisitedGroundTruth(gndPkl);
+    checkCount(gndPkl, 'database images (imlist)', REVISITED_COUNTS[ds].imlist, gt.imlist.length);
+    checkCount(gndPkl, 'queries (qimlist)', REVISITED_COUNTS[ds].qimlist, gt.qimlist.length);
     writeJsonAtomic(path.join(rawDir(o, ds), `gnd_${ds}.json`), gt);
     const { database, queries } = revisitedImagePaths(gt, jpg);
     const missing = [...database, ...queries].filter((f) => !fs.existsSync(f));
@@ -65,7 +75,7 @@ export async function prepareRevisited(o: ScriptOptions): Promise<void> {
 /** --help text and the script's own options. */
 export const REVISITED_SPEC: ScriptSpec = {
   description:
-    'Revisited Oxford 5k / Paris 6k (retrieval, §9.7): images and ground truth under\nraw/<dataset>/. No published checksums: downloads are checked against Content-Length.',
+    'Revisited Oxford 5k / Paris 6k (retrieval, §9.7): images and ground truth under\nraw/<dataset>/. No published checksums: the ground truth is size-checked\n(4 993 / 6 322 database images, 70 queries) and every image it lists must be there.',
   options: {
     which: {
       value: 'W',

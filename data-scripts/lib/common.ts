@@ -15,11 +15,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs as nodeParseArgs, type ParseArgsConfig as NodeParseArgsConfig } from 'node:util';
 import type { FixedSizeTransform, ImageFileList } from '../../src/data/fileList';
 import { writeFileListPrepared } from '../../src/data/fileList';
 import type { ImageDataset } from '../../src/data/dataset';
 import { tevalImage } from '../../src/data/evalTransforms';
-import { writePrepared } from '../../src/data/prepared';
+import { partialDir, writePrepared } from '../../src/data/prepared';
 import { readManifest } from '../../src/data/preparedRead';
 import type { ResampleFilter } from '../../src/data/resample';
 import { extract } from './archive';
@@ -36,6 +37,8 @@ export interface ScriptOptions {
   mirror?: string;
   /** Resize filter override for T-eval conversions. */
   filter?: ResampleFilter;
+  /** Seconds between progress records of a conversion (what a resumed run continues from). */
+  checkpointSeconds: number;
   /** Other `--key value` options of a script. */
   extra: Record<string, string>;
   log: (msg: string) => void;
@@ -75,6 +78,11 @@ const COMMON: Record<string, ScriptOption> = {
     help: 'never touch the network: verify archives already in downloads/',
   },
   force: { help: 'rebuild prepared folders (and restart an interrupted conversion)' },
+  'checkpoint-seconds': {
+    value: 'S',
+    min: 0,
+    help: 'seconds between progress records of a conversion (default 10)',
+  },
   mirror: { value: 'URL', help: 'fetch URL/<archive name> instead of the original host' },
   filter: {
     value: 'F',
@@ -98,70 +106,92 @@ export function scriptHelp(name: string, spec: ScriptSpec): string {
     Object.entries(all)
       .map(([k, s]) => `  ${label(k, s).padEnd(width)}  ${s.help}`)
       .join('\n') +
-    '\n\nStages already done are skipped; an interrupted download or conversion continues.\n' +
+    '\n\nStages already done are skipped; an interrupted download or conversion continues\n' +
+    '(from its last progress record, checked against the files).\n' +
     'exit status: 0 done, 1 failed (named file or URL), 2 usage\n'
   );
 }
 
 /**
- * Parses the common options and the script's own (`spec.options`, into `extra`); an
- * unknown option, a missing value or a bad value is a `ScriptUsageError` naming it.
- * `--help` sets `help`.
+ * Parses the common options and the script's own (`spec.options`, into `extra`) with
+ * Node's `util.parseArgs` (strict); an unknown option, a missing value or a bad value is a
+ * `ScriptUsageError` naming it (and, for an unknown one, listing the valid ones). `--help`
+ * / `-h` set `help`.
  */
 export function parseArgs(
   argv: string[],
   spec: ScriptSpec = { description: '' },
   log: (m: string) => void = (m) => console.log(m),
 ): ScriptOptions & { help: boolean } {
-  const own = spec.options ?? {};
-  const all = { ...own, ...COMMON };
+  const all: Record<string, ScriptOption> = { ...spec.options, ...COMMON };
+  const options: NodeParseArgsConfig['options'] = {};
+  for (const [k, s] of Object.entries(all))
+    options[k] = { type: s.value ? 'string' : 'boolean', ...(k === 'help' ? { short: 'h' } : {}) };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: false })
+      .values as typeof values;
+  } catch (e) {
+    throw usageError(e as NodeJS.ErrnoException, argv, all);
+  }
   const o: ScriptOptions & { help: boolean } = {
     dataDir: process.env.CARP_DATA_DIR ?? path.resolve('data'),
     skipDownload: false,
     force: false,
+    checkpointSeconds: 10,
     extra: {},
     log,
     help: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      if (a === '-h') {
-        o.help = true;
-        continue;
-      }
-      throw new ScriptUsageError(`unexpected argument '${a}'`);
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    const s = Object.hasOwn(all, name) ? all[name] : undefined;
-    if (!s) {
-      throw new ScriptUsageError(
-        `unknown option --${name} (valid: ${Object.keys(all)
-          .map((k) => '--' + k)
-          .join(', ')})`,
-      );
-    }
-    let v = 'true';
+  for (const [name, raw] of Object.entries(values)) {
+    const s = all[name];
+    if (raw === undefined) continue;
+    const v = raw === true ? 'true' : String(raw);
     if (s.value) {
-      const next = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-      if (next === undefined || next === '' || (eq < 0 && next.startsWith('--')))
-        throw new ScriptUsageError(`--${name} needs a value (${s.value})`);
-      v = next;
+      if (v === '') throw new ScriptUsageError(`--${name} needs a value (${s.value})`);
       if (s.values && !s.values.includes(v))
         throw new ScriptUsageError(`--${name} must be ${s.values.join(', ')}, got '${v}'`);
       if (s.min !== undefined && !(/^\d+$/.test(v) && Number(v) >= s.min))
         throw new ScriptUsageError(`--${name} must be an integer ≥ ${s.min}, got '${v}'`);
-    } else if (eq >= 0) throw new ScriptUsageError(`--${name} takes no value`);
+    }
     if (name === 'data-dir') o.dataDir = path.resolve(v);
     else if (name === 'skip-download') o.skipDownload = true;
     else if (name === 'force') o.force = true;
+    else if (name === 'checkpoint-seconds') o.checkpointSeconds = Number(v);
     else if (name === 'mirror') o.mirror = v.replace(/\/+$/, '');
     else if (name === 'filter') o.filter = v as ResampleFilter;
     else if (name === 'help') o.help = true;
     else o.extra[name] = v;
   }
   return o;
+}
+
+/** `util.parseArgs`'s error as one line in the scripts' words. */
+function usageError(
+  e: NodeJS.ErrnoException,
+  argv: string[],
+  all: Record<string, ScriptOption>,
+): ScriptUsageError {
+  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? '';
+  const name = quoted.replace(/^-+/, '').replace(/[ =].*$/, '');
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new ScriptUsageError(
+        `unknown option ${quoted.startsWith('--') ? `--${name}` : quoted} (valid: ${Object.keys(all)
+          .map((k) => '--' + k)
+          .join(', ')})`,
+      );
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new ScriptUsageError(`unexpected argument '${quoted}'`);
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return new ScriptUsageError(
+        all[name]?.value
+          ? `--${name} needs a value (${all[name].value})`
+          : `--${name} takes no value`,
+      );
+    default:
+      return new ScriptUsageError(`${e.message} (arguments: ${argv.join(' ')})`);
+  }
 }
 
 export const downloadsDir = (o: ScriptOptions) => path.join(o.dataDir, 'downloads');
@@ -249,7 +279,12 @@ export function centreTransform(filter: ResampleFilter, size = 256): FixedSizeTr
   };
 }
 
-/** Writes a file list as a prepared folder unless present; logs progress. */
+/**
+ * Writes a file list as a prepared folder unless present; logs progress. The conversion
+ * is resumable: it records its progress every `--checkpoint-seconds`, and a run after an
+ * interruption checks that record against the files and continues from it (`--force`
+ * starts over).
+ */
 export async function prepareList(
   o: ScriptOptions,
   dir: string,
@@ -257,10 +292,12 @@ export async function prepareList(
   t: FixedSizeTransform,
 ): Promise<void> {
   if (keepPrepared(o, dir)) return;
+  if (o.force) fs.rmSync(partialDir(dir), { recursive: true, force: true });
   o.log(`${dir}: converting ${list.files.length} images (${t.describe})`);
   let last = 0;
   await writeFileListPrepared(dir, list, t, {
     overwrite: o.force,
+    resume: { checkpointSeconds: o.checkpointSeconds, log: o.log },
     onProgress: (d, n) => {
       if (d - last >= 5000 || d === n) {
         last = d;

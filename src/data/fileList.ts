@@ -4,12 +4,13 @@
  * fixed-size `ImageDataset` (or a prepared folder, streamed) through a per-image transform
  * such as T-eval (`tevalImage`) or a plain resize (`resizeTo`).
  */
+import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import type { ImageDataset } from './dataset';
 import { validateDataset } from './dataset';
 import type { DecodedImage } from './imageFile';
 import { decodeImageFile } from './imageFile';
-import { PreparedWriter, type PreparedManifest } from './prepared';
+import { PreparedWriter, type PreparedManifest, type ResumeOptions } from './prepared';
 import type { ResampleFilter } from './resample';
 import { resizeDecoded } from './resample';
 
@@ -138,12 +139,37 @@ export async function materialize(
   });
 }
 
-/** Streams a file list into a prepared folder (atomic; nothing is left if a file fails). */
+/**
+ * What a conversion of `list` through `t` is, as one digest: the files (paths, order),
+ * labels, regions, channels and the transform. A resumed conversion must have the same.
+ */
+export function conversionKey(
+  list: ImageFileList,
+  t: FixedSizeTransform,
+  o: MaterializeOptions = {},
+): string {
+  const h = crypto.createHash('sha256');
+  h.update(JSON.stringify([list.name, list.split, list.classes, list.labelDim, t.describe]));
+  h.update(JSON.stringify([t.height, t.width, o.channels ?? 3, o.useRoi ?? false]));
+  for (const f of list.files) h.update(f + '\0');
+  h.update(JSON.stringify(list.rois ?? null));
+  h.update(new Uint8Array(list.labels.buffer, list.labels.byteOffset, list.labels.byteLength));
+  return h.digest('hex');
+}
+
+/**
+ * Streams a file list into a prepared folder (atomic: nothing is left if a file fails).
+ * With `resume`, an interrupted conversion of the same list and transform continues
+ * where its last progress record left it (`PreparedWriter`, src/data/prepared.ts).
+ */
 export async function writeFileListPrepared(
   dir: string,
   list: ImageFileList,
   t: FixedSizeTransform,
-  o: MaterializeOptions & { overwrite?: boolean } = {},
+  o: MaterializeOptions & {
+    overwrite?: boolean;
+    resume?: Omit<ResumeOptions, 'key'>;
+  } = {},
 ): Promise<PreparedManifest> {
   const c = o.channels ?? 3;
   const per = t.height * t.width * c;
@@ -159,13 +185,16 @@ export async function writeFileListPrepared(
       labelDim: list.labelDim,
       preprocessing: t.describe,
     },
-    { overwrite: o.overwrite },
+    {
+      overwrite: o.overwrite,
+      resume: o.resume && { ...o.resume, key: conversionKey(list, t, o) },
+    },
   );
   try {
     const n = list.files.length;
     const step = o.concurrency ?? 8;
     const buf = new Uint8Array(step * per);
-    for (let i = 0; i < n; i += step) {
+    for (let i = w.count; i < n; i += step) {
       const e = Math.min(n, i + step);
       await decodeChunk(list, t, i, e, o, buf);
       w.append(

@@ -2,7 +2,9 @@
  * Image resampling with PIL's filters, as separable weight matrices.
  *
  * The method's pipelines resize with PIL (bicubic for pre-training crops and copy detection,
- * bilinear for several T-eval scripts, antialiased: §6, §9.0, §9.8). tfjs has only
+ * bilinear for several T-eval scripts, antialiased: §6, §9.0, §9.8). Why our own: the
+ * protocols' numbers are defined on PIL's pixels, which neither sharp/libvips nor jimp
+ * reproduces (other kernels, supports and rounding), and tfjs has only
  * `resizeBilinear` / `cropAndResize` (no bicubic, no antialias), so we reproduce PIL's
  * `precompute_coeffs` (libImaging/Resample.c): for output pixel x the source centre is
  * in0 + (x + ½)·scale, the filter is stretched by max(scale, 1) when shrinking (that is

@@ -17,10 +17,17 @@ import {
 } from './context';
 import { cachedFeatures, sourceIdentity } from './featureCache';
 import { extractFeatures, type FeatureSet } from './features';
+import { info } from '../util/log';
 
 /** Opens `split` of `ctx.dataset` (a subset of `ctx.limit` images when set). */
-export function openEvalSplit(ctx: EvalContext, split: string): Promise<ImageSource> {
-  return openDataset(ctx.dataset, split, { limit: ctx.limit });
+export async function openEvalSplit(ctx: EvalContext, split: string): Promise<ImageSource> {
+  const source = await openDataset(ctx.dataset, split, { limit: ctx.limit });
+  const sub = source.subset;
+  if (sub)
+    info(
+      `${ctx.dataset}/${split}: a seeded ${sub.rule} subset of ${sub.count} of ${sub.of} images (seed ${sub.seed}; --limit)`,
+    );
+  return source;
 }
 
 /**

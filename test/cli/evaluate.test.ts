@@ -161,6 +161,41 @@ describe('carp eval', () => {
     expect(json.checkpoint).toBe(`${join(runDir, LATEST_CHECKPOINT)}@step0`);
   });
 
+  it('--limit says which subset it took: a log line per split and the result settings', async () => {
+    const { dataDir, runDir } = tempDirs('cli-limit');
+    await writeRun(runDir);
+    writeVocFixture(dataDir);
+    process.env.CARP_DATA_DIR = dataDir;
+    const r = await carpEval([
+      'fewshot',
+      '--checkpoint',
+      runDir,
+      '--dataset',
+      'voc2007',
+      '--mode',
+      'full',
+      '--transfer',
+      '--limit',
+      '16',
+    ]);
+    expect(r.code).toBe(0);
+    // VOC is multi-label: a seeded random subset (class-stratified needs one label per image).
+    expect(r.stderr).toContain(
+      'voc2007/trainval: a seeded random subset of 16 of 24 images (seed 0; --limit)\n',
+    );
+    expect(r.stderr).toContain(
+      'voc2007/test: a seeded random subset of 16 of 20 images (seed 0; --limit)\n',
+    );
+    const name = /written to .*\/eval\/(fewshot-voc2007\.s[0-9a-f]{8}\.limit16)\.json/.exec(
+      r.stdout,
+    )![1];
+    const json = JSON.parse(readFileSync(join(runDir, 'eval', `${name}.json`), 'utf8'));
+    expect(json.partial).toBe(true);
+    expect(json.settings.subset).toBe(
+      'a seeded class-stratified subset of 16 images per split (seed 0; multi-label: seeded random)',
+    );
+  });
+
   it("without --dataset: the run's own dataset, never Fashion-MNIST by default", async () => {
     const { dataDir, runDir } = tempDirs('cli-own');
     await writeRun(

@@ -108,23 +108,36 @@ describe('data scripts', () => {
 
   it("parses common options and the script's own; rejects unknown options and bad values by name", () => {
     const o = parseArgs(
-      ['--data-dir', '/x', '--force', '--filter', 'bilinear', '--k', '4', '--seed=0'],
+      [
+        '--data-dir',
+        '/x',
+        '--force',
+        '--filter',
+        'bilinear',
+        '--k',
+        '4',
+        '--seed=0',
+        '--checkpoint-seconds',
+        '30',
+      ],
       INAT2018_SPEC,
     );
-    expect([o.dataDir, o.force, o.filter, o.extra, o.help]).toEqual([
+    expect([o.dataDir, o.force, o.filter, o.extra, o.help, o.checkpointSeconds]).toEqual([
       '/x',
       true,
       'bilinear',
       { k: '4', seed: '0' },
       false,
+      30,
     ]);
+    expect(parseArgs([], INAT2018_SPEC).checkpointSeconds).toBe(10);
     expect(parseArgs(['-h'], INAT2018_SPEC).help).toBe(true);
     const bad: [string[], string][] = [
       [['--filter', 'cubic'], "--filter must be bilinear, bicubic, lanczos, box, got 'cubic'"],
       [['stray'], "unexpected argument 'stray'"],
       [
         ['--unlabeled'],
-        'unknown option --unlabeled (valid: --k, --seed, --data-dir, --skip-download, --force, --mirror, --filter, --help)',
+        'unknown option --unlabeled (valid: --k, --seed, --data-dir, --skip-download, --force, --checkpoint-seconds, --mirror, --filter, --help)',
       ],
       [['--k', '0'], "--k must be an integer ≥ 1, got '0'"],
       [['--k', '1.5'], "--k must be an integer ≥ 1, got '1.5'"],
@@ -133,7 +146,7 @@ describe('data scripts', () => {
       [['--force=yes'], '--force takes no value'],
       [
         ['--constructor'],
-        'unknown option --constructor (valid: --k, --seed, --data-dir, --skip-download, --force, --mirror, --filter, --help)',
+        'unknown option --constructor (valid: --k, --seed, --data-dir, --skip-download, --force, --checkpoint-seconds, --mirror, --filter, --help)',
       ],
     ];
     for (const [argv, message] of bad) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { materialize, openDataset } from '../../src/data/datasets';
 import { writePrepared } from '../../src/data/prepared';
-import { limitSource, quotas } from '../../src/data/subset';
+import { limitSource, quotas, stratifiedIndices } from '../../src/data/subset';
 import { memorySource } from '../../src/data/source';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'carp-subset-'));
@@ -99,5 +99,17 @@ describe('limit: seeded class-stratified subset', () => {
     expect(s.labels.length).toBe(20);
     expect(limitSource(multi, 100)).toBe(multi);
     expect(() => limitSource(multi, 0)).toThrow(/limit must be a positive integer, got 0/);
+  });
+
+  it('exact rows on a hand-made interleaved source (worked by hand)', () => {
+    // Class 0 at rows {1, 5}, class 1 at {2, 6, 10}, class 2 at {0, 3, 4, 7, 8, 9, 11}.
+    const labels = Int32Array.from([2, 0, 1, 2, 2, 0, 1, 2, 2, 2, 1, 2]);
+    // 6 of [2, 3, 7]: exact [1, 1.5, 3.5], floors [1, 1, 3]; the one left goes to the
+    // tied remainders 0.5 of classes 1 and 2, lower class first: [1, 2, 3].
+    expect(quotas([2, 3, 7], 6)).toEqual([1, 2, 3]);
+    // Seed 0's stream gives the class permutations in class order: [1, 0], [0, 2, 1],
+    // [3, 6, 1, 5, 0, 4, 2] (src/random.ts). Class 0 takes member 1 (row 5), class 1
+    // members 0 and 2 (rows 2, 10), class 2 members 3, 6, 1 (rows 7, 11, 3).
+    expect(Array.from(stratifiedIndices(labels, 6, 0))).toEqual([2, 3, 5, 7, 10, 11]);
   });
 });

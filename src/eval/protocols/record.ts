@@ -48,6 +48,13 @@ export interface RecordOptions<M> {
   limit?: number | null;
 }
 
+/** How `limit` chose the images of a protocol (src/data/subset.ts; queries for ranking protocols). */
+export function subsetRule(protocol: string, limit: number): string {
+  return protocol === 'retrieval' || protocol === 'copydetection'
+    ? `the first ${limit} queries`
+    : `a seeded class-stratified subset of ${limit} images per split (seed 0; multi-label: seeded random)`;
+}
+
 /** Builds, checks and writes the result of a protocol run; returns it. */
 export async function recordResult<M>(
   ctx: EvalContext,
@@ -55,7 +62,11 @@ export async function recordResult<M>(
 ): Promise<EvalResult<M>> {
   const { teacher } = ctx;
   const limit = o.limit === undefined ? ctx.limit : o.limit;
-  const settings = o.settings as Record<string, unknown>;
+  // A partial result says in its settings which images it saw (not a default: the
+  // variant already carries limit<N>).
+  const settings = limit
+    ? { ...(o.settings as Record<string, unknown>), subset: subsetRule(o.protocol, limit) }
+    : (o.settings as Record<string, unknown>);
   const result = createEvalResult<M>({
     protocol: o.protocol,
     dataset: o.dataset ?? ctx.dataset,

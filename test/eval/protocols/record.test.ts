@@ -50,7 +50,12 @@ describe('recording a protocol result', () => {
       metrics: { x: 1 },
       t0: performance.now(),
     });
-    expect(r.settings).toEqual({ k: [3], dim: 16 });
+    expect(r.settings).toEqual({
+      k: [3],
+      dim: 16,
+      subset:
+        'a seeded class-stratified subset of 50 images per split (seed 0; multi-label: seeded random)',
+    });
     expect(r.weights).toBe(await weightsDigest(teacher));
     expect(r.checkpointKeys).toEqual({ missing: [], unexpected: [] });
     expect(r.partial).toBe(true);
