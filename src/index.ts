@@ -66,6 +66,9 @@ export {
 export { samplePartition, partitionProbabilities } from './carp/randomPartition';
 export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
 export type { CarpLossTerms } from './carp/carpLoss';
+export { carpLossAnatomy, repeatLogits } from './carp/lossAnatomy';
+export type { CarpLossAnatomy, LossAnatomyInput, LossPair } from './carp/lossAnatomy';
+export { WORKED_EXAMPLE } from './carp/workedExample';
 export { updateTeacher } from './carp/teacherEma';
 export { trainStep, CarpTrainState, isOptimizerStep } from './carp/trainStep';
 export type { StepHyperParameters, StepResult } from './carp/trainStep';
@@ -233,3 +236,10 @@ export * from './viz';
 // --- experiments: what the quickstart and the notebooks run end to end ---
 export { knnBaselines, BN_REESTIMATE_IMAGES } from './experiments/knnBaselines';
 export type { KnnBaselines, KnnBaselineRow } from './experiments/knnBaselines';
+export {
+  notebookContext,
+  NOTEBOOK_PRESET,
+  NOTEBOOK_CI_PRESET,
+  NOTEBOOK_CI_EVAL_LIMIT,
+} from './experiments/notebookContext';
+export type { NotebookContext, SharedRun, DatasetSizes } from './experiments/notebookContext';

@@ -29,7 +29,19 @@ export { precisionRecallCurve, precisionRecallFigure } from './precisionRecall';
 export type { PrCurve, NamedPrCurve } from './precisionRecall';
 export { resultsTableFigure, resultRowsFromJson } from './resultsTable';
 export type { ResultRow } from './resultsTable';
-export { showFigure, loadPlotly, LiveFigure, LiveTrainingCurves } from './display';
+export {
+  showFigure,
+  showTable,
+  showText,
+  showProgressInNotebook,
+  notebookProgressStream,
+  progressHtml,
+  loadPlotly,
+  LiveFigure,
+  LiveTrainingCurves,
+} from './display';
+export { tableHtml } from './htmlTable';
+export type { TableCell, TableOptions } from './htmlTable';
 export type { DisplayHost, HtmlSink, ShowOptions, LiveFigureOptions } from './display';
 export { readRunDir, parseMetricsJsonl } from './runDir';
 export type { RunDirContents, EvalFile, TensorBoardCurves, ReadRunDirOptions } from './runDir';
