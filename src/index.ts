@@ -66,9 +66,10 @@ export {
 export { samplePartition, partitionProbabilities } from './carp/randomPartition';
 export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
 export type { CarpLossTerms } from './carp/carpLoss';
-export { carpLossAnatomy, repeatLogits } from './carp/lossAnatomy';
-export type { CarpLossAnatomy, LossAnatomyInput, LossPair } from './carp/lossAnatomy';
-export { WORKED_EXAMPLE } from './carp/workedExample';
+export { carpLossAnatomy, repeatLogits, lossState, sharpnessSweep } from './carp/lossAnatomy';
+export type { CarpLossAnatomy, LossAnatomyInput, LossPair, SweepPoint } from './carp/lossAnatomy';
+export { WORKED_EXAMPLE, checkWorkedExample } from './carp/workedExample';
+export type { WorkedExampleCheck, WorkedExampleValues } from './carp/workedExample';
 export { updateTeacher } from './carp/teacherEma';
 export { trainStep, CarpTrainState, isOptimizerStep } from './carp/trainStep';
 export type { StepHyperParameters, StepResult } from './carp/trainStep';

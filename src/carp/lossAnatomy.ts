@@ -165,3 +165,60 @@ export async function carpLossAnatomy(input: LossAnatomyInput): Promise<CarpLoss
     tf.dispose([...studentT, ...teacherT]);
   }
 }
+
+/**
+ * The three states the collapse discussion compares (§11.35), as loss inputs on a given
+ * partition, with `P` images so that each image can own one entry of every block:
+ * - `collapsed`: every image puts logit `sharpness` on the first prototype of every
+ *   block (one prototype per block wins everything);
+ * - `spread`: image n puts `sharpness` on entry n of every block (confident, and every
+ *   prototype used equally: the state the loss is minimised by);
+ * - either with `sharpness` 0 is the other collapse, uniform outputs.
+ * Student (`views`) and teacher (2 views) give the same logits, as views that agree.
+ */
+export function lossState(
+  kind: 'collapsed' | 'spread',
+  o: { partition: ArrayLike<number>; partitionSize: number; sharpness: number; views?: number },
+): LossAnatomyInput {
+  const P = o.partitionSize;
+  const partition = Array.from(o.partition);
+  const K = Math.max(...partition) + 1;
+  const numBlocks = partition.length / P;
+  const rows = Array.from({ length: P }, (_, n) => {
+    const row = new Array<number>(K).fill(0);
+    for (let b = 0; b < numBlocks; b++)
+      row[partition[b * P + (kind === 'spread' ? n : 0)]] = o.sharpness;
+    return row;
+  });
+  const views = (count: number) => Array.from({ length: count }, () => rows.map((r) => [...r]));
+  return {
+    studentLogits: views(o.views ?? 3),
+    teacherLogits: views(2),
+    partition,
+    partitionSize: P,
+  };
+}
+
+/** One point of `sharpnessSweep`. */
+export interface SweepPoint {
+  sharpness: number;
+  consistency: number;
+  regularizer: number;
+  total: number;
+  gradientNorms: CarpLossAnatomy['gradientNorms'];
+}
+
+/** The loss terms of `lossState(kind)` at every sharpness (0 = uniform outputs). */
+export async function sharpnessSweep(
+  kind: 'collapsed' | 'spread',
+  sharpnesses: readonly number[],
+  o: { partition: ArrayLike<number>; partitionSize: number },
+): Promise<SweepPoint[]> {
+  const points: SweepPoint[] = [];
+  for (const sharpness of sharpnesses) {
+    const a = await carpLossAnatomy(lossState(kind, { ...o, sharpness }));
+    const { consistency, regularizer, total, gradientNorms } = a;
+    points.push({ sharpness, consistency, regularizer, total, gradientNorms });
+  }
+  return points;
+}

@@ -108,3 +108,49 @@ export const WORKED_EXAMPLE = {
   regularizer: 0.01208377,
   total: 0.91345966,
 } as const;
+
+/** One group of quantities of the worked example: the kit's values beside the reference's. */
+export interface WorkedExampleCheck {
+  quantity: string;
+  kit: number[];
+  reference: number[];
+  /** max |kit − reference| over the group. */
+  maxAbsDiff: number;
+}
+
+/** The numbers `carpLossAnatomy` gave for the worked example's input, group by group. */
+export interface WorkedExampleValues {
+  student: number[][][][];
+  teacher: number[][][][];
+  pairs: { s: number[][]; loss: number }[];
+  consistency: number;
+  marginals: number[][];
+  regularizer: number;
+  total: number;
+}
+
+/** Compares the kit's values for the worked example with the reference's, group by group. */
+export function checkWorkedExample(a: WorkedExampleValues): WorkedExampleCheck[] {
+  const group = (quantity: string, kit: number[], reference: readonly number[]) => {
+    if (kit.length !== reference.length)
+      throw new Error(`${quantity}: ${kit.length} values, the reference has ${reference.length}`);
+    const maxAbsDiff = kit.reduce((m, x, i) => Math.max(m, Math.abs(x - reference[i])), 0);
+    return { quantity, kit, reference: [...reference], maxAbsDiff };
+  };
+  const W = WORKED_EXAMPLE;
+  return [
+    group('student view 0, per-block softmax', a.student[0].flat(2), W.studentView0.flat(2)),
+    group('teacher view 1, per-block softmax', a.teacher[1].flat(2), W.teacherView1.flat(2)),
+    ...W.pairs.map((p, i) =>
+      group(
+        `pair (v ${p.v}, u ${p.u}): s and pair loss`,
+        [...a.pairs[i].s.flat(), a.pairs[i].loss],
+        [...p.s.flat(), p.loss],
+      ),
+    ),
+    group('L_cons', [a.consistency], [W.consistency]),
+    group('block marginals m_b', a.marginals.flat(), W.marginals.flat()),
+    group('L_reg', [a.regularizer], [W.regularizer]),
+    group('L = L_cons + L_reg', [a.total], [W.total]),
+  ];
+}

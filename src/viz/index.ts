@@ -68,5 +68,6 @@ export {
   blockMapFigure,
   headlineRows,
   linearHistoryFigure,
+  linesFigure,
 } from './notebookCharts';
-export type { HeadlineRow } from './notebookCharts';
+export type { HeadlineRow, LineSeries } from './notebookCharts';

@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { carpLossAnatomy, repeatLogits } from '../../src/carp/lossAnatomy';
+import {
+  carpLossAnatomy,
+  lossState,
+  repeatLogits,
+  sharpnessSweep,
+} from '../../src/carp/lossAnatomy';
 import { WORKED_EXAMPLE as W } from '../../src/carp/workedExample';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
 
@@ -84,5 +89,36 @@ describe('carpLossAnatomy', () => {
     ]);
     // s = 1: L_cons = 0; m_b one-hot: KL to uniform = ln 3, L_reg = ln 3.
     expectClose([onePerBlock.consistency, onePerBlock.regularizer], [0, LN3], { atol: 1e-5 });
+  });
+
+  it('lossState: collapsed and spread share L_cons; only the collapse pays L_reg', async () => {
+    const o = { partition: W.partition, partitionSize: 3 };
+    const collapsed = lossState('collapsed', { ...o, sharpness: 2 });
+    expect(collapsed.studentLogits).toHaveLength(3);
+    expect(collapsed.teacherLogits).toHaveLength(2);
+    // Blocks {4, 1, 5} and {0, 3, 2}: the first entries are prototypes 4 and 0.
+    expect(collapsed.studentLogits[0]).toEqual([
+      [2, 0, 0, 0, 2, 0],
+      [2, 0, 0, 0, 2, 0],
+      [2, 0, 0, 0, 2, 0],
+    ]);
+    expect(lossState('spread', { ...o, sharpness: 2 }).teacherLogits[1]).toEqual([
+      [2, 0, 0, 0, 2, 0],
+      [0, 2, 0, 2, 0, 0],
+      [0, 0, 2, 0, 0, 2],
+    ]);
+    // By hand, sharpness t = 2, P = 3: p = (e², 1, 1)/(e² + 2) in every block and image;
+    // s = Σp² = 0.64203450, L_cons = −ln s = 0.44311323. Collapsed: m_b = p,
+    // KL = ln 3 + Σ p ln p = 0.43303961. Spread: m_b uniform, L_reg = 0.
+    const [c] = await sharpnessSweep('collapsed', [2], o);
+    const [sp] = await expectNoLeak(() => sharpnessSweep('spread', [2], o));
+    expectClose([c.consistency, c.regularizer, c.total], [0.44311323, 0.43303961, 0.87615284]);
+    expectClose([sp.consistency, sp.regularizer, sp.total], [0.44311323, 0, 0.44311323], {
+      atol: 1e-6,
+    });
+    expect(sp.sharpness).toBe(2);
+    // Sharpness 0 is the uniform collapse for both.
+    const [u] = await sharpnessSweep('spread', [0], o);
+    expectClose([u.consistency, u.regularizer], [LN3, 0]);
   });
 });

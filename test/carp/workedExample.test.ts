@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKED_EXAMPLE } from '../../src/carp/workedExample';
+import { checkWorkedExample, WORKED_EXAMPLE } from '../../src/carp/workedExample';
 
 /** The text of docs/method.md §4.5, where the worked example's numbers are published. */
 function section45(): string {
@@ -43,5 +43,47 @@ describe('WORKED_EXAMPLE is docs/method.md §4.5, digit for digit', () => {
     // From "Intermediate values" to the gradient table, in the doc's order.
     const from = doc.indexOf('Intermediate values');
     expect(numbers(doc.slice(from)).slice(0, values.length)).toEqual(values);
+  });
+});
+
+describe('checkWorkedExample', () => {
+  const W = WORKED_EXAMPLE;
+  const exact = {
+    student: [W.studentView0.map((b) => b.map((r) => [...r]))],
+    teacher: [[], W.teacherView1.map((b) => b.map((r) => [...r]))],
+    pairs: W.pairs.map((p) => ({ s: p.s.map((r) => [...r]), loss: p.loss })),
+    consistency: W.consistency,
+    marginals: W.marginals.map((m) => [...m]),
+    regularizer: W.regularizer,
+    total: W.total,
+  };
+
+  it('one group per quantity, in the order of §4.5; zero difference for the reference itself', () => {
+    const groups = checkWorkedExample(exact);
+    expect(groups.map((g) => g.quantity)).toEqual([
+      'student view 0, per-block softmax',
+      'teacher view 1, per-block softmax',
+      'pair (v 0, u 1): s and pair loss',
+      'pair (v 1, u 0): s and pair loss',
+      'pair (v 2, u 0): s and pair loss',
+      'pair (v 2, u 1): s and pair loss',
+      'L_cons',
+      'block marginals m_b',
+      'L_reg',
+      'L = L_cons + L_reg',
+    ]);
+    expect(groups.map((g) => g.maxAbsDiff)).toEqual(new Array(10).fill(0));
+    expect(groups[0].kit).toHaveLength(12);
+  });
+
+  it('reports the largest difference of a group, and refuses a group of the wrong size', () => {
+    const off = checkWorkedExample({
+      ...exact,
+      marginals: [[0.3, 0.42516568, 0.25183454], [...W.marginals[1]]],
+    });
+    expect(off[7].maxAbsDiff).toBeCloseTo(0.02299978, 8);
+    expect(() => checkWorkedExample({ ...exact, marginals: [[0.3]] })).toThrow(
+      /block marginals m_b: 1 values, the reference has 6/,
+    );
   });
 });
