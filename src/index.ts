@@ -68,7 +68,7 @@ export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
 export type { CarpLossTerms } from './carp/carpLoss';
 export { carpLossAnatomy, repeatLogits, lossState, sharpnessSweep } from './carp/lossAnatomy';
 export type { CarpLossAnatomy, LossAnatomyInput, LossPair, SweepPoint } from './carp/lossAnatomy';
-export { WORKED_EXAMPLE, checkWorkedExample } from './carp/workedExample';
+export { WORKED_EXAMPLE, checkWorkedExample, workedExampleInput } from './carp/workedExample';
 export type { WorkedExampleCheck, WorkedExampleValues } from './carp/workedExample';
 export { updateTeacher } from './carp/teacherEma';
 export { trainStep, CarpTrainState, isOptimizerStep } from './carp/trainStep';

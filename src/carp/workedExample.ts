@@ -154,3 +154,21 @@ export function checkWorkedExample(a: WorkedExampleValues): WorkedExampleCheck[]
     group('L = L_cons + L_reg', [a.total], [W.total]),
   ];
 }
+
+/** The worked example's logits and partition as a `carpLossAnatomy` input (fresh arrays). */
+export function workedExampleInput(): {
+  studentLogits: number[][][];
+  teacherLogits: number[][][];
+  partition: number[];
+  partitionSize: number;
+} {
+  const W = WORKED_EXAMPLE;
+  const copy = (views: readonly (readonly (readonly number[])[])[]) =>
+    views.map((v) => v.map((r) => [...r]));
+  return {
+    studentLogits: copy(W.studentLogits),
+    teacherLogits: copy(W.teacherLogits),
+    partition: [...W.partition],
+    partitionSize: W.partitionSize,
+  };
+}

@@ -5,7 +5,11 @@ import {
   repeatLogits,
   sharpnessSweep,
 } from '../../src/carp/lossAnatomy';
-import { WORKED_EXAMPLE as W } from '../../src/carp/workedExample';
+import {
+  WORKED_EXAMPLE as W,
+  workedExampleInput,
+  checkWorkedExample,
+} from '../../src/carp/workedExample';
 import { expectClose, expectNoLeak, initTestBackend } from '../helpers/tensors';
 
 const LN3 = 1.0986122886681098;
@@ -16,14 +20,7 @@ describe('carpLossAnatomy', () => {
   });
 
   it('reproduces every number of the §4.5 worked example', async () => {
-    const a = await expectNoLeak(() =>
-      carpLossAnatomy({
-        studentLogits: W.studentLogits.map((v) => v.map((r) => [...r])),
-        teacherLogits: W.teacherLogits.map((v) => v.map((r) => [...r])),
-        partition: W.partition,
-        partitionSize: W.partitionSize,
-      }),
-    );
+    const a = await expectNoLeak(() => carpLossAnatomy(workedExampleInput()));
     expect(a.blocks).toEqual([
       [4, 1, 5],
       [0, 3, 2],
@@ -39,18 +36,13 @@ describe('carpLossAnatomy', () => {
     // L_reg is the mean of the per-block KLs (§4.2).
     expectClose([(a.klPerBlock[0] + a.klPerBlock[1]) / 2], [W.regularizer]);
     expectClose([a.consistency, a.regularizer, a.total], [W.consistency, W.regularizer, W.total]);
+    expect(checkWorkedExample(a).every((g) => g.maxAbsDiff < 1e-6)).toBe(true);
     // ‖∂L/∂ℓ‖ of the §4.5 gradient table: 0.08387061 (its 36 entries, squared and summed).
     expectClose([a.gradientNorms.total], [0.08387061], { atol: 1e-6 });
   });
 
   it('λ weighs L_reg in the total only', async () => {
-    const a = await carpLossAnatomy({
-      studentLogits: W.studentLogits.map((v) => v.map((r) => [...r])),
-      teacherLogits: W.teacherLogits.map((v) => v.map((r) => [...r])),
-      partition: W.partition,
-      partitionSize: W.partitionSize,
-      regWeight: 0,
-    });
+    const a = await carpLossAnatomy({ ...workedExampleInput(), regWeight: 0 });
     expect(a.regWeight).toBe(0);
     expectClose([a.consistency, a.regularizer, a.total], [0.90137589, 0.01208377, 0.90137589]);
     // The unweighted L_reg still pulls (its norm is shown), but the total's pull is L_cons's.
