@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend';
 import { resolveConfig } from '../config/resolve';
 import type { CarpConfig } from '../config/schema';
-import { evalSplits, openDataset } from '../data/datasets';
+import type { ImageDataset } from '../data/dataset';
+import { evalSplits, materialize, openDataset } from '../data/datasets';
 import type { EvalContext } from '../eval/context';
 import { loadTeacher, type LoadedTeacher } from '../interop/loadTeacher';
 import { ensureRun, type EnsureRunResult } from '../train/ensureRun';
+import { randomInitTeacher } from '../train/randomTeacher';
 import { formatDuration } from '../util/progress';
 import { LiveTrainingCurves, showProgressInNotebook, type ShowOptions } from '../viz/display';
 
@@ -31,6 +33,12 @@ export interface SharedRun {
   ctx: EvalContext;
   /** The live training curves (when asked for), with every logged row. */
   curves?: LiveTrainingCurves;
+  /**
+   * The baseline every protocol notebook shows: a randomly initialised network of the
+   * same architecture, evaluated like the teacher, its results in
+   * `<runDir>/baseline-random-init`. Call `dispose()` when done.
+   */
+  randomInit(): { ctx: EvalContext; dispose(): void };
 }
 
 export interface NotebookContext {
@@ -60,6 +68,11 @@ export interface NotebookContext {
   sizes(): Promise<DatasetSizes>;
   /** One line for the reader: preset, backend, run directory, evaluation sizes. */
   describe(): string;
+  /**
+   * The images the protocols evaluate of the bank or query split (the same seeded subset
+   * under `evalLimit`), in the order of their features, assignments and predictions.
+   */
+  evalImages(split: 'bank' | 'query'): Promise<ImageDataset>;
 }
 
 export interface DatasetSizes {
@@ -116,6 +129,15 @@ export async function notebookContext(
         training: cap(count, config.data.limit),
       };
     },
+    async evalImages(split) {
+      const dataset = config.data.dataset;
+      const source = await openDataset(dataset, evalSplits(dataset)[split], { limit: evalLimit });
+      try {
+        return await materialize(source);
+      } finally {
+        await source.close();
+      }
+    },
     describe: () =>
       `preset ${preset}${ci ? ' (CI)' : ''}, backend ${backend.backend}, run ${runDir}, ` +
       (evalLimit === null
@@ -139,7 +161,14 @@ export async function notebookContext(
         dataset: config.data.dataset,
         limit: evalLimit,
       };
-      return { run, teacher, ctx, curves };
+      const randomInit = () => {
+        const random = randomInitTeacher(config);
+        return {
+          ctx: { ...ctx, teacher: random, runDir: join(runDir, 'baseline-random-init') },
+          dispose: () => random.params.dispose(),
+        };
+      };
+      return { run, teacher, ctx, curves, randomInit };
     },
   };
 }

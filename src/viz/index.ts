@@ -14,7 +14,7 @@ export {
   SCHEDULE_SERIES,
 } from './trainingCurves';
 export type { MetricsRow, SeriesSpec, LossCurvesOptions } from './trainingCurves';
-export { prototypeUsageFigure } from './prototypeUsage';
+export { prototypeUsageFigure, prototypesByUse } from './prototypeUsage';
 export type { PrototypeUsageOptions } from './prototypeUsage';
 export { encodePng, pngDataUri } from './png';
 export { imageGridFigure, tileImages } from './imageGrid';

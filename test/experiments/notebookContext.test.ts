@@ -50,6 +50,14 @@ describe('notebookContext', () => {
       });
       expect(sizes.evaluated).toEqual({ bank: 512, query: 512 });
       expect(sizes.training).toBe(nb.config.data.limit ?? 60000);
+      // The evaluated query images: the protocols' seeded subset of 512, with their labels.
+      const queries = await nb.evalImages('query');
+      expect([queries.split, queries.count, queries.images.length]).toEqual([
+        'test',
+        512,
+        512 * 784,
+      ]);
+      expect(new Set(queries.labels).size).toBe(10);
       // Progress goes to one display of its own, not to stderr.
       new Progress({ total: 2, label: 'steps', itemsPerStep: 1 }).update(2);
       expect(host.handles).toHaveLength(1);

@@ -1,0 +1,206 @@
+/**
+ * Short runs side by side (the ablations notebook): one base configuration and a few
+ * variants that change one key — the partition size P, the number of prototypes K, the
+ * regulariser weight λ (§11.35) — each trained into its own run directory (reused when
+ * already complete, like every `ensureRun`), then measured the same way: the teacher's
+ * weighted k-NN (§9.2, k 20) and how many prototypes the images use (§9.4), plus the loss
+ * terms at the end of training.
+ */
+import { join } from 'node:path';
+import { resolveConfig } from '../config/resolve';
+import type { CarpConfig } from '../config/schema';
+import { runKnn } from '../eval/protocols/knn';
+import { runPrototypes } from '../eval/protocols/prototypes';
+import { loadTeacher } from '../interop/loadTeacher';
+import { ensureRun } from '../train/ensureRun';
+import type { StepMetrics } from '../train/metricsLog';
+
+/** The configuration every variant starts from: a preset and `key=value` overrides. */
+export interface AblationBase {
+  preset: string;
+  overrides: string[];
+  /** Images per split the evaluations use (seeded, class-stratified subsets). */
+  evalLimit: number;
+}
+
+/**
+ * The ablation bases, measured on the 2-core machine of docs (wasm backend):
+ * - `ci`: fmnist-tiny (ResNet-18 width 8, K 64, P 16) on 512 images for 2 epochs with
+ *   fmnist-small's learning rate and teacher (lrRef 4, momentum from 0.96): a few seconds
+ *   per run, enough for λ = 0 to show in the logged regulariser;
+ * - `full`: fmnist-small (width 16, K 512, P 32) for 2 epochs of 2 000 images.
+ */
+export const ABLATION_BASES: Record<'ci' | 'full', AblationBase> = {
+  ci: {
+    preset: 'fmnist-tiny',
+    overrides: ['data.limit=512', 'optim.lrRef=4', 'teacher.momentumStart=0.96'],
+    evalLimit: 512,
+  },
+  full: {
+    preset: 'fmnist-small',
+    overrides: ['data.limit=2000', 'train.epochs=2'],
+    evalLimit: 5000,
+  },
+};
+
+/** One variant: a label for tables and the overrides it adds to the base. */
+export interface AblationVariant {
+  label: string;
+  overrides: string[];
+}
+
+/** A named group of variants that change one key. */
+export interface Ablation {
+  /** The key that varies, e.g. `model.partitionSize`. */
+  key: string;
+  /** What the reader should expect, stated before the runs. */
+  expected: string;
+  variants: AblationVariant[];
+}
+
+/**
+ * The three ablations of the notebook for `base`: P (down to blocks of 4, up to one block
+ * holding all K: no partition at all), K (a quarter and 4×), and λ = 0 vs 1.
+ */
+export function ablationsFor(base: AblationBase): Ablation[] {
+  const config = resolveConfig(base.preset, base.overrides);
+  const K = config.model.numPrototypes;
+  const P = config.model.partitionSize;
+  const vary = (key: string, values: number[], label: (v: number) => string) =>
+    values.map((v) => ({ label: label(v), overrides: [`${key}=${v}`] }));
+  return [
+    {
+      key: 'model.partitionSize',
+      expected:
+        'smaller blocks are easier P-way problems with a better-estimated marginal; P = K is ' +
+        'one block, i.e. no random partition at all',
+      variants: vary('model.partitionSize', [4, P, K], (v) =>
+        v === K ? `P = ${v} (= K, no partition)` : `P = ${v}`,
+      ),
+    },
+    {
+      key: 'model.numPrototypes',
+      expected: 'k-NN changes little with K on 10 classes; more prototypes leave more unused',
+      variants: vary('model.numPrototypes', [Math.max(P, K / 4), K, 4 * K], (v) => `K = ${v}`),
+    },
+    {
+      key: 'loss.regWeight',
+      expected:
+        'without the regulariser (λ = 0) the batch marginal collapses: the logged L_reg climbs ' +
+        'towards ln P and fewer prototypes are used',
+      variants: vary('loss.regWeight', [0, 1], (v) => `λ = ${v}`),
+    },
+  ];
+}
+
+/** What one variant gave. */
+export interface AblationRow {
+  label: string;
+  /** The base's overrides followed by the variant's. */
+  overrides: string[];
+  runDir: string;
+  config: CarpConfig;
+  /** Teacher weighted k-NN top-1 at k 20 (fraction). */
+  knnTop1: number;
+  /** Prototypes that received at least one evaluated image, of K. */
+  prototypesUsed: number;
+  numPrototypes: number;
+  /** Entropy of the usage over ln K (1: every prototype used equally). */
+  usageEntropy: number;
+  /** Mean of the last quarter of the logged rows: L_cons and L_reg (unweighted). */
+  final: { consistency: number; regularizer: number };
+  /** ln P of the variant: the ceiling of L_reg. */
+  lnP: number;
+  /** Every logged training row (for curves). */
+  metrics: StepMetrics[];
+  /** Seconds of training now; null when the run was reused. */
+  trainSeconds: number | null;
+  /** Seconds of this variant in all (training and evaluation). */
+  seconds: number;
+}
+
+/** Mean of `key` over the last quarter (at least one) of `rows`. */
+function tailMean(rows: readonly StepMetrics[], key: 'consistency' | 'entropy'): number {
+  if (rows.length === 0) return NaN;
+  const tail = rows.slice(rows.length - Math.max(1, Math.floor(rows.length / 4)));
+  return tail.reduce((s, r) => s + r[key], 0) / tail.length;
+}
+
+/**
+ * The run directory name of a variant: the base preset, then only the variant's
+ * overrides that change the base configuration, so that variants equal to the base (P
+ * at its default, λ = 1, …) share one run and train once.
+ */
+export function ablationRunName(base: AblationBase, overrides: readonly string[]): string {
+  const baseConfig = resolveConfig(base.preset, base.overrides);
+  const changed = overrides.filter((kv) => {
+    const [key, value] = kv.split('=');
+    const current = key
+      .split('.')
+      .reduce<unknown>((obj, k) => (obj as Record<string, unknown> | undefined)?.[k], baseConfig);
+    return String(current) !== value;
+  });
+  const tag = (kvs: readonly string[]) =>
+    kvs
+      .map((kv) => {
+        const [key, value] = kv.split('=');
+        return `${key.split('.').pop()}${value}`;
+      })
+      .join('-');
+  return [
+    'ablation',
+    base.preset,
+    ...(base.overrides.length ? [tag(base.overrides)] : []),
+    changed.length ? tag(changed) : 'base',
+  ].join('-');
+}
+
+/**
+ * Trains (or reuses) and evaluates every variant of `variants` on top of `base`, in
+ * `runsDir/<ablationRunName>`.
+ */
+export async function runAblation(o: {
+  base: AblationBase;
+  variants: readonly AblationVariant[];
+  runsDir: string;
+  /** Called after each variant (for a live table). */
+  onRow?: (row: AblationRow) => void;
+}): Promise<AblationRow[]> {
+  const rows: AblationRow[] = [];
+  for (const v of o.variants) {
+    const t0 = performance.now();
+    const overrides = [...o.base.overrides, ...v.overrides];
+    const config = resolveConfig(o.base.preset, overrides);
+    const runDir = join(o.runsDir, ablationRunName(o.base, v.overrides));
+    const run = await ensureRun({ config, runDir });
+    const teacher = loadTeacher(runDir);
+    try {
+      const ctx = { teacher, runDir, dataset: config.data.dataset, limit: o.base.evalLimit };
+      const knn = await runKnn(ctx, { k: [20] });
+      const protos = await runPrototypes(ctx);
+      const row: AblationRow = {
+        label: v.label,
+        overrides,
+        runDir,
+        config,
+        knnTop1: knn.metrics['20'].top1,
+        prototypesUsed: protos.metrics.usage.used,
+        numPrototypes: config.model.numPrototypes,
+        usageEntropy: protos.metrics.usage.normalizedEntropy,
+        final: {
+          consistency: tailMean(run.metrics, 'consistency'),
+          regularizer: tailMean(run.metrics, 'entropy'),
+        },
+        lnP: Math.log(config.model.partitionSize),
+        metrics: run.metrics,
+        trainSeconds: run.training ? run.training.seconds : null,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      rows.push(row);
+      o.onRow?.(row);
+    } finally {
+      teacher.params.dispose();
+    }
+  }
+  return rows;
+}
