@@ -244,3 +244,12 @@ export {
   NOTEBOOK_CI_EVAL_LIMIT,
 } from './experiments/notebookContext';
 export type { NotebookContext, SharedRun, DatasetSizes } from './experiments/notebookContext';
+export {
+  ABLATION_BASES,
+  ablationsFor,
+  ablationRunName,
+  runAblation,
+  ablationTable,
+  ablationCurves,
+} from './experiments/ablations';
+export type { Ablation, AblationBase, AblationRow, AblationVariant } from './experiments/ablations';

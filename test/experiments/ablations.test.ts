@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ABLATION_BASES,
+  ablationCurves,
   ablationRunName,
+  ablationTable,
   ablationsFor,
   runAblation,
   type AblationBase,
@@ -31,7 +33,7 @@ describe('ablations', () => {
       ['loss.regWeight=0'],
       ['loss.regWeight=1'],
     ]);
-    const prefix = 'ablation-fmnist-tiny-limit512-lrRef4-momentumStart0.96-';
+    const prefix = 'ablation-fmnist-tiny-lrRef4-momentumStart0.96-';
     expect(ablationRunName(base, ['model.partitionSize=16'])).toBe(`${prefix}base`);
     expect(ablationRunName(base, ['loss.regWeight=1'])).toBe(`${prefix}base`);
     expect(ablationRunName(base, ['loss.regWeight=0'])).toBe(`${prefix}regWeight0`);
@@ -75,5 +77,14 @@ describe('ablations', () => {
       consistency: rows[1].metrics[1].consistency,
       regularizer: rows[1].metrics[1].entropy,
     });
+    const table = ablationTable(rows);
+    expect(table.header).toHaveLength(7);
+    expect(table.rows[0][0]).toBe('λ = 0');
+    expect(table.rows[0][1]).toBe(`${(100 * rows[0].knnTop1).toFixed(1)}%`);
+    expect(table.rows[2][6]).toBe('reused');
+    const fig = ablationCurves(rows, 'entropy');
+    expect(fig.data.map((t) => t.name)).toEqual(['λ = 0', 'λ = 1', 'P = 16']);
+    expect(fig.data[0].y).toEqual(rows[0].metrics.map((m) => m.entropy));
+    expect(fig.data[0].x).toEqual([0, 1]);
   }, 300_000);
 });
