@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PlotlyFigure } from './figure';
+import { setInfoSink } from '../util/log';
 import { setProgressStreams, type ProgressStream } from '../util/progress';
 import { escapeHtml, figureDivHtml, plotlyScriptTag } from './html';
 import { tableHtml, type TableCell, type TableOptions } from './htmlTable';
@@ -208,7 +209,15 @@ export function notebookProgressStream(
   };
 }
 
-/** Routes every later progress (training, feature extraction, classifiers) into the notebook. */
+/**
+ * Routes every later progress (training, feature extraction, classifiers) and
+ * informational line (`info`) into the notebook, instead of stderr.
+ */
 export function showProgressInNotebook(o: ShowOptions = {}): void {
   setProgressStreams(() => notebookProgressStream(o));
+  setInfoSink((message) =>
+    (o.host ?? tslabHost()).display.html(
+      `<div class="carp-info" style="font-family:monospace;font-size:12px;color:#555">${escapeHtml(message)}</div>`,
+    ),
+  );
 }

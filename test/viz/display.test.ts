@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { info, setInfoSink } from '../../src/util/log';
 import { Progress, setProgressStreams } from '../../src/util/progress';
 import {
   LiveFigure,
@@ -153,8 +154,14 @@ describe('progress in the notebook', () => {
       p.update(3);
       expect(host.handles[0]).toHaveLength(2);
       expect(host.handles[0][1]).toMatch(/features x\/test 3\/3 {2}[\d.]+ img\/s/);
+      // Informational lines are drawn in the cell too, escaped.
+      info('kmeans: 512 features <10 centroids>');
+      expect(host.shown.at(-1)).toBe(
+        '<div class="carp-info" style="font-family:monospace;font-size:12px;color:#555">kmeans: 512 features &#60;10 centroids&#62;</div>',
+      );
     } finally {
       setProgressStreams(undefined);
+      setInfoSink(undefined);
     }
   });
 });
