@@ -30,7 +30,10 @@ export interface AblationBase {
  * - `ci`: fmnist-tiny (ResNet-18 width 8, K 64, P 16, 2 epochs of 256 images: 16
  *   micro-steps) with fmnist-small's learning rate and teacher (lrRef 4, momentum from
  *   0.96); 10–40 s per run. Too short to learn: it shows the mechanics, not the effects;
- * - `full`: fmnist-small (width 16, K 512, P 32) for 2 epochs of 2 000 images.
+ * - `full`: fmnist-small (width 16, K 512, P 32) for 2 epochs of 2 000 images (30
+ *   micro-steps): 65–90 s of training per run, 9 minutes for the 6 distinct runs of
+ *   `ablationsFor` with their evaluations. λ = 0 measured: L_reg 0.93 vs 0.02, 7 vs 44 of
+ *   512 prototypes used; k-NN (5 000 / 5 000 images) 56–60 % for every variant.
  */
 export const ABLATION_BASES: Record<'ci' | 'full', AblationBase> = {
   ci: {
@@ -74,8 +77,8 @@ export function ablationsFor(base: AblationBase): Ablation[] {
     {
       key: 'model.partitionSize',
       expected:
-        'smaller blocks are easier P-way problems with a better-estimated marginal; P = K is ' +
-        'one block, i.e. no random partition at all',
+        'in runs this short, k-NN within a point or two across P; L_cons starts at ln P, so ' +
+        'read it against ln P. P = K is one block: no random partition at all',
       variants: vary('model.partitionSize', [4, P, K], (v) =>
         v === K ? `P = ${v} (= K, no partition)` : `P = ${v}`,
       ),
