@@ -87,7 +87,8 @@ export interface DatasetSizes {
 
 /**
  * Sets up a notebook. `preset` overrides `CARP_PRESET`; `runsDir` is where runs go
- * (default `../runs`: the project's runs/ seen from notebooks/).
+ * (default `../runs`: the project's runs/ seen from notebooks/). Progress and notes are
+ * drawn through tslab, so outside a notebook pass `progress: false` (they stay on stderr).
  */
 export async function notebookContext(
   o: { preset?: string; runsDir?: string; progress?: boolean } & ShowOptions = {},
