@@ -14,6 +14,9 @@ Usage (from anywhere; run with Debian's /usr/bin/python3, which has nbclient):
   CARP_BACKEND, ... reach the notebook as process.env.*.
 - Executed copies (with outputs, also of a failed run up to the failing cell) go to
   --out (default test-output/notebooks/, git-ignored; CI keeps it as an artefact).
+- --html DIR also writes each executed copy as DIR/<name>.html, readable offline: the
+  figures carry plotly.js inline, and equations use Debian's MathJax (libjs-mathjax)
+  by file URL when it is installed (otherwise they stay as TeX source).
 - Exit status 1 naming notebook, cell index (0-based, markdown cells counted, as
   nbformat indexes cells) and error when any cell fails; 2 on bad arguments or a
   missing Jupyter/kernel set-up. --summary also records per-cell seconds.
@@ -59,6 +62,8 @@ def parse_args(argv):
                    help="seconds allowed for the kernel to start (default: %(default)s)")
     p.add_argument("--preset", help="sets CARP_PRESET for the kernels (default: inherited)")
     p.add_argument("--summary", help="also write a JSON summary (per-notebook and per-cell times) here")
+    p.add_argument("--html", help="also export each executed notebook as HTML into this folder "
+                                  "(nbconvert's lab template; equations through Debian's MathJax)")
     return p.parse_args(argv)
 
 
@@ -90,6 +95,23 @@ def error_text(cell):
 def write_atomic(nb, path):
     tmp = f"{path}.tmp-{os.getpid()}"
     nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+
+
+MATHJAX = "/usr/share/javascript/mathjax/MathJax.js"
+
+
+def export_html(nb, path):
+    """Writes `nb` as a standalone HTML page (nbconvert, lab template), atomically."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    if os.path.exists(MATHJAX):
+        exporter.mathjax_url = f"file://{MATHJAX}?config=TeX-AMS_CHTML-full,Safe"
+    body, _ = exporter.from_notebook_node(nb)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(body)
     os.replace(tmp, path)
 
 
@@ -129,6 +151,10 @@ def run_one(path, args):
     out_path = os.path.join(args.out, name)
     write_atomic(nb, out_path)
     result["output"] = out_path
+    if args.html:
+        html_path = os.path.join(args.html, name[: -len(".ipynb")] + ".html")
+        export_html(nb, html_path)
+        result["html"] = html_path
     return result
 
 
@@ -149,6 +175,8 @@ def main(argv):
         fail_setup("no notebooks to run")
     ensure_kernel()
     os.makedirs(args.out, exist_ok=True)
+    if args.html:
+        os.makedirs(args.html, exist_ok=True)
 
     preset = os.environ.get("CARP_PRESET", "(notebook default)")
     print(f"run-notebooks: {len(paths)} notebook(s), CARP_PRESET={preset}, cell timeout {args.timeout} s",

@@ -66,6 +66,10 @@ export {
 export { samplePartition, partitionProbabilities } from './carp/randomPartition';
 export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
 export type { CarpLossTerms } from './carp/carpLoss';
+export { carpLossAnatomy, repeatLogits, lossState, sharpnessSweep } from './carp/lossAnatomy';
+export type { CarpLossAnatomy, LossAnatomyInput, LossPair, SweepPoint } from './carp/lossAnatomy';
+export { WORKED_EXAMPLE, checkWorkedExample, workedExampleInput } from './carp/workedExample';
+export type { WorkedExampleCheck, WorkedExampleValues } from './carp/workedExample';
 export { updateTeacher } from './carp/teacherEma';
 export { trainStep, CarpTrainState, isOptimizerStep } from './carp/trainStep';
 export type { StepHyperParameters, StepResult } from './carp/trainStep';
@@ -233,3 +237,19 @@ export * from './viz';
 // --- experiments: what the quickstart and the notebooks run end to end ---
 export { knnBaselines, BN_REESTIMATE_IMAGES } from './experiments/knnBaselines';
 export type { KnnBaselines, KnnBaselineRow } from './experiments/knnBaselines';
+export {
+  notebookContext,
+  NOTEBOOK_PRESET,
+  NOTEBOOK_CI_PRESET,
+  NOTEBOOK_CI_EVAL_LIMIT,
+} from './experiments/notebookContext';
+export type { NotebookContext, SharedRun, DatasetSizes } from './experiments/notebookContext';
+export {
+  ABLATION_BASES,
+  ablationsFor,
+  ablationRunName,
+  runAblation,
+  ablationTable,
+  ablationCurves,
+} from './experiments/ablations';
+export type { Ablation, AblationBase, AblationRow, AblationVariant } from './experiments/ablations';

@@ -38,7 +38,19 @@ export function logs(level: LogLevel): boolean {
   return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(logLevel());
 }
 
-/** One informational line on stderr (progress notes, what a step is doing). */
+let infoSink: ((message: string) => void) | undefined;
+
+/**
+ * Sends informational lines to `sink` instead of stderr (a notebook draws them in the
+ * cell rather than as red stderr text), or back to stderr with undefined.
+ */
+export function setInfoSink(sink: ((message: string) => void) | undefined): void {
+  infoSink = sink;
+}
+
+/** One informational line on stderr, or the sink `setInfoSink` installed (progress notes, what a step is doing). */
 export function info(message: string): void {
-  if (logs('info')) process.stderr.write(`${message}\n`);
+  if (!logs('info')) return;
+  if (infoSink) infoSink(message);
+  else process.stderr.write(`${message}\n`);
 }

@@ -1,16 +1,36 @@
 /**
  * Progress reporting for long work (training, feature extraction): step/total,
  * images/s, ETA and the latest loss. On a TTY one line is rewritten in place; otherwise
- * (CI, notebooks, pipes) plain lines are printed at most every `everySeconds`.
+ * (CI, pipes) plain lines are printed at most every `everySeconds`. A notebook routes
+ * them into one display per progress that is redrawn in place (`setProgressStreams`).
  */
 import { logs } from './log';
+
+/** Where progress lines are written: stderr, or a display that redraws one line in place. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  /** True when `\r` rewrites the line (a terminal, a notebook display): every update is written. */
+  isTTY?: boolean;
+}
+
+let streamFor: ((label: string) => ProgressStream) | undefined;
+
+/**
+ * Routes the progress of every `Progress` created without a `stream` to `factory(label)`
+ * (one stream per progress, e.g. one updating notebook display each), or back to stderr
+ * with undefined.
+ */
+export function setProgressStreams(factory: ((label: string) => ProgressStream) | undefined): void {
+  streamFor = factory;
+}
 
 export interface ProgressOptions {
   total: number;
   label: string;
   /** Items (images) per step, for the images/s figure. */
   itemsPerStep: number;
-  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Default: the stream `setProgressStreams` installed, else stderr. */
+  stream?: ProgressStream;
   everySeconds?: number;
   /** Clock, injectable for tests. */
   now?: () => number;
@@ -32,12 +52,12 @@ export function formatDuration(seconds: number): string {
 export class Progress {
   private readonly start: number;
   private lastPrint = -Infinity;
-  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean };
+  private readonly stream: ProgressStream;
   private readonly now: () => number;
   private startStep = 0;
 
   constructor(private readonly o: ProgressOptions) {
-    this.stream = o.stream ?? process.stderr;
+    this.stream = o.stream ?? streamFor?.(o.label) ?? process.stderr;
     this.now = o.now ?? (() => performance.now() / 1000);
     this.start = this.now();
   }

@@ -15,7 +15,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PlotlyFigure } from './figure';
-import { figureDivHtml, plotlyScriptTag } from './html';
+import { setInfoSink } from '../util/log';
+import { setProgressStreams, type ProgressStream } from '../util/progress';
+import { escapeHtml, figureDivHtml, plotlyScriptTag } from './html';
+import { tableHtml, type TableCell, type TableOptions } from './htmlTable';
 import { lossCurvesFigure, type LossCurvesOptions, type MetricsRow } from './trainingCurves';
 
 /** Where HTML goes: tslab's `display` or one of its `newDisplay()` handles. */
@@ -155,4 +158,66 @@ export class LiveTrainingCurves {
   done(): void {
     this.live.flush();
   }
+}
+
+/** Displays a result table as an HTML `<table>` in the current notebook cell (`tableHtml`). */
+export function showTable(
+  header: readonly string[],
+  rows: readonly (readonly TableCell[])[],
+  o: TableOptions & ShowOptions = {},
+): void {
+  (o.host ?? tslabHost()).display.html(tableHtml(header, rows, o));
+}
+
+/** Displays a short text block (preformatted) in the current notebook cell. */
+export function showText(text: string, o: ShowOptions = {}): void {
+  (o.host ?? tslabHost()).display.html(`<pre style="margin:2px 0">${escapeHtml(text)}</pre>`);
+}
+
+/** The HTML of one progress line: a bar for `step/total` when the line has one, then the text. */
+export function progressHtml(line: string): string {
+  const m = /(\d+)\/(\d+)/.exec(line);
+  const bar = m
+    ? `<progress value="${Number(m[1])}" max="${Math.max(1, Number(m[2]))}" style="width:180px;margin-right:8px"></progress>`
+    : '';
+  return `<div class="carp-progress" style="font-family:monospace;font-size:12px">${bar}${escapeHtml(line)}</div>`;
+}
+
+/**
+ * A progress stream drawn in the notebook: one display per progress, redrawn in place
+ * (throttled to `throttleMs`, the last line always drawn), instead of stderr lines.
+ */
+export function notebookProgressStream(
+  o: ShowOptions & { throttleMs?: number; now?: () => number } = {},
+): ProgressStream {
+  const handle = (o.host ?? tslabHost()).newDisplay();
+  const now = o.now ?? (() => performance.now());
+  const throttle = o.throttleMs ?? 250;
+  let last = -Infinity;
+  return {
+    isTTY: true,
+    write(text: string) {
+      // The terminal protocol of `Progress`: "\r<line>\x1b[K", plus "\n" after the last step.
+      const final = text.endsWith('\n');
+      // eslint-disable-next-line no-control-regex
+      const line = text.replace(/\r|\x1b\[K|\n/g, '');
+      if (!final && now() - last < throttle) return true;
+      handle.html(progressHtml(line));
+      last = now();
+      return true;
+    },
+  };
+}
+
+/**
+ * Routes every later progress (training, feature extraction, classifiers) and
+ * informational line (`info`) into the notebook, instead of stderr.
+ */
+export function showProgressInNotebook(o: ShowOptions = {}): void {
+  setProgressStreams(() => notebookProgressStream(o));
+  setInfoSink((message) =>
+    (o.host ?? tslabHost()).display.html(
+      `<div class="carp-info" style="font-family:monospace;font-size:12px;color:#555">${escapeHtml(message)}</div>`,
+    ),
+  );
 }

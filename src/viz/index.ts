@@ -14,7 +14,7 @@ export {
   SCHEDULE_SERIES,
 } from './trainingCurves';
 export type { MetricsRow, SeriesSpec, LossCurvesOptions } from './trainingCurves';
-export { prototypeUsageFigure } from './prototypeUsage';
+export { prototypeUsageFigure, prototypesByUse } from './prototypeUsage';
 export type { PrototypeUsageOptions } from './prototypeUsage';
 export { encodePng, pngDataUri } from './png';
 export { imageGridFigure, tileImages } from './imageGrid';
@@ -29,7 +29,19 @@ export { precisionRecallCurve, precisionRecallFigure } from './precisionRecall';
 export type { PrCurve, NamedPrCurve } from './precisionRecall';
 export { resultsTableFigure, resultRowsFromJson } from './resultsTable';
 export type { ResultRow } from './resultsTable';
-export { showFigure, loadPlotly, LiveFigure, LiveTrainingCurves } from './display';
+export {
+  showFigure,
+  showTable,
+  showText,
+  showProgressInNotebook,
+  notebookProgressStream,
+  progressHtml,
+  loadPlotly,
+  LiveFigure,
+  LiveTrainingCurves,
+} from './display';
+export { tableHtml } from './htmlTable';
+export type { TableCell, TableOptions } from './htmlTable';
 export type { DisplayHost, HtmlSink, ShowOptions, LiveFigureOptions } from './display';
 export { readRunDir, parseMetricsJsonl } from './runDir';
 export type { RunDirContents, EvalFile, TensorBoardCurves, ReadRunDirOptions } from './runDir';
@@ -56,5 +68,6 @@ export {
   blockMapFigure,
   headlineRows,
   linearHistoryFigure,
+  linesFigure,
 } from './notebookCharts';
-export type { HeadlineRow } from './notebookCharts';
+export type { HeadlineRow, LineSeries } from './notebookCharts';

@@ -248,3 +248,32 @@ export function linearHistoryFigure(
   layout.legend = { orientation: 'h', y: -0.2 };
   return { data, layout };
 }
+
+/** One line of `linesFigure`. */
+export interface LineSeries {
+  name: string;
+  x: readonly number[];
+  y: readonly number[];
+  /** plotly dash style, e.g. 'dot' for a reference line. */
+  dash?: string;
+}
+
+/** Lines of y against x with named axes (loss terms vs sharpness, k-NN vs an ablated value). */
+export function linesFigure(
+  series: readonly LineSeries[],
+  o: FigureOptions & { xTitle?: string; yTitle?: string; xLog?: boolean } = {},
+): PlotlyFigure {
+  const data: PlotlyTrace[] = series.map((s, i) => ({
+    type: 'scatter',
+    mode: 'lines+markers',
+    name: s.name,
+    x: [...s.x],
+    y: [...s.y],
+    line: { color: categoryColor(i), ...(s.dash ? { dash: s.dash } : {}) },
+  }));
+  const layout = baseLayout('', o);
+  layout.xaxis = { title: { text: o.xTitle ?? '' }, ...(o.xLog ? { type: 'log' } : {}) };
+  layout.yaxis = { title: { text: o.yTitle ?? '' } };
+  layout.legend = { orientation: 'h', y: -0.2 };
+  return { data, layout };
+}

@@ -98,3 +98,15 @@ export function prototypeUsageFigure(
   layout.bargap = 0;
   return { data: [trace], layout };
 }
+
+/** Prototype ids from the most to the least used (ties: lower id first), and the unused ones. */
+export function prototypesByUse(counts: ArrayLike<number>): {
+  mostUsed: number[];
+  unused: number[];
+} {
+  const ids = Array.from({ length: counts.length }, (_, k) => k);
+  return {
+    mostUsed: ids.filter((k) => counts[k] > 0).sort((a, b) => counts[b] - counts[a] || a - b),
+    unused: ids.filter((k) => counts[k] === 0),
+  };
+}

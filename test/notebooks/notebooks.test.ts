@@ -2,16 +2,21 @@
  * Executes every notebooks/*.ipynb headless in the carp-kit kernel through
  * environment/run-notebooks.py (nbclient, Debian's /usr/bin/python3), so walkthroughs
  * never rot (architecture §1). CARP_PRESET is passed through (default here `fmnist-tiny`,
- * as in CI). Executed copies and per-cell times land in test-output/notebooks/.
+ * as in CI). Executed copies and per-cell times land in test-output/notebooks/, and their
+ * HTML exports in test-output/notebooks/html/ (a CI artefact), each of which is then
+ * opened in headless chromium: every figure must draw, with nothing fetched from outside.
  * dist/ is rebuilt first, because notebooks import the compiled package.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumDom } from '../helpers/chromium';
 
 const ROOT = resolve(__dirname, '..', '..');
 const OUT = join(ROOT, 'test-output', 'notebooks');
+const HTML = join(OUT, 'html');
 const PYTHON = process.env.CARP_JUPYTER_PYTHON ?? '/usr/bin/python3';
 const files = readdirSync(join(ROOT, 'notebooks'))
   .filter((f) => f.endsWith('.ipynb'))
@@ -26,12 +31,15 @@ function runNotebook(file: string): Promise<{ code: number; log: string; summary
   // A previous run's summary and executed copy must never stand in for this run's.
   rmSync(summaryPath, { force: true });
   rmSync(join(OUT, file), { force: true });
+  rmSync(join(HTML, file.replace(/\.ipynb$/, '.html')), { force: true });
   const args = [
     join(ROOT, 'environment', 'run-notebooks.py'),
     '--out',
     OUT,
     '--summary',
     summaryPath,
+    '--html',
+    HTML,
     join(ROOT, 'notebooks', file),
   ];
   const env = { ...process.env, CARP_PRESET: process.env.CARP_PRESET ?? 'fmnist-tiny' };
@@ -79,6 +87,41 @@ describe('notebooks execute headless', () => {
       `${file}: ${r.summary?.results[0]?.seconds} s (CARP_PRESET=${process.env.CARP_PRESET ?? 'fmnist-tiny'})`,
     );
   });
+
+  it.each(files)(
+    '%s: its HTML export draws every figure in chromium, offline',
+    { timeout: 300_000 },
+    async (file) => {
+      const executed = join(OUT, file);
+      const page = join(HTML, file.replace(/\.ipynb$/, '.html'));
+      expect(existsSync(page), 'run the notebook first (same file)').toBe(true);
+      const html = readFileSync(page, 'utf8');
+      // Offline: no script, style or image is loaded from the network.
+      expect(html.match(/<(?:script|link|img)[^>]+(?:src|href)="https?:[^"]*"/g) ?? []).toEqual([]);
+      // The figures the notebook's outputs hold (by div id) must all be drawn by plotly.
+      const outputs = readFileSync(executed, 'utf8');
+      const ids = [...new Set(outputs.match(/carp-fig-[0-9a-f]+-\d+/g) ?? [])];
+      const dom = await chromiumDom(pathToFileURL(page).href, { windowSize: '1200,2000' });
+      const undrawn = ids.filter(
+        (id) =>
+          !new RegExp(
+            `<div id="${id}" class="carp-figure[^"]*"[^>]*><div class="plot-container plotly"`,
+          ).test(dom),
+      );
+      expect(undrawn, `figures not drawn in ${page}`).toEqual([]);
+      // the figure scripts' fallback text, shown in the div when window.Plotly is missing
+      expect(dom).not.toMatch(/class="carp-figure[^"]*"[^>]*>plotly\.js is not loaded/);
+      // Equations in the markdown are typeset (MathJax's output elements), when there are any.
+      const markdown = (
+        JSON.parse(outputs) as { cells: { cell_type: string; source: string[] }[] }
+      ).cells
+        .filter((c) => c.cell_type === 'markdown')
+        .map((c) => c.source.join(''))
+        .join('\n');
+      if (/\$\$|\$[^$\s][^$\n]*\$/.test(markdown)) expect(dom).toMatch(/class="MJX|mjx-chtml/);
+      console.log(`${file}: ${ids.length} figures drawn in ${page}`);
+    },
+  );
 
   it('00-quickstart shows the backend and a plotly figure', { timeout: 60_000 }, () => {
     const executed = join(OUT, '00-quickstart.ipynb');

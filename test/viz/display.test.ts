@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { info, setInfoSink } from '../../src/util/log';
+import { Progress, setProgressStreams } from '../../src/util/progress';
 import {
   LiveFigure,
   LiveTrainingCurves,
   loadPlotly,
+  notebookProgressStream,
   showFigure,
+  showProgressInNotebook,
+  showTable,
+  showText,
   type DisplayHost,
 } from '../../src/viz/display';
 
@@ -80,5 +86,82 @@ describe('LiveTrainingCurves', () => {
     expect(draws).toHaveLength(3); // t = 0, t = 1200 and the final flush (step 5)
     expect(draws[2]).toContain('"x":[0,1,2,3,4,5]');
     expect(curves.rows).toHaveLength(6);
+  });
+});
+
+describe('showTable, showText', () => {
+  it('draws an HTML table (not a plotly trace): escaped text, numbers right-aligned', () => {
+    const host = fakeHost();
+    showTable(
+      ['features', 'k = 20'],
+      [
+        ['CARP <teacher>', '81.2%'],
+        ['raw pixels', 85.5],
+        ['none', null],
+      ],
+      {
+        host,
+        title: 'k-NN',
+        note: 'top-1',
+      },
+    );
+    expect(host.shown).toHaveLength(1);
+    const html = host.shown[0];
+    expect(html).not.toContain('newPlot');
+    expect(html).toMatch(/^<table class="carp-table"/);
+    expect(html).toContain('<caption');
+    expect(html).toContain('CARP &#60;teacher&#62;');
+    expect(html).toContain(
+      'text-align:right;padding:3px 10px;border-bottom:1px solid #ddd">81.2%</td>',
+    );
+    expect(html).toContain(
+      'text-align:left;padding:3px 10px;border-bottom:1px solid #ddd">raw pixels</td>',
+    );
+    expect(html.match(/<tr>/g)).toHaveLength(3);
+    expect(html).toContain('>top-1</div>');
+    showText('a < b', { host });
+    expect(host.shown[1]).toBe('<pre style="margin:2px 0">a &#60; b</pre>');
+  });
+});
+
+describe('progress in the notebook', () => {
+  it('one display per progress, redrawn in place and throttled; the last step always drawn', () => {
+    const host = fakeHost();
+    let t = 0;
+    showProgressInNotebook({ host });
+    try {
+      // What `Progress` writes to a TTY-like stream.
+      const p = new Progress({
+        total: 3,
+        label: 'features x/test',
+        itemsPerStep: 10,
+        now: () => t / 1000,
+      });
+      const stream = notebookProgressStream({ host, now: () => t, throttleMs: 250 });
+      stream.write('\r features 1/3\x1b[K');
+      t = 100;
+      stream.write('\r features 2/3\x1b[K'); // within 250 ms: skipped
+      t = 150;
+      stream.write('\r features 3/3\x1b[K\n'); // the last line: drawn anyway
+      const [, own] = host.handles;
+      expect(own).toHaveLength(2);
+      expect(own[0]).toContain('<progress value="1" max="3"');
+      expect(own[1]).toContain('<progress value="3" max="3"');
+      expect(own[1]).toContain('features 3/3</div>');
+      // A Progress created without a stream draws into its own display (handle 0).
+      t = 1000;
+      p.update(1);
+      p.update(3);
+      expect(host.handles[0]).toHaveLength(2);
+      expect(host.handles[0][1]).toMatch(/features x\/test 3\/3 {2}[\d.]+ img\/s/);
+      // Informational lines are drawn in the cell too, escaped.
+      info('kmeans: 512 features <10 centroids>');
+      expect(host.shown.at(-1)).toBe(
+        '<div class="carp-info" style="font-family:monospace;font-size:12px;color:#555">kmeans: 512 features &#60;10 centroids&#62;</div>',
+      );
+    } finally {
+      setProgressStreams(undefined);
+      setInfoSink(undefined);
+    }
   });
 });

@@ -5,6 +5,7 @@ import {
   configRows,
   headlineRows,
   linearHistoryFigure,
+  linesFigure,
   lowShotFigure,
   metricBarsFigure,
   tableFigure,
@@ -94,5 +95,26 @@ describe('notebook charts', () => {
       ['prototypes used', 12, 'number'],
       ['mAP strong', 0.3, 'percent'],
     ]);
+  });
+});
+
+describe('linesFigure', () => {
+  it('one scatter line per series, axis titles, dashes, log x on request', () => {
+    const f = linesFigure(
+      [
+        { name: 'L_cons', x: [0, 1], y: [1.1, 0.5] },
+        { name: 'ln P', x: [0, 1], y: [1.1, 1.1], dash: 'dot' },
+      ],
+      { title: 'terms', xTitle: 'sharpness', yTitle: 'nats', xLog: true },
+    );
+    expect(f.data.map((t) => [t.type, t.mode, t.name, t.x, t.y])).toEqual([
+      ['scatter', 'lines+markers', 'L_cons', [0, 1], [1.1, 0.5]],
+      ['scatter', 'lines+markers', 'ln P', [0, 1], [1.1, 1.1]],
+    ]);
+    expect(f.data[1].line).toEqual({ color: '#ff7f0e', dash: 'dot' });
+    expect(f.data[0].line).toEqual({ color: '#1f77b4' });
+    expect(f.layout.title?.text).toBe('terms');
+    expect(f.layout.xaxis).toEqual({ title: { text: 'sharpness' }, type: 'log' });
+    expect(f.layout.yaxis).toEqual({ title: { text: 'nats' } });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prototypeUsage } from '../../src/eval/math/prototypeUsage';
-import { prototypeUsageFigure, usageSummary } from '../../src/viz/prototypeUsage';
+import { prototypesByUse, prototypeUsageFigure, usageSummary } from '../../src/viz/prototypeUsage';
 
 describe('usageSummary', () => {
   it('uniform usage: perplexity K, max share 1/K', () => {
@@ -52,5 +52,15 @@ describe('prototypeUsageFigure', () => {
     });
     const big = prototypeUsageFigure(new Int32Array(4096).fill(1));
     expect(big.data[0]).toMatchObject({ type: 'scatter', fill: 'tozeroy' });
+  });
+});
+
+describe('prototypesByUse', () => {
+  it('most used first, ties by id; unused listed apart', () => {
+    expect(prototypesByUse([3, 0, 5, 3, 0, 1])).toEqual({
+      mostUsed: [2, 0, 3, 5],
+      unused: [1, 4],
+    });
+    expect(prototypesByUse(Int32Array.from([0, 0]))).toEqual({ mostUsed: [], unused: [0, 1] });
   });
 });

@@ -5,49 +5,16 @@
  * and that the screenshot is not blank. The screenshot stays in
  * test-output/viz/report.png (CI artefact) for a human look.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/viz/report';
+import { CHROMIUM, chromiumDom } from '../helpers/chromium';
 import { makeSyntheticRun } from './syntheticRun';
 
-const CHROMIUM = process.env.CARP_CHROMIUM ?? '/usr/bin/chromium';
 const OUT_DIR = resolve(__dirname, '..', '..', 'test-output', 'viz');
-
-/** Runs headless chromium on `url`; resolves with the dumped DOM. */
-function chromium(url: string, screenshot: string): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), 'carp-chromium-'));
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${profile}`,
-    '--hide-scrollbars',
-    '--window-size=1200,3800',
-    // virtual time runs the page's timers to completion without waiting in real time
-    '--virtual-time-budget=15000',
-    `--screenshot=${screenshot}`,
-    '--dump-dom',
-    url,
-  ];
-  return new Promise((res, rej) => {
-    execFile(CHROMIUM, args, { timeout: 150_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      rmSync(profile, { recursive: true, force: true });
-      // dbus errors on stderr are harmless; a non-zero exit is not
-      if (err) rej(new Error(`chromium failed: ${err.message}\n${stderr.slice(-2000)}`));
-      else res(stdout);
-    });
-  });
-}
 
 describe('report.html in headless chromium', () => {
   it('draws every figure without plotly errors', { timeout: 200_000 }, async () => {
@@ -59,7 +26,7 @@ describe('report.html in headless chromium', () => {
     const report = await writeReport(makeSyntheticRun(), { out: html });
     expect(report.figures).toBe(7);
 
-    const dom = await chromium(pathToFileURL(html).href, png);
+    const dom = await chromiumDom(pathToFileURL(html).href, { screenshot: png });
     const body = /<body[^>]*>/.exec(dom)?.[0] ?? '';
     expect(body, 'page marker').toContain('data-plots="ready"');
     expect(body).toContain(`data-plots-drawn="${report.figures}"`);

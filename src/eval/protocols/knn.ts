@@ -3,12 +3,15 @@
  * split's; T-eval with a bicubic resize; cosine similarity; each of the k nearest votes
  * with exp(s/τ). The maths is `weightedKnn` (math/knn.ts).
  */
+import type { ImageDataset } from '../../data/dataset';
 import { evalSplits, materialize, openDataset } from '../../data/datasets';
+import type { ImageSource } from '../../data/source';
 import { weightedKnn } from '../math/knn';
+import { rankByCosine } from '../math/ranking';
 import type { EvalContext } from '../context';
 import { pixelFeatures } from '../extractors';
 import type { EvalResult } from '../results';
-import { bankAndQueries } from '../splitFeatures';
+import { bankAndQueries, openEvalSplit } from '../splitFeatures';
 import { recordResult, withDefaults } from './record';
 
 /** §9.2 settings: every k the reference prints, τ = 0.07, bicubic T-eval. */
@@ -24,8 +27,54 @@ export interface KnnMetrics {
   [k: string]: { top1: number; top5: number };
 }
 
-/** The k-NN result plus the predictions of each k (in test-split order). */
-export type KnnRun = EvalResult<KnnMetrics> & { predictions: Record<string, Int32Array> };
+/** The k-NN result plus what a reader wants to look at afterwards. */
+export type KnnRun = EvalResult<KnnMetrics> & {
+  /** Arg-max class per query, per k (query-split order). */
+  predictions: Record<string, Int32Array>;
+  /** The true class of every query (query-split order). */
+  queryLabels: Int32Array;
+  /** Class names of the dataset. */
+  classes: string[];
+  /**
+   * The `n` most similar bank images of each query in `queryIds` (bank indices, most
+   * similar first), by the same cosine similarity the vote used.
+   */
+  nearest(queryIds: readonly number[], n: number): number[][];
+  /**
+   * What a neighbours gallery shows: the images of `queryIds` (in that order) and of
+   * their `n` nearest bank images; row i of `ranking` indexes `bank` (n per query).
+   */
+  neighbours(queryIds: readonly number[], n: number): Promise<KnnNeighbours>;
+};
+
+export interface KnnNeighbours {
+  queries: ImageDataset;
+  bank: ImageDataset;
+  ranking: number[][];
+}
+
+/** The images at `indices` of an open source, as a small in-memory dataset. */
+async function pick(source: ImageSource, indices: readonly number[]): Promise<ImageDataset> {
+  const { height, width, channels, labelDim } = source;
+  const images = new Uint8Array(indices.length * height * width * channels);
+  await source.readImages(indices, images);
+  const labels = new Int32Array(indices.length * labelDim);
+  indices.forEach((id, i) =>
+    labels.set(source.labels.subarray(id * labelDim, (id + 1) * labelDim), i * labelDim),
+  );
+  return {
+    name: source.name,
+    split: source.split,
+    count: indices.length,
+    height,
+    width,
+    channels,
+    images,
+    labels,
+    labelDim,
+    classes: source.classes,
+  };
+}
 
 /** Runs §9.2 on `ctx.dataset` and writes `eval/knn-<dataset>….json`. */
 export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promise<KnnRun> {
@@ -41,7 +90,39 @@ export async function runKnn(ctx: EvalContext, options: KnnOptions = {}): Promis
     metrics,
     t0,
   });
-  return { ...result, predictions };
+  const q = queries.set;
+  const nearest = (queryIds: readonly number[], n: number) => {
+    const rows = new Float32Array(queryIds.length * q.dim);
+    queryIds.forEach((id, i) => {
+      if (!(Number.isInteger(id) && id >= 0 && id < q.count))
+        throw new Error(`knn nearest: query ${id} outside [0, ${q.count})`);
+      rows.set(q.features.subarray(id * q.dim, (id + 1) * q.dim), i * q.dim);
+    });
+    return rankByCosine(rows, bank.set.features, q.dim, n);
+  };
+  const neighbours = async (queryIds: readonly number[], n: number) => {
+    const ranking = nearest(queryIds, n);
+    // The sources were closed after extraction: reopen the same (seeded) subsets.
+    const querySource = await openEvalSplit(ctx, splitNames.query);
+    const bankSource = await openEvalSplit(ctx, splitNames.bank);
+    try {
+      return {
+        queries: await pick(querySource, queryIds),
+        bank: await pick(bankSource, ranking.flat()),
+        ranking: ranking.map((row, i) => row.map((_, j) => i * n + j)),
+      };
+    } finally {
+      await Promise.all([querySource.close(), bankSource.close()]);
+    }
+  };
+  return {
+    ...result,
+    predictions,
+    queryLabels: q.labels,
+    classes: queries.source.classes,
+    nearest,
+    neighbours,
+  };
 }
 
 /** What `runPixelKnn` returns: the k-NN metrics of raw pixels and the predictions of each k. */

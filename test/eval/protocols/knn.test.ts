@@ -68,6 +68,25 @@ describe('weighted k-NN protocol (§9.2)', () => {
       Int32Array.from({ length: 24 }, (_, i) => ((i * 7) % 24) % 4),
     );
     expect(r.settings).toMatchObject({ k: [1, 24], temperature: 0.07, filter: 'bicubic', dim: 64 });
+    // Queries are the bank's images in another order: each one's nearest is its twin.
+    expect(r.queryLabels).toEqual(Int32Array.from({ length: 24 }, (_, i) => ((i * 7) % 24) % 4));
+    expect(r.classes).toEqual(['a', 'b', 'c', 'd']);
+    expect(r.nearest([0, 1, 5], 1)).toEqual([[0], [7], [11]]);
+    expect(r.nearest([2], 3)[0]).toHaveLength(3);
+    expect(() => r.nearest([24], 1)).toThrow(/query 24 outside \[0, 24\)/);
+    // The gallery's images: query 1 is bank image 7, its twin (the same pixels).
+    const g = await r.neighbours([1, 5], 2);
+    expect(g.ranking).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(g.queries.count).toBe(2);
+    expect(g.bank.count).toBe(4);
+    const size = g.queries.height * g.queries.width * g.queries.channels;
+    expect(g.bank.images.subarray(0, size)).toEqual(g.queries.images.subarray(0, size));
+    expect(g.bank.images.subarray(2 * size, 3 * size)).toEqual(g.queries.images.subarray(size));
+    expect(Array.from(g.queries.labels)).toEqual([r.queryLabels[1], r.queryLabels[5]]);
+    expect(g.bank.labels[0]).toBe(r.queryLabels[1]);
     // Non-default k: its own variant, not the canonical file.
     expect(r.variant).toMatch(/^ck-random-init-seed\d+\.s[0-9a-f]{8}$/);
     expect(existsSync(join(runDir, 'eval', `knn-blobs.${r.variant}.json`))).toBe(true);
