@@ -51,7 +51,7 @@ export function machineInfo(): Record<string, unknown> {
     backend: tf.getBackend(),
     wasmSimd: tf.getBackend() === 'wasm' ? env.getBool('WASM_HAS_SIMD_SUPPORT') : null,
     wasmThreads: tf.getBackend() === 'wasm' ? env.getBool('WASM_HAS_MULTITHREAD_SUPPORT') : null,
-    // The OpenBLAS kernels behind wasm's convolutions, matMuls and batch norm, if on.
+    // The native kernels behind wasm's convolutions, matMuls and batch norm, if on.
     nativeKernels: tf.getBackend() === 'wasm' ? (activeNativeKernels() ?? null) : null,
     loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
   };
@@ -59,7 +59,7 @@ export function machineInfo(): Record<string, unknown> {
 
 function nativeWords(native: unknown): string {
   const n = native as NativeSummary | null | undefined;
-  return n ? `, native kernels: OpenBLAS ${n.blasCore}` : '';
+  return n ? `, native kernels: ${n.library} ${n.isa}` : '';
 }
 
 export function gitSha(): string | null {
