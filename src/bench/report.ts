@@ -117,6 +117,16 @@ export function formatReport(r: BenchReport): string {
       '',
       `profile ${p.scenario} (one micro-step of ${p.batch}, ${p.total.toFixed(2)} s): ${parts.join(', ')}`,
     );
+    const k = p.kernels;
+    if (k) {
+      const top = k.kernels
+        .filter((x) => x.share >= 0.01)
+        .map((x) => `${x.name} ${(100 * x.share).toFixed(1)}% (${x.calls})`);
+      lines.push(
+        `kernels ${p.scenario} (one more micro-step, ${k.seconds.toFixed(2)} s; calls in brackets): ${top.join(', ')}; ` +
+          `outside kernels ${((100 * k.outsideKernels) / k.seconds).toFixed(1)}%; tensor peak ${(k.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
+    }
   }
   lines.push('', 'notes:');
   for (const x of r.rows) for (const n of x.notes) lines.push(`  ${x.scenario}: ${n}`);

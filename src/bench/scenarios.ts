@@ -8,8 +8,8 @@ import { runAugment } from './augmentScenario';
 import { benchFaissKmeans, benchFaissKnn } from './faissBench';
 import { benchFeatures } from './featureBench';
 import { benchMemory } from './memoryBench';
-import type { TrainStepCase } from './ourCarpStep';
-import type { StepProfile } from './stepProfile';
+import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
+import { profileKernels, profileTrainStep, type StepProfile } from './stepProfile';
 import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases } from './sweep';
 import { benchTrainStep } from './trainStepBench';
 import type { BenchRow } from './types';
@@ -111,6 +111,17 @@ async function runSweepCase(
   peer: { noPeer?: boolean },
 ): Promise<ScenarioResult> {
   const c = smoke ? smokeCase(base) : base;
+  if (base.kind === 'profile') {
+    const ours = new OurCarpStep(c);
+    try {
+      await ours.microStep(true); // warm-up: primitives, heap growth
+      const profile = await profileTrainStep(ours);
+      profile.kernels = await profileKernels(ours);
+      return { rows: [], profiles: [profile] };
+    } finally {
+      ours.dispose();
+    }
+  }
   if (base.kind === 'features') {
     const rows = await benchFeatures(c, {
       ...peer,

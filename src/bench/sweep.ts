@@ -20,24 +20,25 @@ export const SWEEP_LARGE_K = 65536;
 
 /**
  * Micro-batch per width: the largest divisor of 128 whose step fits the wasm32 heap
- * (4 GiB) with room, from the heap high-water marks the sweep rows record (at 32 px:
- * width 64 with 32 images peaks near 3.4 GiB). Both sides accumulate the same micro-batches.
+ * (4 GiB) with room, from the heap high-water marks the sweep rows record (width 16 at
+ * 28 px: 1.1 GiB for 128 images; activations grow with the width). Both sides accumulate
+ * the same micro-batches.
  */
 export function sweepMicroBatch(width: number): number {
-  return width >= 64 ? 32 : width >= 32 ? 64 : 128;
+  return width >= 64 ? 64 : 128;
 }
 
 export interface SweepCase extends TrainStepCase {
-  kind: 'step' | 'features';
+  kind: 'step' | 'features' | 'profile';
 }
 
 /** The scenario id of one sweep case. */
-export const sweepId = (kind: 'step' | 'features', width: number, px: number, k?: number) =>
+export const sweepId = (kind: SweepCase['kind'], width: number, px: number, k?: number) =>
   `sweep-${kind}-w${width}-${px}px${k ? `-k${k}` : ''}`;
 
 /** One sweep case: width, input size, and optionally K (default 4096). */
 export function sweepCase(
-  kind: 'step' | 'features',
+  kind: SweepCase['kind'],
   width: number,
   px: number,
   k?: number,
@@ -77,6 +78,8 @@ export function sweepCases(): SweepCase[] {
     }
   }
   out.push(sweepCase('step', 16, 28, SWEEP_LARGE_K));
+  // Where the time goes (ours only): the narrow and the wide end.
+  out.push(sweepCase('profile', 16, 28), sweepCase('profile', 64, 32));
   return out;
 }
 
@@ -85,6 +88,8 @@ export function describeSweep(c: SweepCase): string {
   const m = /w(\d+)-(\d+)px(?:-k(\d+))?/.exec(c.id)!;
   const [w, px, k] = [m[1], Number(m[2]), m[3] ?? '4096'];
   const input = px === 28 ? '28 px 1 ch (2×28 + 4×14 crops)' : '32 px 3 ch (2×32 + 4×16 crops)';
+  if (c.kind === 'profile')
+    return `sweep: where one micro-step of ${c.batch} goes (stages and kernels, ours only), width ${w}, ${input}, K ${k}`;
   return c.kind === 'step'
     ? `sweep: CARP step images/s, ResNet-18 CIFAR stem width ${w}, ${input}, batch ${SWEEP_BATCH} (micro ${c.batch}), K ${k}, P 512 vs PyTorch (faster layout) 1/2 threads`
     : `sweep: eval-mode features images/s, ResNet-18 CIFAR stem width ${w}, ${px} px, batch ${SWEEP_BATCH} vs PyTorch (faster layout) 1/2 threads`;

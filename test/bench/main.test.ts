@@ -75,7 +75,13 @@ describe('bench plumbing', () => {
     const sweep = selectScenarios(['sweep']).map((s) => s.id);
     const size = (px: number) =>
       [8, 16, 32, 64].flatMap((w) => [`sweep-step-w${w}-${px}px`, `sweep-features-w${w}-${px}px`]);
-    expect(sweep).toEqual([...size(28), ...size(32), 'sweep-step-w16-28px-k65536']);
+    expect(sweep).toEqual([
+      ...size(28),
+      ...size(32),
+      'sweep-step-w16-28px-k65536',
+      'sweep-profile-w16-28px',
+      'sweep-profile-w64-32px',
+    ]);
     const defaults = selectScenarios([]).map((s) => s.id);
     expect(defaults).toEqual(all.filter((id) => !id.startsWith('sweep-')));
     expect(defaults).toContain('train-step-cifar10-r18');
@@ -91,7 +97,7 @@ describe('bench plumbing', () => {
 
   it('builds each sweep row on the stated network, crops and batch', () => {
     const c = sweepCase('step', 64, 32);
-    expect(c).toMatchObject({ id: 'sweep-step-w64-32px', batch: 32, accumulation: 4 });
+    expect(c).toMatchObject({ id: 'sweep-step-w64-32px', batch: 64, accumulation: 2 });
     const ours = new OurCarpStep(c);
     try {
       const { model, crops } = ours.cfg;
@@ -99,14 +105,15 @@ describe('bench plumbing', () => {
       expect([model.numPrototypes, model.partitionSize, model.hiddenDim]).toEqual([4096, 512, 512]);
       expect([crops.globalSize, crops.localSize, crops.numLocal]).toEqual([32, 16, 4]);
       expect(ours.views.map((v) => v.shape)).toEqual([
-        ...[0, 1].map(() => [32, 32, 32, 3]),
-        ...[0, 1, 2, 3].map(() => [32, 16, 16, 3]),
+        ...[0, 1].map(() => [64, 32, 32, 3]),
+        ...[0, 1, 2, 3].map(() => [64, 16, 16, 3]),
       ]);
     } finally {
       ours.dispose();
     }
     const f = sweepCase('step', 16, 28, 65536);
     expect(f).toMatchObject({ batch: 128, accumulation: 1 });
+    expect(sweepCase('step', 32, 32)).toMatchObject({ batch: 128, accumulation: 1 });
     const small = new OurCarpStep(f);
     try {
       const { model, crops } = small.cfg;
@@ -122,6 +129,14 @@ describe('bench plumbing', () => {
     expect(rows.map((r) => r.scenario)).toEqual(['sweep-step-w8-28px-t1', 'sweep-step-w8-28px-t2']);
     for (const r of rows)
       expect(r.notes.some((n) => /^memory peak: ours \d+ MiB RSS/.test(n))).toBe(true);
+    const { profiles } = await runScenario('sweep-profile-w16-28px', { smoke: true });
+    const k = profiles[0].kernels!;
+    // Every convolution of the step is a kernel call; the shares are of the step's wall time.
+    expect(k.kernels.map((x) => x.name)).toContain('Conv2D');
+    expect(k.kernels.map((x) => x.name)).toContain('Conv2DBackpropFilter');
+    expect(k.kernels.map((x) => x.name)).not.toContain('unnamed scope');
+    expect(k.kernels.reduce((a, x) => a + x.share, 0)).toBeLessThanOrEqual(1);
+    expect(k.peakTensorBytes).toBeGreaterThan(0);
   });
 
   it.skipIf(TorchPeer.unavailable() !== null)(
