@@ -1,7 +1,8 @@
 /**
  * Our kernels for the wasm backend (architecture §7.4, §4.2): the wasm backend
  * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong, two
- * that are very slow and one that copies where it could share. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
+ * that are very slow, one that copies where it could share and two that copy their
+ * whole input to take a part of it. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
  *
  * | kernel                 | built-in                  | ours                                 |
  * |------------------------|---------------------------|--------------------------------------|
@@ -13,6 +14,8 @@
  * | `BatchMatMul`          | scalar loop when          | explicit transpose, then XNNPACK     |
  * |                        | transposed or batched     |                                      |
  * | `Identity`             | copies the buffer         | shares it (one more reference)       |
+ * | `Slice`, `SplitV`      | copy the whole input out  | copy the part from the heap          |
+ * |                        | of the heap first         |                                      |
  *
  * Where the native addon loads, its kernels (src/backend/native) go over these for the
  * convolutions, matMul, max-pool gradient and batch norm.
@@ -30,6 +33,7 @@ import { batchMatMulConfig } from './kernels/batchMatMul';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
 import { identityConfig } from './kernels/identity';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
+import { sliceConfig, splitVConfig } from './kernels/slice';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
 import { BN_BACKWARD, BN_FORWARD } from './native/batchNormKernels';
@@ -45,6 +49,8 @@ export const WASM_KERNEL_NAMES = [
   tf.MaxPoolGrad,
   tf.BatchMatMul,
   tf.Identity,
+  tf.Slice,
+  tf.SplitV,
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -81,6 +87,10 @@ function ensureConfigs(): void {
   if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
   const identity = builtins.get(tf.Identity);
   if (identity === undefined) throw new Error('registerWasmKernels: wasm has no Identity');
+  const slice = builtins.get(tf.Slice);
+  const splitV = builtins.get(tf.SplitV);
+  if (slice === undefined || splitV === undefined)
+    throw new Error('registerWasmKernels: wasm has no Slice or SplitV');
   for (const config of [
     conv2dBackpropFilterConfig(BACKEND),
     conv2dBackpropInputConfig(BACKEND),
@@ -88,6 +98,8 @@ function ensureConfigs(): void {
     maxPoolGradConfig(BACKEND),
     batchMatMulConfig(BACKEND, matMul),
     identityConfig(BACKEND, identity),
+    sliceConfig(BACKEND, slice),
+    splitVConfig(BACKEND, splitV),
   ]) {
     ours.set(config.kernelName, config);
   }
