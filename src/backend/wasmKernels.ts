@@ -16,6 +16,8 @@
  * | `Identity`             | copies the buffer         | shares it (one more reference)       |
  * | `Slice`, `SplitV`      | copy the whole input out  | copy the part from the heap          |
  * |                        | of the heap first         |                                      |
+ * | `CarpBlocks`,          | (ours: the random         | permute in the heap, no copies       |
+ * | `CarpUnblocks`         | partition, §3)            |                                      |
  *
  * Where the native addon loads, its kernels (src/backend/native) go over these for the
  * convolutions, matMul, max-pool gradient and batch norm.
@@ -34,6 +36,7 @@ import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
 import { identityConfig } from './kernels/identity';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
 import { sliceConfig, splitVConfig } from './kernels/slice';
+import { blocksConfig, CARP_BLOCKS, CARP_UNBLOCKS, unblocksConfig } from './kernels/blockPermute';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
 import { BN_BACKWARD, BN_FORWARD } from './native/batchNormKernels';
@@ -51,6 +54,8 @@ export const WASM_KERNEL_NAMES = [
   tf.Identity,
   tf.Slice,
   tf.SplitV,
+  CARP_BLOCKS,
+  CARP_UNBLOCKS,
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -100,6 +105,8 @@ function ensureConfigs(): void {
     identityConfig(BACKEND, identity),
     sliceConfig(BACKEND, slice),
     splitVConfig(BACKEND, splitV),
+    blocksConfig(BACKEND),
+    unblocksConfig(BACKEND),
   ]) {
     ours.set(config.kernelName, config);
   }
