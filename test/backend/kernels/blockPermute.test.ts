@@ -10,6 +10,8 @@ import {
   CARP_UNBLOCKS,
   hasBlockKernels,
 } from '../../../src/backend/kernels/blockPermute';
+import { loadNative, setNativeThreads, threadsFromEnv } from '../../../src/backend/native/addon';
+import { activeNativeKernels, useNativeKernels } from '../../../src/backend/wasmKernels';
 import { blockLogits, samplePartition } from '../../../src/carp/randomPartition';
 import { createRng } from '../../../src/random';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
@@ -78,4 +80,47 @@ describe('CarpBlocks / CarpUnblocks on wasm', () => {
     expect(unused).toHaveLength(3);
     for (let n = 0; n < 5; n++) for (const k of unused) expect(wasm[1][n * 67 + k]).toBe(0);
   });
+
+  // Decided at collection (before the backend is set up): whether the addon loads here.
+  it.skipIf(loadNative().addon === undefined)(
+    'native (C++, 1 and 2 threads) and JS heap loops give the same floats at B 64, K 4096, P 512',
+    async () => {
+      await tf.setBackend('wasm');
+      expect(activeNativeKernels()).toBeDefined();
+      const pi = samplePartition(4096, 512, createRng(9));
+      const x = tf.randomNormal([64, 4096], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const w = tf.randomNormal([8, 64, 512], 0, 1, 'float32', 6);
+      const run = async () => {
+        const y = blockLogits(x, pi, 512, 'host');
+        const g = tf.grad((t: tf.Tensor) =>
+          tf.sum(tf.mul(blockLogits(t as tf.Tensor2D, pi, 512, 'host'), w)),
+        )(x);
+        const out = [await y.data(), await g.data()];
+        tf.dispose([y, g]);
+        return out;
+      };
+      try {
+        setNativeThreads(1);
+        const one = await run();
+        setNativeThreads(2);
+        const two = await run();
+        useNativeKernels(false);
+        const js = await run();
+        // Bit-identical (bytes compared: a deep equal over 2 × 262 144 floats is slow).
+        const bytes = (xs: tf.TypedArray[]) =>
+          xs.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+        for (const other of [two, js]) {
+          const [a, b] = [bytes(other), bytes(one)];
+          expect(a.map((buf, i) => buf.equals(b[i]))).toEqual([true, true]);
+        }
+        // Spot values by the definition: y[b, n, c] = x[n, π[bP + c]].
+        const xs = await x.data();
+        expect(one[0][(3 * 64 + 7) * 512 + 11]).toBe(xs[7 * 4096 + pi[3 * 512 + 11]]);
+      } finally {
+        useNativeKernels(true);
+        setNativeThreads(threadsFromEnv());
+        tf.dispose([x, w]);
+      }
+    },
+  );
 });
