@@ -115,7 +115,7 @@ export function formatReport(r: BenchReport): string {
     const parts = Object.entries(p.shares).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`);
     lines.push(
       '',
-      `profile ${p.scenario} (one micro-step of ${p.batch}, ${p.total.toFixed(2)} s): ${parts.join(', ')}`,
+      `profile ${p.scenario} (one micro-step of ${p.batch}${p.threads ? `, ${p.threads} thread${p.threads === 1 ? '' : 's'}` : ''}, ${p.total.toFixed(2)} s): ${parts.join(', ')}`,
     );
     const k = p.kernels;
     if (k) {

@@ -10,7 +10,8 @@ import { benchFeatures } from './featureBench';
 import { benchMemory } from './memoryBench';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { profileKernels, profileTrainStep, type StepProfile } from './stepProfile';
-import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases } from './sweep';
+import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases, sweepRounds } from './sweep';
+import { restoreOurThreads, useOurThreads } from './ourThreads';
 import { benchTrainStep } from './trainStepBench';
 import type { BenchRow } from './types';
 
@@ -112,13 +113,17 @@ async function runSweepCase(
 ): Promise<ScenarioResult> {
   const c = smoke ? smokeCase(base) : base;
   if (base.kind === 'profile') {
+    // One thread: the figure that holds on a shared machine (as the 1-thread rows).
     const ours = new OurCarpStep(c);
+    const threads = useOurThreads(1);
     try {
       await ours.microStep(true); // warm-up: primitives, heap growth
       const profile = await profileTrainStep(ours);
       profile.kernels = await profileKernels(ours);
+      profile.threads = threads;
       return { rows: [], profiles: [profile] };
     } finally {
+      restoreOurThreads();
       ours.dispose();
     }
   }
@@ -135,7 +140,7 @@ async function runSweepCase(
   const r = await benchTrainStep(c, {
     ...peer,
     warmup: smoke ? 0 : 1,
-    rounds: smoke ? 1 : 2,
+    rounds: smoke ? 1 : sweepRounds(base),
     peerLayouts: true,
   });
   return { rows: r.rows, profiles: [] };

@@ -26,6 +26,8 @@ export interface StepProfile {
   shares: Record<string, number>;
   /** Seconds of the profiled micro-step (augmentation included). */
   total: number;
+  /** Our threads during the profile, when set apart from the process default. */
+  threads?: number;
   /** Per-kernel split of one more micro-step (`profileKernels`), when asked for. */
   kernels?: KernelProfile;
 }

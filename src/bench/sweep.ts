@@ -30,7 +30,14 @@ export function sweepMicroBatch(width: number): number {
 
 export interface SweepCase extends TrainStepCase {
   kind: 'step' | 'features' | 'profile';
+  width: number;
 }
+
+/**
+ * Timed rounds of a train-step row: 2, or 1 at width 64, whose step takes tens of seconds
+ * per side on 2 cores (each side also gets its warm-up, the peer its two layout probes).
+ */
+export const sweepRounds = (c: SweepCase): number => (c.width >= 64 ? 1 : 2);
 
 /** The scenario id of one sweep case. */
 export const sweepId = (kind: SweepCase['kind'], width: number, px: number, k?: number) =>
@@ -55,6 +62,7 @@ export function sweepCase(
   ];
   return {
     kind,
+    width,
     id: sweepId(kind, width, px, k),
     // 28 px: fmnist-small's crops (28 + 14 px, one channel); 32 px: cifar10-r18's (32 + 16, three).
     preset: px === 28 ? 'fmnist-small' : 'cifar10-r18',
