@@ -233,6 +233,22 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// batchNormInference(heap, xOff, scaleOff, shiftOff, residualOff, yOff, rows, channels, relu,
+//                    hasResidual): evaluation mode, residualOff read only with hasResidual.
+napi_value BatchNormInference(napi_env env, napi_callback_info info) {
+  Args a(env, info, 10);
+  a.readHeap(0);
+  int64_t rows = a.integer(6), c = a.integer(7);
+  bool relu = a.num(8) != 0, hasResidual = a.num(9) != 0;
+  if (a.ok && (rows < 1 || c < 1)) a.fail("batchNormInference: bad sizes");
+  float *x = a.floats(1, rows * c), *scale = a.floats(2, c), *shift = a.floats(3, c),
+        *res = hasResidual ? a.floats(4, rows * c) : nullptr, *y = a.floats(5, rows * c);
+  if (!a.ok) return throwError(env, a.error);
+  OmpThreads t;
+  bnInference(x, scale, shift, res, y, rows, c, relu);
+  return nullptr;
+}
+
 // batchNormBackward(heap, dyOff, xOff, meanOff, varOff, gammaOff, yOff, dxOff, dgammaOff,
 //                   dbetaOff, dresidualOff, rows, channels, eps, relu, hasResidual): yOff (the
 // fused ReLU's output) is read only with relu, dresidualOff written only with hasResidual.
@@ -344,6 +360,7 @@ napi_value Init(napi_env env, napi_value exports) {
              {"maxPoolGrad", MaxPoolGrad},
              {"batchNormForward", BatchNormForward},
              {"batchNormBackward", BatchNormBackward},
+             {"batchNormInference", BatchNormInference},
              {"blockPermute", BlockPermute},
              {"setThreads", SetThreads},
              {"getThreads", GetThreads},

@@ -39,7 +39,7 @@ import { sliceConfig, splitVConfig } from './kernels/slice';
 import { blocksConfig, CARP_BLOCKS, CARP_UNBLOCKS, unblocksConfig } from './kernels/blockPermute';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
-import { BN_BACKWARD, BN_FORWARD } from './native/batchNormKernels';
+import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from './native/batchNormKernels';
 import { nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
@@ -139,7 +139,7 @@ export function registerWasmKernels(): void {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc !== config.kernelFunc) install(config);
   }
   if (!nativeOn) {
-    for (const name of [BN_FORWARD, BN_BACKWARD]) {
+    for (const name of [BN_FORWARD, BN_BACKWARD, BN_INFERENCE]) {
       if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
     }
   }

@@ -70,6 +70,18 @@ export interface NativeAddon {
     relu: number,
     hasResidual: number,
   ): void;
+  batchNormInference(
+    heap: Uint8Array,
+    x: number,
+    scale: number,
+    shift: number,
+    residual: number,
+    y: number,
+    rows: number,
+    channels: number,
+    relu: number,
+    hasResidual: number,
+  ): void;
   /** The random partition's permutation (backend/kernels/blockPermute.ts); toBlocks 1 or 0. */
   blockPermute(
     heap: Uint8Array,

@@ -6,7 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/backend/tf';
 import { loadNative } from '../../../src/backend/native/addon';
-import { BN_BACKWARD, BN_FORWARD } from '../../../src/backend/native/batchNormKernels';
+import {
+  BN_BACKWARD,
+  BN_FORWARD,
+  BN_INFERENCE,
+} from '../../../src/backend/native/batchNormKernels';
 import { nativeKernelConfigs } from '../../../src/backend/native/kernels';
 import { CARP_BLOCKS, CARP_UNBLOCKS } from '../../../src/backend/kernels/blockPermute';
 import { registerWasmKernels, useNativeKernels } from '../../../src/backend/wasmKernels';
@@ -66,6 +70,7 @@ describe.runIf(addon !== undefined)('nativeKernelConfigs', () => {
       ...REPLACED,
       BN_FORWARD,
       BN_BACKWARD,
+      BN_INFERENCE,
       CARP_BLOCKS,
       CARP_UNBLOCKS,
     ]);
