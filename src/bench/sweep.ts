@@ -50,7 +50,9 @@ export function sweepCase(
   px: number,
   k?: number,
 ): SweepCase {
-  const micro = sweepMicroBatch(width);
+  // K 65 536: the [6·B, K] logits and their per-view copies (≈ 200 MB each at B = 128)
+  // abort a micro-batch of 128 out of the 4 GiB heap; 32 leaves room.
+  const micro = (k ?? 4096) > 4096 ? 32 : sweepMicroBatch(width);
   const overrides = [
     'model.cifarStem=true',
     `model.width=${width}`,

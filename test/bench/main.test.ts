@@ -112,7 +112,7 @@ describe('bench plumbing', () => {
       ours.dispose();
     }
     const f = sweepCase('step', 16, 28, 65536);
-    expect(f).toMatchObject({ batch: 128, accumulation: 1 });
+    expect(f).toMatchObject({ batch: 32, accumulation: 4 });
     expect(sweepCase('step', 32, 32)).toMatchObject({ batch: 128, accumulation: 1 });
     const small = new OurCarpStep(f);
     try {
