@@ -10,7 +10,7 @@ import { benchFeatures } from './featureBench';
 import { benchMemory } from './memoryBench';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { profileKernels, profileTrainStep, type StepProfile } from './stepProfile';
-import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases, sweepRounds } from './sweep';
+import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases, SWEEP_ROUNDS } from './sweep';
 import { restoreOurThreads, useOurThreads } from './ourThreads';
 import { benchTrainStep } from './trainStepBench';
 import type { BenchRow } from './types';
@@ -140,7 +140,7 @@ async function runSweepCase(
   const r = await benchTrainStep(c, {
     ...peer,
     warmup: smoke ? 0 : 1,
-    rounds: smoke ? 1 : sweepRounds(base),
+    rounds: smoke ? 1 : SWEEP_ROUNDS,
     peerLayouts: true,
   });
   return { rows: r.rows, profiles: [] };

@@ -34,10 +34,11 @@ export interface SweepCase extends TrainStepCase {
 }
 
 /**
- * Timed rounds of a train-step row: 2, or 1 at width 64, whose step takes tens of seconds
- * per side on 2 cores (each side also gets its warm-up, the peer its two layout probes).
+ * Timed rounds of a train-step row: 2 at every width. One round at width 64 (tens of
+ * seconds per step and side) left ours a single sample against the peer's two or three
+ * (its layout probe counts), and one loaded moment decided the row.
  */
-export const sweepRounds = (c: SweepCase): number => (c.width >= 64 ? 1 : 2);
+export const SWEEP_ROUNDS = 2;
 
 /** The scenario id of one sweep case. */
 export const sweepId = (kind: SweepCase['kind'], width: number, px: number, k?: number) =>
