@@ -87,6 +87,9 @@ export async function benchFeatures(
           return Math.min(...secs);
         });
         peerTimes.get(n)!.push(...probes.get(pick.layout)!);
+        // One more batch of ours beside the kept probe: the fastest of as many per side.
+        ourThreads.set(n, useOurThreads(n));
+        mine.get(n)!.push(await ours());
         layouts.set(n, pick.layout);
         layoutNotes.set(n, pick.note);
       }
@@ -115,7 +118,7 @@ export async function benchFeatures(
           .get(n)!
           .map((t) => t.toFixed(2))
           .join(', ')} s per batch`,
-        `fastest of ${rounds} alternating batches per side after ${warmup} warm-up`,
+        `fastest of ${rounds + (layoutNotes.size ? 1 : 0)} alternating batches per side after ${warmup} warm-up${layoutNotes.size ? " (one of each side beside the peer's layout probe)" : ''}`,
         memory,
       ];
       if (why) notes.push(why);

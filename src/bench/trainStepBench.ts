@@ -98,7 +98,10 @@ export async function benchTrainStep(
     if (peer && warmup > 0) await runPeer(threads[0], warmup, false);
     if (peer && o.peerLayouts) {
       for (const n of threads) {
-        // Only the chosen layout's probe stays among the timed steps.
+        // Only the chosen layout's probe stays among the peer's timed steps; ours times one
+        // more step beside it, so both sides keep the fastest of as many.
+        ourThreads.set(n, useOurThreads(n));
+        mine.get(n)!.push((await ours.step()).seconds);
         const probes = new Map<PeerLayout, number[]>();
         const pick = await fasterLayout(async (l) => {
           const secs = await runPeer(n, 1, false, l);
@@ -127,7 +130,7 @@ export async function benchTrainStep(
         `2×${crops.globalSize} + ${crops.numLocal}×${crops.localSize} px crops; K ${model.numPrototypes}, P ${model.partitionSize}; ` +
         `${ours.images} images per optimiser step = ${c.accumulation} micro-batch${c.accumulation === 1 ? '' : 'es'} of ${c.batch}`,
       'both sides time the step on views made before timing (augmentation: see the augment rows)',
-      `fastest of ${rounds} alternating timed steps per side after ${warmup} warm-up micro-step(s)`,
+      `fastest of ${rounds + (layoutNotes.size ? 1 : 0)} alternating timed steps per side after ${warmup} warm-up micro-step(s)${layoutNotes.size ? " (one of each side beside the peer's layout probe)" : ''}`,
       ...(c.note ? [c.note] : []),
     ];
     const heap = wasmHeapMiB();
