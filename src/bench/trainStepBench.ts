@@ -46,7 +46,8 @@ export interface TrainStepBenchOptions {
   pureWasmBaseline?: boolean;
   /**
    * Run the peer in its faster memory format per thread count (one timed probe step in
-   * NCHW and one in channels-last first, both kept among its timed steps); default NCHW only.
+   * NCHW and one in channels-last first; the faster one's stays among its timed steps,
+   * beside one more timed step of ours); default NCHW only.
    */
   peerLayouts?: boolean;
 }
