@@ -77,6 +77,27 @@ inline void bnForward(const float *x, const float *gamma, const float *beta, con
   });
 }
 
+/// Evaluation mode: y = x·scale + shift per channel (scale = γ/√(running σ² + ε), shift =
+/// β − running μ·scale, computed by the caller, PyTorch's formula), then the fused
+/// epilogues as bnForward: `residual` added, `relu`. One pass, no reduction: the same
+/// result at any thread count.
+inline void bnInference(const float *x, const float *scale, const float *shift,
+                        const float *residual, float *y, int64_t rows, int64_t c, bool relu) {
+  parallelFor(rows, std::max<int64_t>(16, (int64_t(1) << 16) / c), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; r++) {
+      const float *xr = x + r * c;
+      float *yr = y + r * c;
+      for (int64_t j = 0; j < c; j++) yr[j] = xr[j] * scale[j] + shift[j];
+      if (residual) {
+        const float *rr = residual + r * c;
+        for (int64_t j = 0; j < c; j++) yr[j] += rr[j];
+      }
+      if (relu)
+        for (int64_t j = 0; j < c; j++) yr[j] = yr[j] > 0.f ? yr[j] : 0.f;
+    }
+  });
+}
+
 /// dβ = Σdy, dγ = Σdy·x̂, dx = γ·inv·(dy − dβ/N − x̂·dγ/N) with x̂ = (x − μ)·inv. With the
 /// fused ReLU (`Relu`, its output `reluY`), dy first passes ReLU's gradient: 0 where y ≤ 0;
 /// that is also the gradient of a fused residual, written to `dresidual` when non-null.

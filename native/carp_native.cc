@@ -1,6 +1,6 @@
 // carp-kit native kernels: the heavy float32 kernels of a CARP training step (convolution
 // forward, both convolution gradients, batched matMul, training-mode batch norm forward and
-// backward, the max-pool gradient), computed directly on the tensors in the tfjs wasm
+// backward, the max-pool gradient, the random partition's permutation), computed directly on the tensors in the tfjs wasm
 // backend's heap.
 //
 // Why (docs/performance.md): tfjs-wasm runs one thread with 128-bit SIMD and no FMA (≈ 30
@@ -233,6 +233,22 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// batchNormInference(heap, xOff, scaleOff, shiftOff, residualOff, yOff, rows, channels, relu,
+//                    hasResidual): evaluation mode, residualOff read only with hasResidual.
+napi_value BatchNormInference(napi_env env, napi_callback_info info) {
+  Args a(env, info, 10);
+  a.readHeap(0);
+  int64_t rows = a.integer(6), c = a.integer(7);
+  bool relu = a.num(8) != 0, hasResidual = a.num(9) != 0;
+  if (a.ok && (rows < 1 || c < 1)) a.fail("batchNormInference: bad sizes");
+  float *x = a.floats(1, rows * c), *scale = a.floats(2, c), *shift = a.floats(3, c),
+        *res = hasResidual ? a.floats(4, rows * c) : nullptr, *y = a.floats(5, rows * c);
+  if (!a.ok) return throwError(env, a.error);
+  OmpThreads t;
+  bnInference(x, scale, shift, res, y, rows, c, relu);
+  return nullptr;
+}
+
 // batchNormBackward(heap, dyOff, xOff, meanOff, varOff, gammaOff, yOff, dxOff, dgammaOff,
 //                   dbetaOff, dresidualOff, rows, channels, eps, relu, hasResidual): yOff (the
 // fused ReLU's output) is read only with relu, dresidualOff written only with hasResidual.
@@ -249,6 +265,58 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
         *dres = hasResidual ? a.floats(10, rows * c) : nullptr;
   if (!a.ok) return throwError(env, a.error);
   bnBackward(dy, x, mean, var, g, y, dx, dg, db, dres, rows, c, eps);
+  return nullptr;
+}
+
+// blockPermute(heap, srcOff, dstOff, partition, numBlocks, batch, k, p, toBlocks): the
+// random partition's permutation (§3). toBlocks: dst[b, n, c] = src[n, partition[bP + c]]
+// ([B, K] → [N_p, B, P]); else its transpose, dst [B, K] zero outside the partition.
+// `partition` is an Int32Array of N_p·P distinct indices in [0, K) (checked in range here).
+// A copy: the same floats, any thread count.
+napi_value BlockPermute(napi_env env, napi_callback_info info) {
+  Args a(env, info, 9);
+  a.readHeap(0);
+  int64_t nb = a.integer(4), batch = a.integer(5), k = a.integer(6), p = a.integer(7);
+  bool to = a.num(8) != 0;
+  if (a.ok && (nb < 1 || batch < 1 || k < 1 || p < 1 || nb * p > k)) a.fail("blockPermute: bad sizes");
+  const int32_t *pi = nullptr;
+  if (a.ok) {
+    bool is = false;
+    napi_is_typedarray(env, a.v[3], &is);
+    napi_typedarray_type type = napi_uint8_array;
+    size_t length = 0, offset = 0;
+    void *data = nullptr;
+    napi_value ab;
+    if (is) napi_get_typedarray_info(env, a.v[3], &type, &length, &data, &ab, &offset);
+    if (!is || type != napi_int32_array || int64_t(length) != nb * p)
+      a.fail("blockPermute: the partition must be an Int32Array of numBlocks·p indices");
+    pi = static_cast<const int32_t *>(data);
+    for (int64_t i = 0; a.ok && i < nb * p; i++)
+      if (pi[i] < 0 || pi[i] >= k) a.fail("blockPermute: a partition index lies outside [0, k)");
+  }
+  const int64_t blocked = nb * batch * p, logits = batch * k;
+  float *src = a.floats(1, to ? logits : blocked), *dst = a.floats(2, to ? blocked : logits);
+  if (!a.ok) return throwError(env, a.error);
+  OmpThreads t;
+  if (!to && nb * p < k) std::fill(dst, dst + logits, 0.f);
+  // Rows n of the logits: each reads (or writes) one row of K floats, cache-resident.
+  parallelFor(batch, std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, nb * p)),
+              [&](int64_t n0, int64_t n1) {
+                for (int64_t n = n0; n < n1; n++) {
+                  for (int64_t b = 0; b < nb; b++) {
+                    const int32_t *cols = pi + b * p;
+                    if (to) {
+                      const float *row = src + n * k;
+                      float *o = dst + (b * batch + n) * p;
+                      for (int64_t c = 0; c < p; c++) o[c] = row[cols[c]];
+                    } else {
+                      float *row = dst + n * k;
+                      const float *o = src + (b * batch + n) * p;
+                      for (int64_t c = 0; c < p; c++) row[cols[c]] = o[c];
+                    }
+                  }
+                }
+              });
   return nullptr;
 }
 
@@ -292,6 +360,8 @@ napi_value Init(napi_env env, napi_value exports) {
              {"maxPoolGrad", MaxPoolGrad},
              {"batchNormForward", BatchNormForward},
              {"batchNormBackward", BatchNormBackward},
+             {"batchNormInference", BatchNormInference},
+             {"blockPermute", BlockPermute},
              {"setThreads", SetThreads},
              {"getThreads", GetThreads},
              {"engineInfo", EngineInfo}};

@@ -175,8 +175,9 @@ inline ConvPrimitive &convPrimitive(Kind kind, const Conv &g) {
 /// Whether oneDNN takes this convolution, or im2col + SGEMM (conv.h) does. A fixed rule of
 /// the geometry (never a timing: the choice must be the same in every process, or a resumed
 /// run would round differently), from timing both on every convolution of ResNet-18 at
-/// widths 16, 32 and 64 (docs/performance.md). im2col where oneDNN's direct kernels were
-/// clearly slower:
+/// widths 16, 32 and 64 when oneDNN came in (the slow-downs below are those timings; the
+/// per-convolution table was not kept). im2col where oneDNN's direct kernels were clearly
+/// slower:
 ///  - the input gradient of < 4 input channels (a stem): 2–6× slower;
 ///  - a 1×1 input gradient oneDNN does not run on its 1×1 kernel (strided shortcuts):
 ///    up to 3× slower;

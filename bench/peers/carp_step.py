@@ -9,11 +9,16 @@ stdin, one JSON reply per line on stdout.
   {"cmd": "setup", "width", "cifarStem", "inChannels", "hiddenDim", "bottleneckDim", "numPrototypes",
    "partitionSize", "batch", "accumulation", "globalSize", "localSize", "numLocal",
    "featureBatch", "featureSize", "seed", "learningRate", "weightDecay", "teacherMomentum"}
-      → {"ok": true, "torch": version, "torchvision": version, "params": count}
-  {"cmd": "train", "threads": n, "steps": k}
-      → {"seconds": [k optimiser-step times], "phases": {phase: seconds summed over the k}}
-  {"cmd": "features", "threads": n, "batches": k}
-      → {"seconds": [k batch times]}
+      → {"ok": true, "torch": version, "torchvision": version, "params": count,
+         "settings": the thread, allocator and oneDNN settings this process runs with}
+  {"cmd": "train", "threads": n, "steps": k, "layout"?: "nchw" | "channels_last"}
+      → {"seconds": [k optimiser-step times], "phases": {phase: seconds summed over the k},
+         "maxRssMiB": the process's peak resident memory so far}
+  {"cmd": "features", "threads": n, "batches": k, "layout"?: …}
+      → {"seconds": [k batch times], "maxRssMiB": …}
+"layout" (default: the current one, initially "nchw") converts both networks, the views
+and the feature input to that memory format first: PyTorch's CPU convolutions run on
+oneDNN in either, and which is faster depends on the width (the bench tries both).
   {"cmd": "quit"}
 
 The step (§7), per micro-step of an optimiser step with A micro-steps:
@@ -30,6 +35,8 @@ times its step on pre-made views).
 """
 import json
 import math
+import os
+import resource
 import sys
 import time
 
@@ -201,6 +208,22 @@ class Peer:
         self.gen = torch.Generator().manual_seed(int(c["seed"]) + 1)
         self.count = sum(p.numel() for p in params)
         self.last_loss = None
+        self.layout = "nchw"
+
+    def set_layout(self, layout: str) -> None:
+        """Both networks, the views and the feature input in `layout`'s memory format."""
+        formats = {"nchw": torch.contiguous_format, "channels_last": torch.channels_last}
+        if layout not in formats:
+            raise RuntimeError(f"unknown layout {layout!r} (nchw or channels_last)")
+        if layout == self.layout:
+            return
+        f = formats[layout]
+        # Module.to keeps Parameter identity (the optimiser's momentum state stays attached).
+        self.student.to(memory_format=f)
+        self.teacher.to(memory_format=f)
+        self.views = [v.contiguous(memory_format=f) for v in self.views]
+        self.feature_input = self.feature_input.contiguous(memory_format=f)
+        self.layout = layout
 
     def network(self) -> MultiCropWrapper:
         c = self.c
@@ -276,6 +299,26 @@ class Peer:
         return {"seconds": seconds}
 
 
+def settings() -> dict:
+    """What this process runs with: threads, allocator, oneDNN (stated beside each row)."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    info = torch.__config__.parallel_info().splitlines() + torch.__config__.show().splitlines()
+    pick = lambda word: next((x.strip(" -") for x in info if word in x), None)
+    return {
+        "ompNumThreads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "interopThreads": torch.get_num_interop_threads(),
+        "allocator": f"LD_PRELOAD={preload}" if preload else "glibc malloc (no LD_PRELOAD)",
+        "mkldnn": torch.backends.mkldnn.is_available(),
+        "oneDNN": pick("MKL-DNN v"),
+        "parallel": pick("ATen parallel backend"),
+        "cpuCapability": pick("CPU capability usage"),
+    }
+
+
+def max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> None:
     peer = None
     for line in sys.stdin:
@@ -285,13 +328,15 @@ def main() -> None:
         try:
             if cmd["cmd"] == "setup":
                 peer = Peer(cmd)
-                out = {"ok": True, "torch": torch.__version__, "torchvision": torchvision.__version__, "params": peer.count}
+                out = {"ok": True, "torch": torch.__version__, "torchvision": torchvision.__version__, "params": peer.count, "settings": settings()}
             elif cmd["cmd"] == "quit":
                 return
             else:
                 if peer is None:
                     raise RuntimeError("setup first")
                 torch.set_num_threads(int(cmd["threads"]))
+                if "layout" in cmd:
+                    peer.set_layout(str(cmd["layout"]))
                 if cmd["cmd"] == "train":
                     out = peer.train(int(cmd["steps"]))
                 elif cmd["cmd"] == "features":
@@ -299,6 +344,8 @@ def main() -> None:
                 else:
                     raise RuntimeError(f"unknown cmd {cmd['cmd']!r}")
                 out["threads"] = torch.get_num_threads()
+                out["layout"] = peer.layout
+                out["maxRssMiB"] = max_rss_mib()
         except Exception as e:  # reported to the caller, which fails the scenario
             out = {"error": f"{type(e).__name__}: {e}"}
         sys.stdout.write(json.dumps(out) + "\n")

@@ -1,7 +1,8 @@
 /**
  * Our kernels for the wasm backend (architecture §7.4, §4.2): the wasm backend
  * of tfjs 4.22 lacks two kernels convnet training needs, has one that is wrong, two
- * that are very slow and one that copies where it could share. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
+ * that are very slow, one that copies where it could share and two that copy their
+ * whole input to take a part of it. `registerWasmKernels()` installs, under `backendName: 'wasm'`:
  *
  * | kernel                 | built-in                  | ours                                 |
  * |------------------------|---------------------------|--------------------------------------|
@@ -13,6 +14,10 @@
  * | `BatchMatMul`          | scalar loop when          | explicit transpose, then XNNPACK     |
  * |                        | transposed or batched     |                                      |
  * | `Identity`             | copies the buffer         | shares it (one more reference)       |
+ * | `Slice`, `SplitV`      | copy the whole input out  | copy the part from the heap          |
+ * |                        | of the heap first         |                                      |
+ * | `CarpBlocks`,          | (ours: the random         | permute in the heap, no copies       |
+ * | `CarpUnblocks`         | partition, §3)            |                                      |
  *
  * Where the native addon loads, its kernels (src/backend/native) go over these for the
  * convolutions, matMul, max-pool gradient and batch norm.
@@ -30,9 +35,11 @@ import { batchMatMulConfig } from './kernels/batchMatMul';
 import { conv2dBackpropInputConfig } from './kernels/conv2dBackpropInput';
 import { identityConfig } from './kernels/identity';
 import { maxPoolGradConfig } from './kernels/maxPoolGrad';
+import { sliceConfig, splitVConfig } from './kernels/slice';
+import { blocksConfig, CARP_BLOCKS, CARP_UNBLOCKS, unblocksConfig } from './kernels/blockPermute';
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
-import { BN_BACKWARD, BN_FORWARD } from './native/batchNormKernels';
+import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from './native/batchNormKernels';
 import { nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
@@ -45,6 +52,10 @@ export const WASM_KERNEL_NAMES = [
   tf.MaxPoolGrad,
   tf.BatchMatMul,
   tf.Identity,
+  tf.Slice,
+  tf.SplitV,
+  CARP_BLOCKS,
+  CARP_UNBLOCKS,
 ] as const;
 export type WasmKernelName = (typeof WASM_KERNEL_NAMES)[number];
 
@@ -81,6 +92,10 @@ function ensureConfigs(): void {
   if (matMul === undefined) throw new Error('registerWasmKernels: wasm has no BatchMatMul');
   const identity = builtins.get(tf.Identity);
   if (identity === undefined) throw new Error('registerWasmKernels: wasm has no Identity');
+  const slice = builtins.get(tf.Slice);
+  const splitV = builtins.get(tf.SplitV);
+  if (slice === undefined || splitV === undefined)
+    throw new Error('registerWasmKernels: wasm has no Slice or SplitV');
   for (const config of [
     conv2dBackpropFilterConfig(BACKEND),
     conv2dBackpropInputConfig(BACKEND),
@@ -88,6 +103,10 @@ function ensureConfigs(): void {
     maxPoolGradConfig(BACKEND),
     batchMatMulConfig(BACKEND, matMul),
     identityConfig(BACKEND, identity),
+    sliceConfig(BACKEND, slice),
+    splitVConfig(BACKEND, splitV),
+    blocksConfig(BACKEND),
+    unblocksConfig(BACKEND),
   ]) {
     ours.set(config.kernelName, config);
   }
@@ -120,7 +139,7 @@ export function registerWasmKernels(): void {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc !== config.kernelFunc) install(config);
   }
   if (!nativeOn) {
-    for (const name of [BN_FORWARD, BN_BACKWARD]) {
+    for (const name of [BN_FORWARD, BN_BACKWARD, BN_INFERENCE]) {
       if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
     }
   }

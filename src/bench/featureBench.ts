@@ -10,7 +10,8 @@ import { tf } from '../backend/tf';
 import { backboneFeatures } from '../models/carpNetwork';
 import { createRng } from '../random';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
-import { TorchPeer, torchRow } from './torchPeer';
+import { fasterLayout, ourMaxRssMiB, type PeerLayout, TorchPeer, torchRow } from './torchPeer';
+import { wasmHeapMiB } from './trainStepBench';
 import { type BenchRow, threadWord } from './types';
 import { ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
 
@@ -25,6 +26,8 @@ export interface FeatureBenchOptions {
   threads?: number[];
   noPeer?: boolean;
   python?: string;
+  /** Run the peer in its faster memory format per thread count (as `benchTrainStep`). */
+  peerLayouts?: boolean;
 }
 
 /** Images/s of eval-mode backbone features, ours vs the peer at each thread count. */
@@ -54,13 +57,43 @@ export async function benchFeatures(
       f.dispose();
       return (performance.now() - t0) / 1000;
     };
-    const theirs = async (n: number, batches: number): Promise<number[]> =>
-      (await peer!.call({ cmd: 'features', threads: n, batches })).seconds as number[];
+    const layouts = new Map<number, PeerLayout>();
+    const layoutNotes = new Map<number, string>();
+    let peerRss = NaN;
+    const theirs = async (n: number, batches: number, layout?: PeerLayout): Promise<number[]> => {
+      const l = layout ?? layouts.get(n);
+      const r = await peer!.call({
+        cmd: 'features',
+        threads: n,
+        batches,
+        ...(l ? { layout: l } : {}),
+      });
+      peerRss = r.maxRssMiB as number;
+      return r.seconds as number[];
+    };
     for (let i = 0; i < warmup; i++) await ours();
     if (peer && warmup > 0) await theirs(threads[0], warmup);
     const mine = new Map<number, number[]>(threads.map((n) => [n, []]));
     const ourThreads = new Map<number, number>();
     const peerTimes = new Map<number, number[]>(threads.map((n) => [n, []]));
+    if (peer && o.peerLayouts) {
+      for (const n of threads) {
+        // One warm-up batch per layout, then one timed probe each; the chosen one's is kept.
+        const probes = new Map<PeerLayout, number[]>();
+        const pick = await fasterLayout(async (l) => {
+          await theirs(n, 1, l);
+          const secs = await theirs(n, 1, l);
+          probes.set(l, secs);
+          return Math.min(...secs);
+        });
+        peerTimes.get(n)!.push(...probes.get(pick.layout)!);
+        // One more batch of ours beside the kept probe: the fastest of as many per side.
+        ourThreads.set(n, useOurThreads(n));
+        mine.get(n)!.push(await ours());
+        layouts.set(n, pick.layout);
+        layoutNotes.set(n, pick.note);
+      }
+    }
     for (let r = 0; r < rounds; r++) {
       for (const n of threads) {
         ourThreads.set(n, useOurThreads(n));
@@ -69,6 +102,11 @@ export async function benchFeatures(
       }
     }
     const { model } = net.cfg;
+    const heap = wasmHeapMiB();
+    const memory =
+      `memory peak: ours ${ourMaxRssMiB().toFixed(0)} MiB RSS` +
+      (heap === null ? '' : ` (wasm heap ${heap.toFixed(0)} MiB)`) +
+      (peer ? `, peer ${peerRss.toFixed(0)} MiB RSS (each process's peak)` : '');
     return threads.map((n) => {
       const times = peerTimes.get(n)!;
       const peerFig = times.length ? batch / Math.min(...times) : null;
@@ -80,13 +118,16 @@ export async function benchFeatures(
           .get(n)!
           .map((t) => t.toFixed(2))
           .join(', ')} s per batch`,
-        `fastest of ${rounds} alternating batches per side after ${warmup} warm-up`,
+        `fastest of ${rounds + (layoutNotes.size ? 1 : 0)} alternating batches per side after ${warmup} warm-up${layoutNotes.size ? " (one of each side beside the peer's layout probe)" : ''}`,
+        memory,
       ];
       if (why) notes.push(why);
       else
         notes.push(
           `peer: ${threadWord(n)}; ${times.map((t) => t.toFixed(2)).join(', ')} s per batch`,
+          peer!.settingsNote(),
         );
+      if (layoutNotes.has(n)) notes.push(layoutNotes.get(n)!);
       const scenario = `${c.id.replace(/^train-step/, 'features')}-t${n}`;
       return torchRow({ scenario, ours: oursFig, peer: peerFig, torch: peer, threads: n, notes });
     });

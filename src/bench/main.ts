@@ -11,7 +11,8 @@
  * Here: the run loop (`runBench`) and the child-process plumbing; the scenarios are in
  * scenarios.ts, the report (table, results file) in report.ts, the target checks in targets.ts.
  *
- * Run directly: `node dist/bench/main.js [--only ID …] [--no-peer] [--out FILE] [--list]`.
+ * Run directly: `node dist/bench/main.js [--only ID …] [--no-peer] [--out FILE] [--list]`;
+ * `--only sweep` runs the width sweep (sweep.ts), which the default run leaves out.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend';
 import { type BenchReport, formatReport, gitSha, machineInfo, writeReport } from './report';
-import { runScenario, type RunBenchOptions, SCENARIOS, type ScenarioResult } from './scenarios';
+import {
+  type BenchScenario,
+  runScenario,
+  type RunBenchOptions,
+  SCENARIOS,
+  type ScenarioResult,
+} from './scenarios';
 import { checkTargets } from './targets';
 
 // Re-exported: this module is the bench's entry point (src/cli/bench.ts, tests).
@@ -61,17 +68,29 @@ async function runIsolated(id: string, o: RunBenchOptions): Promise<ScenarioResu
   }
 }
 
+/**
+ * The scenarios `ids` name (scenario ids or group names such as `sweep`), in SCENARIOS
+ * order; none named: every scenario outside a group (the default run). Throws on an unknown name.
+ */
+export function selectScenarios(ids: string[]): BenchScenario[] {
+  const groups = new Set(SCENARIOS.flatMap((s) => (s.group ? [s.group] : [])));
+  const known = new Set([...SCENARIOS.map((s) => s.id), ...groups]);
+  const bad = ids.filter((i) => !known.has(i));
+  if (bad.length)
+    throw new Error(
+      `unknown scenario(s) ${bad.join(', ')} (known: ${[...known].join(', ')}; groups: ${[...groups].join(', ')})`,
+    );
+  if (!ids.length) return SCENARIOS.filter((s) => !s.group);
+  return SCENARIOS.filter((s) => ids.includes(s.id) || (s.group && ids.includes(s.group)));
+}
+
 /** Runs the selected scenarios, writes the results file and prints the table. */
 export async function runBench(o: RunBenchOptions = {}): Promise<BenchReport> {
   const ids = (o.only ?? [])
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean);
-  const known = new Set(SCENARIOS.map((s) => s.id));
-  const bad = ids.filter((i) => !known.has(i));
-  if (bad.length)
-    throw new Error(`unknown scenario(s) ${bad.join(', ')} (known: ${[...known].join(', ')})`);
-  const selected = ids.length ? SCENARIOS.filter((s) => ids.includes(s.id)) : SCENARIOS;
+  const selected = selectScenarios(ids);
   await selectBackend();
   const t0 = performance.now();
   const report: BenchReport = {

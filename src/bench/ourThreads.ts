@@ -1,6 +1,6 @@
 /**
  * Our side's thread count in the benchmarks. With the native kernels (src/backend/native)
- * our step runs on OpenBLAS threads, so each row sets ours to the peer's thread count:
+ * our step runs on the native kernels' OpenMP threads, so each row sets ours to the peer's thread count:
  * 1 thread vs 1 thread, 2 vs 2. Without them (pure wasm) ours is one thread in every row.
  */
 import { tf } from '../backend/tf';
@@ -30,6 +30,6 @@ export function ourBackend(): string {
 export function ourThreadsNote(n: number): string {
   const native = tf.getBackend() === 'wasm' ? activeNativeKernels() : undefined;
   return native
-    ? `ours: ${threadWord(n)} (tfjs wasm + native kernels on OpenBLAS ${native.blasCore})`
+    ? `ours: ${threadWord(n)} (tfjs wasm + native kernels on ${native.library}, ${native.isa})`
     : `ours: 1 thread (tfjs ${tf.getBackend()}; native kernels off)`;
 }

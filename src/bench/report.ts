@@ -51,7 +51,7 @@ export function machineInfo(): Record<string, unknown> {
     backend: tf.getBackend(),
     wasmSimd: tf.getBackend() === 'wasm' ? env.getBool('WASM_HAS_SIMD_SUPPORT') : null,
     wasmThreads: tf.getBackend() === 'wasm' ? env.getBool('WASM_HAS_MULTITHREAD_SUPPORT') : null,
-    // The OpenBLAS kernels behind wasm's convolutions, matMuls and batch norm, if on.
+    // The native kernels behind wasm's convolutions, matMuls and batch norm, if on.
     nativeKernels: tf.getBackend() === 'wasm' ? (activeNativeKernels() ?? null) : null,
     loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
   };
@@ -59,7 +59,7 @@ export function machineInfo(): Record<string, unknown> {
 
 function nativeWords(native: unknown): string {
   const n = native as NativeSummary | null | undefined;
-  return n ? `, native kernels: OpenBLAS ${n.blasCore}` : '';
+  return n ? `, native kernels: ${n.library} ${n.isa}` : '';
 }
 
 export function gitSha(): string | null {
@@ -115,8 +115,18 @@ export function formatReport(r: BenchReport): string {
     const parts = Object.entries(p.shares).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`);
     lines.push(
       '',
-      `profile ${p.scenario} (one micro-step of ${p.batch}, ${p.total.toFixed(2)} s): ${parts.join(', ')}`,
+      `profile ${p.scenario} (one micro-step of ${p.batch}${p.threads ? `, ${p.threads} thread${p.threads === 1 ? '' : 's'}` : ''}, ${p.total.toFixed(2)} s): ${parts.join(', ')}`,
     );
+    const k = p.kernels;
+    if (k) {
+      const top = k.kernels
+        .filter((x) => x.share >= 0.01)
+        .map((x) => `${x.name} ${(100 * x.share).toFixed(1)}% (${x.calls})`);
+      lines.push(
+        `kernels ${p.scenario} (one more micro-step, ${k.seconds.toFixed(2)} s; calls in brackets): ${top.join(', ')}; ` +
+          `outside kernels ${((100 * k.outsideKernels) / k.seconds).toFixed(1)}%; tensor peak ${(k.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
+    }
   }
   lines.push('', 'notes:');
   for (const x of r.rows) for (const n of x.notes) lines.push(`  ${x.scenario}: ${n}`);

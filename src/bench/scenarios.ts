@@ -8,14 +8,18 @@ import { runAugment } from './augmentScenario';
 import { benchFaissKmeans, benchFaissKnn } from './faissBench';
 import { benchFeatures } from './featureBench';
 import { benchMemory } from './memoryBench';
-import type { TrainStepCase } from './ourCarpStep';
-import type { StepProfile } from './stepProfile';
+import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
+import { profileKernels, profileTrainStep, type StepProfile } from './stepProfile';
+import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases, SWEEP_ROUNDS } from './sweep';
+import { restoreOurThreads, useOurThreads } from './ourThreads';
 import { benchTrainStep } from './trainStepBench';
 import type { BenchRow } from './types';
 
 export interface BenchScenario {
   id: string;
   description: string;
+  /** A group run only when named (`--only GROUP` runs all its scenarios); none: the default run. */
+  group?: string;
 }
 
 export const SCENARIOS: BenchScenario[] = [
@@ -50,6 +54,7 @@ export const SCENARIOS: BenchScenario[] = [
     id: 'memory',
     description: 'live tensors and RSS after 200 vs 10 fmnist-tiny training steps (must be flat)',
   },
+  ...sweepCases().map((c) => ({ id: c.id, description: describeSweep(c), group: SWEEP_GROUP })),
 ];
 
 export interface RunBenchOptions {
@@ -99,6 +104,48 @@ const smokeCase = (c: TrainStepCase): TrainStepCase => ({
   accumulation: 1,
   note: 'smoke sizes',
 });
+
+/** One sweep scenario: its train step (two rounds) or its features (three batches). */
+async function runSweepCase(
+  base: SweepCaseOf,
+  smoke: boolean,
+  peer: { noPeer?: boolean },
+): Promise<ScenarioResult> {
+  const c = smoke ? smokeCase(base) : base;
+  if (base.kind === 'profile') {
+    // One thread: the figure that holds on a shared machine (as the 1-thread rows).
+    const ours = new OurCarpStep(c);
+    const threads = useOurThreads(1);
+    try {
+      await ours.microStep(true); // warm-up: primitives, heap growth
+      const profile = await profileTrainStep(ours);
+      profile.kernels = await profileKernels(ours);
+      profile.threads = threads;
+      return { rows: [], profiles: [profile] };
+    } finally {
+      restoreOurThreads();
+      ours.dispose();
+    }
+  }
+  if (base.kind === 'features') {
+    const rows = await benchFeatures(c, {
+      ...peer,
+      batch: smoke ? 4 : SWEEP_BATCH,
+      warmup: smoke ? 0 : 1,
+      rounds: smoke ? 1 : 3,
+      peerLayouts: true,
+    });
+    return { rows, profiles: [] };
+  }
+  const r = await benchTrainStep(c, {
+    ...peer,
+    warmup: smoke ? 0 : 1,
+    rounds: smoke ? 1 : SWEEP_ROUNDS,
+    peerLayouts: true,
+  });
+  return { rows: r.rows, profiles: [] };
+}
+type SweepCaseOf = ReturnType<typeof sweepCases>[number];
 
 /** Runs one scenario in this process. */
 export async function runScenario(id: string, o: RunBenchOptions = {}): Promise<ScenarioResult> {
@@ -153,7 +200,10 @@ export async function runScenario(id: string, o: RunBenchOptions = {}): Promise<
       };
     case 'memory':
       return { rows: await benchMemory(s ? { steps: 6, early: 2 } : {}), profiles: [] };
-    default:
+    default: {
+      const c = sweepCases().find((x) => x.id === id);
+      if (c) return runSweepCase(c, s, peer);
       throw new Error(`unknown scenario '${id}' (known: ${SCENARIOS.map((x) => x.id).join(', ')})`);
+    }
   }
 }

@@ -26,6 +26,57 @@ export interface StepProfile {
   shares: Record<string, number>;
   /** Seconds of the profiled micro-step (augmentation included). */
   total: number;
+  /** Our threads during the profile, when set apart from the process default. */
+  threads?: number;
+  /** Per-kernel split of one more micro-step (`profileKernels`), when asked for. */
+  kernels?: KernelProfile;
+}
+
+/** Where one micro-step's time goes, kernel by kernel (`tf.profile`). */
+export interface KernelProfile {
+  /** Wall seconds of the profiled micro-step. */
+  seconds: number;
+  /** Kernel name → seconds summed over its calls, calls and share of `seconds`; largest first. */
+  kernels: { name: string; seconds: number; calls: number; share: number }[];
+  /** The step's time outside every kernel (JS, tape, bookkeeping), seconds. */
+  outsideKernels: number;
+  /** Peak bytes of live tfjs tensors during the step (`tf.profile`'s peakBytes). */
+  peakTensorBytes: number;
+}
+
+/**
+ * One warm optimiser micro-step of `ours` under `tf.profile`: seconds per kernel (the
+ * wasm backend runs kernels synchronously, so a kernel's time is its wall time), summed
+ * over calls, and the step's tensor-memory peak.
+ */
+export async function profileKernels(ours: OurCarpStep): Promise<KernelProfile> {
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    await ours.microStep(true);
+    return [];
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const by = new Map<string, { seconds: number; calls: number }>();
+  for (const k of info.kernels) {
+    // A `tf.customGrad` forward shows as one 'unnamed scope' whose time includes the
+    // kernels it runs, which are listed too: counting it would count them twice.
+    if (k.name === 'unnamed scope') continue;
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const e = by.get(k.name) ?? { seconds: 0, calls: 0 };
+    e.seconds += ms / 1000;
+    e.calls += 1;
+    by.set(k.name, e);
+  }
+  const kernels = [...by.entries()]
+    .map(([name, e]) => ({ name, ...e, share: e.seconds / seconds }))
+    .sort((a, b) => b.seconds - a.seconds);
+  const inKernels = kernels.reduce((a, k) => a + k.seconds, 0);
+  return {
+    seconds,
+    kernels,
+    outsideKernels: Math.max(0, seconds - inKernels),
+    peakTensorBytes: info.peakBytes,
+  };
 }
 
 /**

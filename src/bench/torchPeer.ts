@@ -24,6 +24,8 @@ export class TorchPeer {
   private closed = false;
   /** `PyTorch x / torchvision y`, set by `start`. */
   versions = '';
+  /** Its thread, allocator and oneDNN settings (carp_step.py `settings()`), set by `start`. */
+  settings: Record<string, unknown> = {};
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on('line', (l) => this.deliver(l));
@@ -56,7 +58,18 @@ export class TorchPeer {
     const peer = new TorchPeer(child);
     const r = await peer.call({ cmd: 'setup', ...setup });
     peer.versions = `PyTorch ${String(r.torch)} / torchvision ${String(r.torchvision)}`;
+    peer.settings = (r.settings as Record<string, unknown> | undefined) ?? {};
     return peer;
+  }
+
+  /** The peer's settings as one note: its OpenMP pool, per-row threads, allocator, oneDNN. */
+  settingsNote(): string {
+    const s = this.settings;
+    return (
+      `peer settings: OMP_NUM_THREADS=${String(s.ompNumThreads)} (its pool), torch.set_num_threads(n) per row, ` +
+      `${String(s.interopThreads)} inter-op thread(s), allocator ${String(s.allocator)}, ` +
+      `${String(s.oneDNN)} (mkldnn ${String(s.mkldnn)}), ${String(s.parallel)}, ${String(s.cpuCapability)}`
+    );
   }
 
   private deliver(line: string): void {
@@ -82,6 +95,29 @@ export class TorchPeer {
     if (!this.closed) this.child.stdin.end(`${JSON.stringify({ cmd: 'quit' })}\n`);
   }
 }
+
+/** The memory formats the peer can run in (carp_step.py `set_layout`). */
+export const PEER_LAYOUTS = ['nchw', 'channels_last'] as const;
+export type PeerLayout = (typeof PEER_LAYOUTS)[number];
+
+/**
+ * Picks the peer's faster layout at `threads` threads: one timed call of `probe` in each
+ * layout (its seconds); returns the faster layout, every probe's seconds, and a note.
+ */
+export async function fasterLayout(
+  probe: (layout: PeerLayout) => Promise<number>,
+): Promise<{ layout: PeerLayout; seconds: Record<PeerLayout, number>; note: string }> {
+  const seconds = {} as Record<PeerLayout, number>;
+  for (const l of PEER_LAYOUTS) seconds[l] = await probe(l);
+  const layout = PEER_LAYOUTS.reduce((a, b) => (seconds[b] < seconds[a] ? b : a));
+  const note =
+    `peer layout ${layout}, the faster of one timed probe each: ` +
+    PEER_LAYOUTS.map((l) => `${l} ${seconds[l].toPrecision(3)} s`).join(', ');
+  return { layout, seconds, note };
+}
+
+/** Peak resident memory of this process, MiB (`process.resourceUsage().maxRSS`). */
+export const ourMaxRssMiB = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** An images/s row of ours vs the PyTorch peer at `threads` threads (null peer: absent). */
 export function torchRow(o: {

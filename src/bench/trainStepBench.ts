@@ -16,9 +16,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { stepFlops } from './stepFlops';
 import { profileTrainStep, type StepProfile } from './stepProfile';
-import { TorchPeer, torchRow } from './torchPeer';
+import { fasterLayout, ourMaxRssMiB, type PeerLayout, TorchPeer, torchRow } from './torchPeer';
 import { type BenchRow, speedRatio, threadWord } from './types';
 import { ourBackend, ourThreadsNote, restoreOurThreads, useOurThreads } from './ourThreads';
+import { tf } from '../backend/tf';
 import { useNativeKernels } from '../backend/wasmKernels';
 
 // Re-exported: the names this module has always offered (tests, featureBench, memoryBench, main).
@@ -43,6 +44,12 @@ export interface TrainStepBenchOptions {
    * process: one more row, ours (native, the last thread count) vs that baseline.
    */
   pureWasmBaseline?: boolean;
+  /**
+   * Run the peer in its faster memory format per thread count (one timed probe step in
+   * NCHW and one in channels-last first; the faster one's stays among its timed steps,
+   * beside one more timed step of ours); default NCHW only.
+   */
+  peerLayouts?: boolean;
 }
 
 // Re-exported from types.ts, where torchPeer.ts and ourThreads.ts take it too.
@@ -68,22 +75,45 @@ export async function benchTrainStep(
     const ourThreads = new Map<number, number>();
     const theirs = new Map<number, number[]>(threads.map((n) => [n, []]));
     const phases = new Map<number, Record<string, number>>();
+    const layouts = new Map<number, PeerLayout>();
+    const layoutNotes = new Map<number, string>();
     let peerLoss = NaN;
     let ourLoss = NaN;
-    const runPeer = async (n: number, steps: number, keep: boolean) => {
-      const r = await peer!.call({ cmd: 'train', threads: n, steps });
-      if (!keep) return;
+    let peerRss = NaN;
+    const runPeer = async (n: number, steps: number, keep: boolean, layout?: PeerLayout) => {
+      const l = layout ?? layouts.get(n);
+      const r = await peer!.call({ cmd: 'train', threads: n, steps, ...(l ? { layout: l } : {}) });
+      peerRss = r.maxRssMiB as number;
+      if (!keep) return r.seconds as number[];
       theirs.get(n)!.push(...(r.seconds as number[]));
       const acc = phases.get(n) ?? {};
       for (const [k, v] of Object.entries(r.phases as Record<string, number>))
         acc[k] = (acc[k] ?? 0) + v;
       phases.set(n, acc);
       peerLoss = (r.loss as number | null) ?? NaN;
+      return r.seconds as number[];
     };
     // Warm-up: micro-steps on our side (kernels, heap growth), whole steps on the peer's at
     // its first thread count (its pool of PEER_MAX_THREADS threads exists from the start).
     for (let i = 0; i < warmup; i++) await ours.microStep(true);
     if (peer && warmup > 0) await runPeer(threads[0], warmup, false);
+    if (peer && o.peerLayouts) {
+      for (const n of threads) {
+        // Only the chosen layout's probe stays among the peer's timed steps; ours times one
+        // more step beside it, so both sides keep the fastest of as many.
+        ourThreads.set(n, useOurThreads(n));
+        mine.get(n)!.push((await ours.step()).seconds);
+        const probes = new Map<PeerLayout, number[]>();
+        const pick = await fasterLayout(async (l) => {
+          const secs = await runPeer(n, 1, false, l);
+          probes.set(l, secs);
+          return Math.min(...secs);
+        });
+        theirs.get(n)!.push(...probes.get(pick.layout)!);
+        layouts.set(n, pick.layout);
+        layoutNotes.set(n, pick.note);
+      }
+    }
     for (let r = 0; r < rounds; r++) {
       for (const n of threads) {
         ourThreads.set(n, useOurThreads(n));
@@ -101,9 +131,16 @@ export async function benchTrainStep(
         `2×${crops.globalSize} + ${crops.numLocal}×${crops.localSize} px crops; K ${model.numPrototypes}, P ${model.partitionSize}; ` +
         `${ours.images} images per optimiser step = ${c.accumulation} micro-batch${c.accumulation === 1 ? '' : 'es'} of ${c.batch}`,
       'both sides time the step on views made before timing (augmentation: see the augment rows)',
-      `fastest of ${rounds} alternating timed steps per side after ${warmup} warm-up micro-step(s)`,
+      `fastest of ${rounds + (layoutNotes.size ? 1 : 0)} alternating timed steps per side after ${warmup} warm-up micro-step(s)${layoutNotes.size ? " (one of each side beside the peer's layout probe)" : ''}`,
       ...(c.note ? [c.note] : []),
     ];
+    const heap = wasmHeapMiB();
+    const memory =
+      `memory peak: ours ${ourMaxRssMiB().toFixed(0)} MiB RSS` +
+      (heap === null ? '' : ` (wasm heap ${heap.toFixed(0)} MiB, its high-water mark)`) +
+      (peer ? `, peer ${peerRss.toFixed(0)} MiB RSS (each process's peak over the scenario)` : '');
+    if (peer) common.push(peer.settingsNote());
+    common.push(memory);
     const rows = threads.map((n): BenchRow => {
       const times = theirs.get(n)!;
       const peerBest = times.length ? Math.min(...times) : null;
@@ -118,6 +155,7 @@ export async function benchTrainStep(
           `a ${n}-thread peer needs ${n} idle cores: 1-min load average was ${load.toFixed(2)} at the start on ${availableParallelism()} cores; with other processes running, its threads wait on each other (compare the 1-thread row)`,
         );
       }
+      if (layoutNotes.has(n)) notes.push(layoutNotes.get(n)!);
       if (peerBest !== null) {
         const ph = phases.get(n)!;
         const total = Object.values(ph).reduce((a, b) => a + b, 0);
@@ -145,6 +183,12 @@ export async function benchTrainStep(
     peer?.close();
     ours.dispose();
   }
+}
+
+/** The wasm heap's size in MiB (it only grows: its high-water mark), or null off wasm. */
+export function wasmHeapMiB(): number | null {
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
+  return wasm?.HEAPU8 ? wasm.HEAPU8.byteLength / 2 ** 20 : null;
 }
 
 /** Our step on the pure-wasm kernels (one thread) as the baseline of the native one. */

@@ -6,6 +6,7 @@
  * Source: sthalles/carp `modules/random_partition.py` (multinomial draw without
  * replacement + gather + per-block softmax); we draw with Fisher–Yates (§11.7).
  */
+import { CARP_BLOCKS, CARP_UNBLOCKS, hasBlockKernels } from '../backend/kernels/blockPermute';
 import { tf } from '../backend/tf';
 import type { Tensor2D, Tensor3D } from '../backend/tf';
 import type { Rng } from '../random';
@@ -165,26 +166,32 @@ function permuteBlocks(
   const shape: [number, number, number] = [numBlocks, batch, partitionSize];
   const permute = tf.customGrad((...inputs) => {
     const x = inputs[0] as Tensor2D;
-    const value = host
-      ? tf.tensor3d(
-          permuteToBlocks(
-            x.dataSync() as Float32Array,
-            partition,
-            batch,
-            numPrototypes,
-            partitionSize,
-          ),
-          shape,
-        )
-      : (tf.transpose(
-          tf.reshape(tf.gather(x, tf.tensor1d(partition, 'int32'), 1), [
-            batch,
-            numBlocks,
-            partitionSize,
-          ]),
-          [1, 0, 2],
-        ) as Tensor3D);
+    // On wasm the permutation runs in the heap (backend/kernels/blockPermute.ts): no copies.
+    const inHeap = host && hasBlockKernels();
+    const attrs = { partition, partitionSize, numPrototypes } as unknown as tf.NamedAttrMap;
+    const value = inHeap
+      ? (tf.engine().runKernel(CARP_BLOCKS, { x }, attrs) as Tensor3D)
+      : host
+        ? tf.tensor3d(
+            permuteToBlocks(
+              x.dataSync() as Float32Array,
+              partition,
+              batch,
+              numPrototypes,
+              partitionSize,
+            ),
+            shape,
+          )
+        : (tf.transpose(
+            tf.reshape(tf.gather(x, tf.tensor1d(partition, 'int32'), 1), [
+              batch,
+              numBlocks,
+              partitionSize,
+            ]),
+            [1, 0, 2],
+          ) as Tensor3D);
     const gradFunc = (dy: tf.Tensor) => {
+      if (inHeap) return tf.engine().runKernel(CARP_UNBLOCKS, { dy }, attrs) as Tensor2D;
       if (host) {
         const g = blocksToLogits(
           dy.dataSync() as Float32Array,

@@ -5,7 +5,10 @@
 import { formatHelp, parseArgs, UsageError, type OptionSpec } from './args';
 
 const SPEC: Record<string, OptionSpec> = {
-  only: { type: 'list', help: 'run only these scenarios (ids as listed by --list)' },
+  only: {
+    type: 'list',
+    help: 'run only these scenarios (ids as listed by --list, or a group: sweep)',
+  },
   list: { type: 'boolean', help: 'list the scenarios' },
   'no-peer': { type: 'boolean', help: 'skip the peers (ours only)' },
   out: { type: 'string', help: 'results file (default bench/results.json)' },
@@ -38,7 +41,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify(list, null, 2) + '\n');
       return 0;
     }
-    for (const s of SCENARIOS) process.stdout.write(`${s.id.padEnd(28)} ${s.description}\n`);
+    for (const s of SCENARIOS)
+      process.stdout.write(
+        `${s.id.padEnd(32)} ${s.group ? `[${s.group}] ` : ''}${s.description}\n`,
+      );
     return 0;
   }
   const report = await runBench({

@@ -14,7 +14,7 @@
 import { tf } from '../backend/tf';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/tf';
 import type { ParamScope } from './params';
-import { BN_BACKWARD, BN_FORWARD } from '../backend/native/batchNormKernels';
+import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from '../backend/native/batchNormKernels';
 
 /** PyTorch BatchNorm defaults (§2.1). */
 export const BN_EPS = 1e-5;
@@ -163,6 +163,40 @@ function bnTrainOpNative(
   return tf.customGrad(f) as (x: Tensor, gamma: Tensor, beta: Tensor, res?: Tensor) => Tensor;
 }
 
+/**
+ * Evaluation-mode batch norm on the native kernel: y = x·scale + shift (PyTorch's formula,
+ * as the composite), with the block's residual add and ReLU fused, in one multi-threaded
+ * pass. Its gradient (a frozen-statistics fine-tune) is plain tfjs ops: the masked dy
+ * (0 where y = 0 with `relu`) times scale for x, its sums for shift and with x for scale,
+ * itself for the residual.
+ */
+function bnInferenceOpNative(
+  relu: boolean,
+  residual: boolean,
+  axes: number[],
+): (x: Tensor, scale: Tensor, shift: Tensor, res?: Tensor) => Tensor {
+  const attrs = { relu, residual } as unknown as tf.NamedAttrMap;
+  const f = (...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const inputs = args.slice(0, residual ? 4 : 3) as Tensor[];
+    const [x, scale, shift, res] = inputs;
+    const save = args[inputs.length] as tf.GradSaveFunc;
+    const map: tf.NamedTensorMap = { x, scale, shift };
+    if (residual) map.residual = res;
+    const y = tf.engine().runKernel(BN_INFERENCE, map, attrs) as Tensor;
+    save(relu ? [x, scale, y] : [x, scale]);
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sx, sscale, sy] = saved;
+        const d = relu ? tf.where(tf.greater(sy, 0), dy, tf.zerosLike(dy)) : dy;
+        const grads = [tf.mul(d, sscale), tf.sum(tf.mul(d, sx), axes), tf.sum(d, axes)];
+        return residual ? [...grads, d] : grads;
+      },
+    };
+  };
+  return tf.customGrad(f) as (x: Tensor, scale: Tensor, shift: Tensor, res?: Tensor) => Tensor;
+}
+
 /** Whether the active backend has the native batch-norm kernels (wasm + native addon). */
 function hasNativeBatchNorm(): boolean {
   return tf.getKernel(BN_FORWARD, tf.getBackend()) !== undefined;
@@ -183,8 +217,9 @@ export function batchNorm<T extends Tensor2D | Tensor4D>(
 
 /**
  * `relu(batchNorm(…))`, the pair in every ResNet block. Where the native batch-norm
- * kernels run (training mode), the ReLU is fused into them: two single-threaded wasm passes
- * forward and two backward less per layer. Elsewhere it is exactly `tf.relu(batchNorm(…))`.
+ * kernels run (training and evaluation mode), the ReLU is fused into them: two
+ * single-threaded wasm passes forward and two backward less per layer. Elsewhere it is
+ * exactly `tf.relu(batchNorm(…))`.
  */
 export function batchNormRelu<T extends Tensor2D | Tensor4D>(
   p: ParamScope,
@@ -192,13 +227,13 @@ export function batchNormRelu<T extends Tensor2D | Tensor4D>(
   x: T,
   opts: ForwardOptions,
 ): T {
-  if (opts.training && hasNativeBatchNorm()) return batchNormMaybeRelu(p, prefix, x, opts, true);
+  if (hasNativeBatchNorm()) return batchNormMaybeRelu(p, prefix, x, opts, true);
   return tf.relu(batchNormMaybeRelu(p, prefix, x, opts, false));
 }
 
 /**
  * `relu(batchNorm(…) + residual)`, the end of every ResNet block. Fused into the native
- * batch norm in training mode (the add and the ReLU, forward and backward); elsewhere
+ * batch norm in training and evaluation mode (the add and the ReLU, forward and backward); elsewhere
  * exactly `tf.relu(tf.add(batchNorm(…), residual))`.
  */
 export function batchNormAddRelu<T extends Tensor2D | Tensor4D>(
@@ -208,9 +243,7 @@ export function batchNormAddRelu<T extends Tensor2D | Tensor4D>(
   residual: T,
   opts: ForwardOptions,
 ): T {
-  if (opts.training && hasNativeBatchNorm()) {
-    return batchNormMaybeRelu(p, prefix, x, opts, true, residual);
-  }
+  if (hasNativeBatchNorm()) return batchNormMaybeRelu(p, prefix, x, opts, true, residual);
   return tf.relu(tf.add(batchNormMaybeRelu(p, prefix, x, opts, false), residual)) as T;
 }
 
@@ -230,7 +263,16 @@ function batchNormMaybeRelu<T extends Tensor2D | Tensor4D>(
     const rm = p.get(`${prefix}.running_mean`);
     const rv = p.get(`${prefix}.running_var`);
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(rv, BN_EPS)));
-    return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(rm, scale))) as T;
+    const shift = tf.sub(beta, tf.mul(rm, scale));
+    if (hasNativeBatchNorm()) {
+      const op = bnInferenceOpNative(relu, residual !== undefined, axes);
+      return (residual ? op(x, scale, shift, residual) : op(x, scale, shift)) as T;
+    }
+    tf.util.assert(
+      !relu && !residual,
+      () => 'batchNorm: a fused ReLU or residual needs the native kernels',
+    );
+    return tf.add(tf.mul(x, scale), shift) as T;
   }
   const onStats = (mean: Tensor1D, variance: Tensor1D, n: number): void => {
     if (n < 2) {

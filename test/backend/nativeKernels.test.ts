@@ -66,6 +66,36 @@ const bnAddReluTrain = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, res: tf
     training: true,
   });
 
+/** A scope over γ, β and the running statistics (what evaluation mode reads). */
+function evalScopeOf(g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor): ParamScope {
+  const byName: Record<string, tf.Tensor> = {
+    'bn.weight': g,
+    'bn.bias': b,
+    'bn.running_mean': rm,
+    'bn.running_var': rv,
+  };
+  return {
+    prefix: '',
+    get: (name) => byName[name] as tf.Variable,
+    add: () => {
+      throw new Error('not used');
+    },
+  };
+}
+const EVAL = { training: false };
+const bnEval = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor) =>
+  batchNorm(evalScopeOf(g, b, rm, rv), 'bn', x as tf.Tensor4D, EVAL);
+const bnReluEval = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, rm: tf.Tensor, rv: tf.Tensor) =>
+  batchNormRelu(evalScopeOf(g, b, rm, rv), 'bn', x as tf.Tensor4D, EVAL);
+const bnAddReluEval = (
+  x: tf.Tensor,
+  g: tf.Tensor,
+  b: tf.Tensor,
+  rm: tf.Tensor,
+  rv: tf.Tensor,
+  res: tf.Tensor,
+) => batchNormAddRelu(evalScopeOf(g, b, rm, rv), 'bn', x as tf.Tensor4D, res as tf.Tensor4D, EVAL);
+
 describe.runIf(available)('native kernels', () => {
   beforeAll(() => useNativeKernels(true));
 
@@ -98,7 +128,7 @@ describe.runIf(available)('native kernels', () => {
       { shape: [6], values: [-1, -0.5, 0, 0.2, 0.5, 1] },
     ]);
     await compare('bn+relu 2-D', bnReluTrain, [{ shape: [12, 9] }, { shape: [9] }, { shape: [9] }]);
-    // Evaluation mode is the unfused relu(batchNorm) on every backend.
+    // Evaluation mode, fused on the native kernel too: running statistics 0 and 1 here.
     const s = new ParamStore('bn-eval');
     initBatchNorm(s.scope(''), 'bn', 3);
     const x = tf.tensor2d([-2, 0, 3, 1, -1, 2], [2, 3]);
@@ -107,6 +137,39 @@ describe.runIf(available)('native kernels', () => {
     expectClose(y.dataSync(), [0, 0, 3 / sd, 1 / sd, 0, 2 / sd]);
     tf.dispose([x, y]);
     s.dispose();
+  });
+
+  it('evaluation-mode batch norm (plain, + ReLU, + residual + ReLU): values and gradients of x, γ, β, running μ, σ², residual match cpu', async () => {
+    const c = 5;
+    const stats = (shape: number[]) => [
+      { shape: [c] },
+      { shape: [c], values: [-0.6, -0.2, 0, 0.3, 0.7] },
+      { shape: [c], values: [0.5, -1, 0.25, 2, -0.1] },
+      { shape: [c], values: [0.3, 1.5, 0.8, 2.5, 1.1] },
+      ...(shape.length ? [{ shape }] : []),
+    ];
+    // Odd channel counts, rank 4 and 2, more rows than one thread's share.
+    await compare('bn eval 4-D', bnEval, [{ shape: [3, 4, 4, c] }, ...stats([])]);
+    await compare('bn eval 2-D', bnEval, [{ shape: [7, c] }, ...stats([])]);
+    await compare('bn+relu eval', bnReluEval, [{ shape: [3, 5, 7, c] }, ...stats([])]);
+    await compare('bn+add+relu eval', bnAddReluEval, [
+      { shape: [40, 16, 16, c] },
+      ...stats([40, 16, 16, c]),
+    ]);
+    // One native kernel per layer, and no tensor left behind (value and gradients).
+    const x = tf.randomNormal([2, 3, 3, c]);
+    const res = tf.randomNormal([2, 3, 3, c]);
+    const [g, b, rm, rv] = [tf.ones([c]), tf.zeros([c]), tf.zeros([c]), tf.ones([c])];
+    const info = await tf.profile(() => bnAddReluEval(x, g, b, rm, rv, res));
+    expect(info.kernelNames).toContain('CarpBatchNormInference');
+    expect(info.kernelNames).not.toContain('Relu');
+    tf.dispose(info.result as tf.Tensor);
+    await expectNoLeak(() =>
+      tf.dispose(
+        tf.grads((a, r) => tf.sum(tf.square(bnAddReluEval(a, g, b, rm, rv, r))))([x, res]),
+      ),
+    );
+    tf.dispose([x, res, g, b, rm, rv]);
   });
 
   it('batch norm + residual + ReLU (value and the gradients of x, γ, β, residual) matches cpu', async () => {

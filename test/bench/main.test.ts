@@ -12,8 +12,11 @@ import {
   runBench,
   runScenario,
   SCENARIOS,
+  selectScenarios,
   type BenchReport,
 } from '../../src/bench/main';
+import { sweepCase } from '../../src/bench/sweep';
+import { OurCarpStep } from '../../src/bench/ourCarpStep';
 import type { BenchRow } from '../../src/bench/types';
 import { backboneFlops, TorchPeer } from '../../src/bench/trainStepBench';
 import { resnetSpec } from '../../src/models/resnet';
@@ -67,6 +70,96 @@ describe('bench plumbing', () => {
     expect(printed).toContain(`results: ${out}`);
   });
 
+  it('keeps the width sweep out of the default run and selects it by group or id', () => {
+    const all = SCENARIOS.map((s) => s.id);
+    const sweep = selectScenarios(['sweep']).map((s) => s.id);
+    const size = (px: number) =>
+      [8, 16, 32, 64].flatMap((w) => [`sweep-step-w${w}-${px}px`, `sweep-features-w${w}-${px}px`]);
+    expect(sweep).toEqual([
+      ...size(28),
+      ...size(32),
+      'sweep-step-w16-28px-k65536',
+      'sweep-profile-w16-28px',
+      'sweep-profile-w64-32px',
+    ]);
+    const defaults = selectScenarios([]).map((s) => s.id);
+    expect(defaults).toEqual(all.filter((id) => !id.startsWith('sweep-')));
+    expect(defaults).toContain('train-step-cifar10-r18');
+    // Pieces by id, in SCENARIOS order, mixed with default scenarios.
+    expect(selectScenarios(['sweep-features-w64-32px', 'knn']).map((s) => s.id)).toEqual([
+      'knn',
+      'sweep-features-w64-32px',
+    ]);
+    expect(() => selectScenarios(['sweeps'])).toThrow(
+      /unknown scenario\(s\) sweeps .*groups: sweep/,
+    );
+  });
+
+  it('builds each sweep row on the stated network, crops and batch', () => {
+    const c = sweepCase('step', 64, 32);
+    expect(c).toMatchObject({ id: 'sweep-step-w64-32px', batch: 64, accumulation: 2 });
+    const ours = new OurCarpStep(c);
+    try {
+      const { model, crops } = ours.cfg;
+      expect([model.width, model.cifarStem, model.inChannels]).toEqual([64, true, 3]);
+      expect([model.numPrototypes, model.partitionSize, model.hiddenDim]).toEqual([4096, 512, 512]);
+      expect([crops.globalSize, crops.localSize, crops.numLocal]).toEqual([32, 16, 4]);
+      expect(ours.views.map((v) => v.shape)).toEqual([
+        ...[0, 1].map(() => [64, 32, 32, 3]),
+        ...[0, 1, 2, 3].map(() => [64, 16, 16, 3]),
+      ]);
+    } finally {
+      ours.dispose();
+    }
+    const f = sweepCase('step', 16, 28, 65536);
+    expect(f).toMatchObject({ batch: 32, accumulation: 4 });
+    expect(sweepCase('step', 32, 32)).toMatchObject({ batch: 128, accumulation: 1 });
+    const small = new OurCarpStep(f);
+    try {
+      const { model, crops } = small.cfg;
+      expect([model.width, model.inChannels, model.numPrototypes]).toEqual([16, 1, 65536]);
+      expect([crops.globalSize, crops.localSize, crops.numLocal]).toEqual([28, 14, 4]);
+    } finally {
+      small.dispose();
+    }
+  });
+
+  it('runs a sweep scenario at smoke size: 1- and 2-thread rows with the memory peak', async () => {
+    const { rows } = await runScenario('sweep-step-w8-28px', { smoke: true, noPeer: true });
+    expect(rows.map((r) => r.scenario)).toEqual(['sweep-step-w8-28px-t1', 'sweep-step-w8-28px-t2']);
+    for (const r of rows)
+      expect(r.notes.some((n) => /^memory peak: ours \d+ MiB RSS/.test(n))).toBe(true);
+    const { profiles } = await runScenario('sweep-profile-w16-28px', { smoke: true });
+    const k = profiles[0].kernels!;
+    // Every convolution of the step is a kernel call; the shares are of the step's wall time.
+    expect(k.kernels.map((x) => x.name)).toContain('Conv2D');
+    expect(k.kernels.map((x) => x.name)).toContain('Conv2DBackpropFilter');
+    expect(k.kernels.map((x) => x.name)).not.toContain('unnamed scope');
+    expect(k.kernels.reduce((a, x) => a + x.share, 0)).toBeLessThanOrEqual(1);
+    expect(k.peakTensorBytes).toBeGreaterThan(0);
+  });
+
+  it.skipIf(TorchPeer.unavailable() !== null)(
+    'sweep rows run the peer in its faster layout and state its settings',
+    async () => {
+      const { rows } = await runScenario('sweep-features-w8-32px', { smoke: true });
+      expect(rows.map((r) => r.scenario)).toEqual([
+        'sweep-features-w8-32px-t1',
+        'sweep-features-w8-32px-t2',
+      ]);
+      for (const r of rows) {
+        expect(r.peer).toBeGreaterThan(0);
+        const layout = r.notes.find((n) => n.startsWith('peer layout '))!;
+        const m = /^peer layout (\w+), .*nchw ([\d.]+) s, channels_last ([\d.]+) s$/.exec(layout)!;
+        const [nchw, cl] = [Number(m[2]), Number(m[3])];
+        // The chosen layout's probe was the faster one (ties print alike).
+        expect(m[1] === 'nchw' ? nchw <= cl : cl <= nchw).toBe(true);
+        expect(r.notes.some((n) => n.includes('allocator glibc malloc'))).toBe(true);
+        expect(r.notes.some((n) => /peer \d+ MiB RSS/.test(n))).toBe(true);
+      }
+    },
+  );
+
   it('formats missing peers and ratios', () => {
     const text = formatReport({
       startedAt: '',
@@ -116,9 +209,15 @@ describe('bench plumbing', () => {
       row('train-step-b-t2', 1, 3), // slower than its 1-thread run: busy cores
       row('knn-x', 1.4, 1, false),
       row('kmeans-x', 1.6, 1, false),
+      row('sweep-step-w8-28px-t1', 1, 1.01), // the sweep asks ≥ 1.0 at 1 thread…
+      row('sweep-step-w8-28px-t2', 2, 2), // …and at 2
+      row('sweep-features-w8-28px-t1', 1, 1),
+      row('sweep-features-w8-28px-t2', 1, 0.9), // busy cores
     ]);
-    expect(t.map((x) => x.met)).toEqual([false, null, true, false]);
+    expect(t.map((x) => x.met)).toEqual([false, null, true, false, false, true, true, null]);
     expect(t[1].note).toMatch(/busy cores/);
+    expect(t[4].target).toBe('speed ratio ≥ 1.0 (PyTorch, 1 thread)');
+    expect(t[5].target).toBe('speed ratio ≥ 1.0 (PyTorch, 2 threads)');
   });
 
   it('counts ResNet-18 CIFAR forward FLOPs as the known ≈0.56 GFLOP at 32 px', () => {

@@ -70,6 +70,30 @@ export interface NativeAddon {
     relu: number,
     hasResidual: number,
   ): void;
+  batchNormInference(
+    heap: Uint8Array,
+    x: number,
+    scale: number,
+    shift: number,
+    residual: number,
+    y: number,
+    rows: number,
+    channels: number,
+    relu: number,
+    hasResidual: number,
+  ): void;
+  /** The random partition's permutation (backend/kernels/blockPermute.ts); toBlocks 1 or 0. */
+  blockPermute(
+    heap: Uint8Array,
+    src: number,
+    dst: number,
+    partition: Int32Array,
+    numBlocks: number,
+    batch: number,
+    k: number,
+    p: number,
+    toBlocks: number,
+  ): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** `library`: e.g. `oneDNN 2.6.3`; `isa`: the instruction set it runs, e.g. `avx512_core`. */

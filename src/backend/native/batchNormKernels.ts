@@ -17,6 +17,12 @@ import { heapBackend, size } from './heap';
 /** Our kernel names for batch norm in training mode (float32, channels last). */
 export const BN_FORWARD = 'CarpBatchNormForward';
 export const BN_BACKWARD = 'CarpBatchNormBackward';
+/**
+ * Evaluation mode: CarpBatchNormInference(x, scale, shift[, residual]; relu, residual) → y =
+ * x·scale + shift (+ residual) (then max(0, ·)), one multi-threaded pass where wasm took
+ * two to four single-threaded ones (broadcast multiply and add, the residual add, the ReLU).
+ */
+export const BN_INFERENCE = 'CarpBatchNormInference';
 
 /**
  * The two configs. Formulas: PyTorch's BatchNorm2d/1d in training mode (§2.1, §2.2)
@@ -101,7 +107,34 @@ export function batchNormConfigs(addon: NativeAddon): tf.KernelConfig[] {
       return dresidual ? [dx, dgamma, dbeta, dresidual] : [dx, dgamma, dbeta];
     },
   };
-  return [forward, backward];
+  const inference: tf.KernelConfig = {
+    kernelName: BN_INFERENCE,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x, scale, shift, residual } = args.inputs as Record<string, tf.TensorInfo>;
+      const { relu, residual: hasResidual } = args.attrs as unknown as BatchNormAttrs;
+      const c = x.shape[x.shape.length - 1];
+      checkBatchNorm(BN_INFERENCE, x, c, [scale, shift]);
+      if (hasResidual) checkLikeX(BN_INFERENCE, 'residual', residual, x);
+      const b = heapBackend(args);
+      const y = b.makeOutput(x.shape, 'float32');
+      const off = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+      addon.batchNormInference(
+        b.wasm.HEAPU8,
+        off(x),
+        off(scale),
+        off(shift),
+        hasResidual ? off(residual) : 0,
+        off(y),
+        size(x) / c,
+        c,
+        relu ? 1 : 0,
+        hasResidual ? 1 : 0,
+      );
+      return y;
+    },
+  };
+  return [forward, backward, inference];
 }
 
 function checkBatchNorm(name: string, x: tf.TensorInfo, c: number, perChannel: tf.TensorInfo[]) {

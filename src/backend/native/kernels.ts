@@ -2,7 +2,8 @@
  * tfjs kernel configs for the wasm backend that run the native addon (./addon.ts) on the
  * wasm heap: `Conv2D`, `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`,
  * `MaxPoolGrad` (the cpu backend's first-maximum rule, as our wasm kernel), and the two
- * batch-norm kernels of ./batchNormKernels.ts.
+ * batch-norm kernels of ./batchNormKernels.ts, and the random partition's permutation
+ * (`CarpBlocks`, `CarpUnblocks`, ../kernels/blockPermute.ts).
  *
  * Each kernel allocates its output through the wasm backend (so tfjs owns it as usual),
  * then hands the addon the heap and byte offsets; no data is copied. Cases the addon does
@@ -10,6 +11,7 @@
  * the `fallback` config: our pure-wasm kernel or wasm's built-in.
  */
 import { tf } from '../tf';
+import { blocksConfig, unblocksConfig } from '../kernels/blockPermute';
 import type { NativeAddon } from './addon';
 import { batchNormConfigs } from './batchNormKernels';
 import { allFloat, heapBackend, size } from './heap';
@@ -162,6 +164,8 @@ export function nativeKernelConfigs(
     maxPoolGrad,
     matMulConfig(addon, need(tf.BatchMatMul)),
     ...batchNormConfigs(addon),
+    blocksConfig('wasm', addon),
+    unblocksConfig('wasm', addon),
   ];
 }
 

@@ -6,8 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/backend/tf';
 import { loadNative } from '../../../src/backend/native/addon';
-import { BN_BACKWARD, BN_FORWARD } from '../../../src/backend/native/batchNormKernels';
+import {
+  BN_BACKWARD,
+  BN_FORWARD,
+  BN_INFERENCE,
+} from '../../../src/backend/native/batchNormKernels';
 import { nativeKernelConfigs } from '../../../src/backend/native/kernels';
+import { CARP_BLOCKS, CARP_UNBLOCKS } from '../../../src/backend/kernels/blockPermute';
 import { registerWasmKernels, useNativeKernels } from '../../../src/backend/wasmKernels';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
 
@@ -60,8 +65,15 @@ async function traced(kernel: string, fn: () => tf.Tensor): Promise<[number[], n
 const x9 = () => tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
 
 describe.runIf(addon !== undefined)('nativeKernelConfigs', () => {
-  it('replaces the five conv/matMul/pool kernels and adds the two batch-norm kernels', () => {
-    expect(configs.map((c) => c.kernelName)).toEqual([...REPLACED, BN_FORWARD, BN_BACKWARD]);
+  it('replaces the five conv/matMul/pool kernels and adds the batch-norm and partition kernels', () => {
+    expect(configs.map((c) => c.kernelName)).toEqual([
+      ...REPLACED,
+      BN_FORWARD,
+      BN_BACKWARD,
+      BN_INFERENCE,
+      CARP_BLOCKS,
+      CARP_UNBLOCKS,
+    ]);
     expect(configs.every((c) => c.backendName === 'wasm')).toBe(true);
   });
 
