@@ -16,9 +16,10 @@ die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 APT_PACKAGES=(libfaiss-dev libopenblas-dev liblapack-dev libdnnl-dev dataset-fashion-mnist
   jupyter-nbconvert python3-nbclient jupyter-client python3-nbformat python3-ipykernel
-  jupyter-notebook chromium
+  jupyter-notebook chromium libjs-mathjax
   libegl1 libegl-mesa0 libgl1-mesa-dri libvulkan1)
-# (the Mesa EGL/Vulkan libraries let the WebGPU backend's software adapter run its tests)
+# (libjs-mathjax renders the equations of the HTML notebook exports offline;
+# the Mesa EGL/Vulkan libraries let the WebGPU backend's software adapter run its tests)
 if [ "${CARP_SETUP_EXTRA:-0}" = 1 ]; then
   APT_PACKAGES+=(python3-torch python3-torchvision python3-faiss python3-sklearn)
 fi

@@ -21,7 +21,9 @@ export function benchmarkOf(
   protocol: keyof typeof BENCHMARK_DATASETS,
   dataset: string,
 ): string | undefined {
-  return BENCHMARK_DATASETS[protocol].find(
+  // Widened to string[]: a union of tuple types has no callable `find` before TypeScript 5.2.
+  const benchmarks: readonly string[] = BENCHMARK_DATASETS[protocol];
+  return benchmarks.find(
     (b) =>
       dataset === b ||
       (b !== 'fashion-mnist' && protocol !== 'retrieval' && dataset.startsWith(`${b}-`)),
