@@ -8,6 +8,7 @@ import * as confusionMatrix from '../../src/viz/confusionMatrix';
 import * as display from '../../src/viz/display';
 import * as embeddingScatter from '../../src/viz/embeddingScatter';
 import * as figure from '../../src/viz/figure';
+import * as htmlTable from '../../src/viz/htmlTable';
 import * as imageGrid from '../../src/viz/imageGrid';
 import * as knnCurve from '../../src/viz/knnCurve';
 import * as notebookCharts from '../../src/viz/notebookCharts';
@@ -26,7 +27,7 @@ const FROM: [Record<string, unknown>, string[]][] = [
     trainingCurves,
     ['lossCurvesFigure', 'scheduleFigure', 'metricSeries', 'LOSS_SERIES', 'SCHEDULE_SERIES'],
   ],
-  [prototypeUsage, ['prototypeUsageFigure']],
+  [prototypeUsage, ['prototypeUsageFigure', 'prototypesByUse']],
   [png, ['encodePng', 'pngDataUri']],
   [imageGrid, ['imageGridFigure', 'tileImages']],
   [embeddingScatter, ['umapEmbedding', 'embeddingScatterFigure']],
@@ -34,7 +35,21 @@ const FROM: [Record<string, unknown>, string[]][] = [
   [knnCurve, ['knnCurveFigure', 'knnPoints']],
   [precisionRecall, ['precisionRecallCurve', 'precisionRecallFigure']],
   [resultsTable, ['resultsTableFigure', 'resultRowsFromJson']],
-  [display, ['showFigure', 'loadPlotly', 'LiveFigure', 'LiveTrainingCurves']],
+  [
+    display,
+    [
+      'showFigure',
+      'showTable',
+      'showText',
+      'showProgressInNotebook',
+      'notebookProgressStream',
+      'progressHtml',
+      'loadPlotly',
+      'LiveFigure',
+      'LiveTrainingCurves',
+    ],
+  ],
+  [htmlTable, ['tableHtml']],
   [runDir, ['readRunDir', 'parseMetricsJsonl']],
   [report, ['writeReport', 'reportHtml']],
   [
@@ -61,6 +76,7 @@ const FROM: [Record<string, unknown>, string[]][] = [
       'blockMapFigure',
       'headlineRows',
       'linearHistoryFigure',
+      'linesFigure',
     ],
   ],
 ];

@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/backend/tf';
+import { sliceConfig, splitVConfig } from '../../../src/backend/kernels/slice';
 import { expectNoLeak, initTestBackend } from '../../helpers/tensors';
 
 beforeAll(async () => {
@@ -126,5 +127,28 @@ describe('Slice on wasm', () => {
     expect(grad.slice(0, 18)).toEqual([...Array(6).fill(2), ...Array(12).fill(3)]);
     // Pieces of axis 0 ([1, 3]): the first is x[0], flat 0..17.
     expect(wasm[0]).toEqual([1, 6, 3, ...Array.from({ length: 18 }, (_, k) => k)]);
+  });
+});
+
+describe('sliceConfig / splitVConfig', () => {
+  it('name the kernel and backend, and hand strings (only) to the built-in', () => {
+    const calls: string[] = [];
+    const builtin = {
+      kernelName: 'builtin',
+      backendName: 'wasm',
+      kernelFunc: () => {
+        calls.push('builtin');
+        return { dataId: {}, shape: [0], dtype: 'string' } as tf.TensorInfo;
+      },
+    } as tf.KernelConfig;
+    const slice = sliceConfig('wasm', builtin);
+    const splitV = splitVConfig('wasm', builtin);
+    expect([slice.kernelName, slice.backendName]).toEqual(['Slice', 'wasm']);
+    expect([splitV.kernelName, splitV.backendName]).toEqual(['SplitV', 'wasm']);
+    const x = { dataId: {}, shape: [2], dtype: 'string' } as tf.TensorInfo;
+    const backend = tf.backend();
+    slice.kernelFunc({ inputs: { x }, attrs: { begin: [0], size: [1] }, backend });
+    splitV.kernelFunc({ inputs: { x }, attrs: { numOrSizeSplits: 2, axis: 0 }, backend });
+    expect(calls).toEqual(['builtin', 'builtin']);
   });
 });
