@@ -9,7 +9,7 @@ import { initTestBackend } from '../helpers/tensors';
 import { carp } from './carp';
 
 const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `carp-cli-${tag}-`));
-const PRESETS = 'paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-tiny';
+const PRESETS = 'paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-10min, fmnist-tiny';
 const savedLevel = process.env.CARP_LOG_LEVEL;
 
 /** `node dist/cli/main.js …` as a user runs it (needs `npm run build`). */

@@ -98,6 +98,7 @@ describe('config schema', () => {
       'paper-imagenet-r50',
       'cifar10-r18',
       'fmnist-small',
+      'fmnist-10min',
       'fmnist-tiny',
     ]);
     for (const name of presetNames()) {
@@ -112,6 +113,17 @@ describe('config schema', () => {
       head: { inDim: 64, numPrototypes: 64 },
     });
     expect(tiny.crops.mean).toHaveLength(1);
+  });
+
+  it('fmnist-10min is the fmnist-small network and recipe on all 60 000 images for 9 epochs', () => {
+    const small = resolveConfig('fmnist-small');
+    const tenMin = resolveConfig('fmnist-10min');
+    for (const key of ['model', 'crops', 'optim', 'teacher', 'loss'] as const) {
+      expect(tenMin[key], key).toEqual(small[key]);
+    }
+    expect(tenMin.data).toEqual({ dataset: 'fashion-mnist', limit: null });
+    expect(tenMin.train).toMatchObject({ batchSize: 128, accumulation: 1, epochs: 9 });
+    expect(small.data.limit).toBe(5000);
   });
 
   it('applies key=value overrides by type (numbers, pairs, bools, null, enums)', () => {
@@ -194,10 +206,10 @@ describe('config schema', () => {
 
   it('refuses an unknown preset, in a config object or by --set, naming it', () => {
     expect(() => resolveConfig({ preset: 'fmnist-smal', train: { epochs: 1 } })).toThrow(
-      "invalid CARP config: unknown preset 'fmnist-smal' (known: paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-tiny, or custom)",
+      "invalid CARP config: unknown preset 'fmnist-smal' (known: paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-10min, fmnist-tiny, or custom)",
     );
     expect(() => resolveConfig('fmnist-tiny', ['preset=mine'])).toThrow(
-      "invalid CARP config: unknown preset 'mine' (known: paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-tiny, or custom)",
+      "invalid CARP config: unknown preset 'mine' (known: paper-imagenet-r50, cifar10-r18, fmnist-small, fmnist-10min, fmnist-tiny, or custom)",
     );
     expect(() => resolveConfig('constructor')).toThrow("unknown preset 'constructor'");
     // `custom` is the paper defaults; a $schema key (editors) is ignored.
