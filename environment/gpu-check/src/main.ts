@@ -137,6 +137,7 @@ async function main(): Promise<void> {
   if (env.GPU_CHECK_PROBE_ONLY === '1') finish(0, 'probe-only');
   const size = sizeFromEnv();
   report.workload = size;
+  const sweep = sweepFromEnv();
   const seed = num('GPU_CHECK_SEED', 1234);
 
   // 2. correctness: small batch so the CPU side takes seconds.
@@ -219,7 +220,7 @@ async function main(): Promise<void> {
           .join(', '),
     );
   }
-  report.batchSweep = await batchSweep(w, size, rng, spare);
+  await batchSweep(w, size, rng, sweep, spare);
   w.dispose();
 
   report.memory = tf.memory();
@@ -227,17 +228,34 @@ async function main(): Promise<void> {
   finish(cmp.pass ? 0 : 1, cmp.pass ? 'pass' : 'comparison-failed');
 }
 
-/** Train images/s at each batch of GPU_CHECK_SWEEP (e.g. "128,256"), while time is left. */
+/** GPU_CHECK_SWEEP: comma-separated batch sizes ("" for none), checked before any work. */
+function sweepFromEnv(): number[] {
+  const text = env.GPU_CHECK_SWEEP ?? '128,256';
+  const batches = text
+    .split(',')
+    .filter((b) => b.trim() !== '')
+    .map(Number);
+  if (!batches.every((b) => Number.isInteger(b) && b > 0)) {
+    throw new Error(`GPU_CHECK_SWEEP: expected comma-separated positive integers, got "${text}"`);
+  }
+  return batches;
+}
+
+/**
+ * Train images/s at each of `batches` while `spare()` seconds remain, into
+ * report.batchSweep as each finishes (so a deadline exit keeps the batches done).
+ */
 async function batchSweep(
   w: ReturnType<typeof createWorkload>,
   size: WorkloadSize,
   rng: ReturnType<typeof createRng>,
+  batches: number[],
   spare: () => number,
-): Promise<Record<string, unknown>[]> {
-  const batches = (env.GPU_CHECK_SWEEP ?? '128,256').split(',').filter((b) => b.trim() !== '');
+): Promise<void> {
   const out: Record<string, unknown>[] = [];
-  for (const b of batches.map(Number)) {
-    if (!(b > 0) || spare() <= 0) break;
+  report.batchSweep = out;
+  for (const b of batches) {
+    if (spare() <= 0) break;
     const views = seededViews(rng, size, b);
     const r = await timeRuns(
       async () => void (await w.trainStep(views, 0.1, 0.996)),
@@ -250,7 +268,6 @@ async function batchSweep(
     out.push({ batch: b, ...r, imagesPerSecond: ips, stepSeconds: r.seconds / r.runs });
     say(`train at batch ${b}: ${ips.toFixed(1)} images/s (first step ${r.firstS.toFixed(1)} s)`);
   }
-  return out;
 }
 
 async function knnPhase(reference: string, budgetS: number): Promise<Record<string, unknown>> {
