@@ -8,7 +8,9 @@
 #   bash environment/gpu-check.sh
 # It unpacks into a private folder (never into /), finds the NVIDIA Vulkan ICD, prints the
 # adapter, compares one CARP step on webgpu with the CPU backend, reports train-step and
-# feature-extraction images/s, and writes $OUT/gpu-check.json and $OUT/gpu-check.log.
+# feature-extraction images/s, profiles one train step by kernel (GPU timestamp queries)
+# and times larger batches (GPU_CHECK_SWEEP, default 128,256) while the deadline allows,
+# and writes $OUT/gpu-check.json and $OUT/gpu-check.log.
 # Exit status: that of check.js (0 pass, 1 comparison failed, 2 no webgpu adapter,
 # 3 deadline, 4 error), or 5 when the bundle is missing or cannot be unpacked.
 #

@@ -8,6 +8,8 @@
  *    weights, data and partition (compare.ts).
  * 3. Speed on webgpu: CARP train-step images/s for the `cifar10-r18` network at batch 64,
  *    32 px (workload.ts), teacher feature-extraction images/s, k-NN search queries/s.
+ * 3d. A per-kernel profile of one train step (profile.ts), then train images/s at the
+ *    larger batches of GPU_CHECK_SWEEP (default "128,256"), each only while time is left.
  * 4. Writes a JSON summary to $OUT/gpu-check.json (or GPU_CHECK_JSON) and exits 0 when the
  *    comparison passed, 1 when it failed, 2 when webgpu could not start, 3 on the deadline.
  *
@@ -25,6 +27,7 @@ import { listDawnAdapters } from '../../../src/backend/webgpu/dawn';
 import { createRng } from '../../../src/random';
 import { compareSteps, stepOn } from './compare';
 import { knnSearch, randomUnitRows } from './knnSearch';
+import { profileStep, type KernelTotal } from './profile';
 import {
   CHECK_NETWORK,
   createWorkload,
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
   if (env.GPU_CHECK_PROBE_ONLY === '1') finish(0, 'probe-only');
   const size = sizeFromEnv();
   report.workload = size;
+  const sweep = sweepFromEnv();
   const seed = num('GPU_CHECK_SEED', 1234);
 
   // 2. correctness: small batch so the CPU side takes seconds.
@@ -192,7 +196,6 @@ async function main(): Promise<void> {
     budget / 2,
   );
   images.dispose();
-  w.dispose();
   const featIps = (fb * feat.runs) / feat.seconds;
   report.features = { ...feat, batch: fb, imagesPerSecond: featIps };
   say(`features: ${featIps.toFixed(1)} images/s (batch ${fb})`);
@@ -201,9 +204,70 @@ async function main(): Promise<void> {
   report.knn = await knnPhase(reference, budget / 2);
   say(`knn: ${JSON.stringify(report.knn)}`);
 
+  // 3d. where a train step's time goes, then larger batches: each only with time to spare.
+  await tf.setBackend('webgpu');
+  const spare = () => deadline - elapsed() - num('GPU_CHECK_RESERVE_S', 20);
+  if (env.GPU_CHECK_PROFILE !== '0' && spare() > 0) {
+    const pv = seededViews(rng, size);
+    report.profile = await profileStep(() => w.trainStep(pv, 0.1, 0.996));
+    tf.dispose(pv);
+    const p = report.profile as { dispatchesPerStep: number; top: KernelTotal[] };
+    say(
+      `profile: ${p.dispatchesPerStep} dispatches/step; top ` +
+        p.top
+          .slice(0, 5)
+          .map((k) => `${k.name} ${(100 * k.share).toFixed(1)}%`)
+          .join(', '),
+    );
+  }
+  await batchSweep(w, size, rng, sweep, spare);
+  w.dispose();
+
   report.memory = tf.memory();
   await shutdownWebgpu();
   finish(cmp.pass ? 0 : 1, cmp.pass ? 'pass' : 'comparison-failed');
+}
+
+/** GPU_CHECK_SWEEP: comma-separated batch sizes ("" for none), checked before any work. */
+function sweepFromEnv(): number[] {
+  const text = env.GPU_CHECK_SWEEP ?? '128,256';
+  const batches = text
+    .split(',')
+    .filter((b) => b.trim() !== '')
+    .map(Number);
+  if (!batches.every((b) => Number.isInteger(b) && b > 0)) {
+    throw new Error(`GPU_CHECK_SWEEP: expected comma-separated positive integers, got "${text}"`);
+  }
+  return batches;
+}
+
+/**
+ * Train images/s at each of `batches` while `spare()` seconds remain, into
+ * report.batchSweep as each finishes (so a deadline exit keeps the batches done).
+ */
+async function batchSweep(
+  w: ReturnType<typeof createWorkload>,
+  size: WorkloadSize,
+  rng: ReturnType<typeof createRng>,
+  batches: number[],
+  spare: () => number,
+): Promise<void> {
+  const out: Record<string, unknown>[] = [];
+  report.batchSweep = out;
+  for (const b of batches) {
+    if (spare() <= 0) break;
+    const views = seededViews(rng, size, b);
+    const r = await timeRuns(
+      async () => void (await w.trainStep(views, 0.1, 0.996)),
+      1,
+      num('GPU_CHECK_SWEEP_STEPS', 4),
+      Math.min(num('GPU_CHECK_PHASE_S', 60) / 2, Math.max(spare(), 1)),
+    );
+    tf.dispose(views);
+    const ips = (b * r.runs) / r.seconds;
+    out.push({ batch: b, ...r, imagesPerSecond: ips, stepSeconds: r.seconds / r.runs });
+    say(`train at batch ${b}: ${ips.toFixed(1)} images/s (first step ${r.firstS.toFixed(1)} s)`);
+  }
 }
 
 async function knnPhase(reference: string, budgetS: number): Promise<Record<string, unknown>> {
