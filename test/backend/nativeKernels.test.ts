@@ -118,6 +118,23 @@ describe.runIf(available)('native kernels', () => {
       { shape: [32] },
     ]);
     await compare('bn 2-D (head)', bnTrain, [{ shape: [12, 9] }, { shape: [9] }, { shape: [9] }]);
+    // The narrow widths' lane layouts (16 lanes = 2 rows of 8 channels, one row of 16),
+    // with a row count that leaves a tail after the last whole chunk (75 = 37·2 + 1).
+    await compare('bn 8 channels', bnTrain, [
+      { shape: [3, 5, 5, 8] },
+      { shape: [8] },
+      { shape: [8] },
+    ]);
+    await compare('bn 16 channels', bnTrain, [
+      { shape: [2, 7, 7, 16] },
+      { shape: [16] },
+      { shape: [16] },
+    ]);
+    await compare('bn+relu 8 channels', bnReluTrain, [
+      { shape: [3, 5, 5, 8] },
+      { shape: [8] },
+      { shape: [8], values: [-1, -0.5, 0, 0.2, 0.5, 1, -0.2, 0.1] },
+    ]);
   });
 
   it('batch norm + fused ReLU (value, dx, dγ, dβ) matches relu(batchNorm) on cpu', async () => {
