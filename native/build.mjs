@@ -102,7 +102,17 @@ export function buildNative(
   }
 
   // The addon is one translation unit: carp_native.cc includes the kernel headers.
-  const files = ['carp_native.cc', 'threads.h', 'gemm.h', 'conv.h', 'onednn.h', 'batchNorm.h'];
+  const files = [
+    'carp_native.cc',
+    'threads.h',
+    'gemm.h',
+    'conv.h',
+    'onednn.h',
+    'batchNorm.h',
+    'carpLoss.h',
+    'gelu.h',
+    'vecmath.h',
+  ];
   const src = Buffer.concat(files.map((f) => readFileSync(join(root, 'native', f))));
   const flags = [...CXXFLAGS, `-I${include}`];
   const hash = createHash('sha256')

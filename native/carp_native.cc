@@ -34,7 +34,9 @@
 #include <thread>
 
 #include "batchNorm.h"
+#include "carpLoss.h"
 #include "conv.h"
+#include "gelu.h"
 #include "onednn.h"
 #include "threads.h"
 
@@ -320,6 +322,70 @@ napi_value BlockPermute(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// gelu(heap, xOff, yOff, n) and geluGrad(heap, dyOff, xOff, dxOff, n): gelu.h. An
+// element-wise map: the same result at any thread count.
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  a.readHeap(0);
+  int64_t n = a.integer(3);
+  if (a.ok && n < 1) a.fail("gelu: bad size");
+  float *x = a.floats(1, n), *y = a.floats(2, n);
+  if (!a.ok) return throwError(env, a.error);
+  geluForward(x, y, n);
+  return nullptr;
+}
+
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info, 5);
+  a.readHeap(0);
+  int64_t n = a.integer(4);
+  if (a.ok && n < 1) a.fail("geluGrad: bad size");
+  float *dy = a.floats(1, n), *x = a.floats(2, n), *dx = a.floats(3, n);
+  if (!a.ok) return throwError(env, a.error);
+  geluBackward(dy, x, dx, n);
+  return nullptr;
+}
+
+// carpLoss(heap, logitsOff, q0Off, q1Off, partition, views, batch, k, p, lambda, termsOff,
+//          gradOff, student0Off): the fused CARP loss (carpLoss.h). `partition` is an
+// Int32Array of N_p·P distinct indices in [0, k) (N_p = its length / p; checked here).
+napi_value CarpLoss(napi_env env, napi_callback_info info) {
+  Args a(env, info, 13);
+  a.readHeap(0);
+  CarpLossShape s{a.integer(5), a.integer(6), a.integer(7), a.integer(8), 0};
+  const double lambda = a.num(9);
+  if (a.ok && (s.views < 2 || s.batch < 1 || s.k < 1 || s.p < 1 || s.p > s.k))
+    a.fail("carpLoss: bad sizes");
+  if (a.ok && !(lambda >= 0 && std::isfinite(lambda))) a.fail("carpLoss: λ must be finite and ≥ 0");
+  const int32_t *pi = nullptr;
+  if (a.ok) {
+    bool is = false;
+    napi_is_typedarray(env, a.v[4], &is);
+    napi_typedarray_type type = napi_uint8_array;
+    size_t length = 0, offset = 0;
+    void *data = nullptr;
+    napi_value ab;
+    if (is) napi_get_typedarray_info(env, a.v[4], &type, &length, &data, &ab, &offset);
+    if (!is || type != napi_int32_array || length == 0 || int64_t(length) % s.p != 0 ||
+        int64_t(length) > s.k)
+      a.fail("carpLoss: the partition must be an Int32Array of N_p·P indices, N_p·P ≤ K");
+    pi = static_cast<const int32_t *>(data);
+    s.blocks = int64_t(length) / s.p;
+    std::vector<uint8_t> seen(a.ok ? s.k : 0, 0);
+    for (int64_t i = 0; a.ok && i < s.blocks * s.p; i++) {
+      if (pi[i] < 0 || pi[i] >= s.k) a.fail("carpLoss: a partition index lies outside [0, k)");
+      else if (seen[pi[i]]++) a.fail("carpLoss: a partition index appears twice");
+    }
+  }
+  const int64_t blocked = s.blocks * s.batch * s.p, logits = s.views * s.batch * s.k;
+  float *x = a.floats(1, logits), *q0 = a.floats(2, blocked), *q1 = a.floats(3, blocked),
+        *terms = a.floats(10, 3), *grad = a.floats(11, logits),
+        *student0 = a.floats(12, s.batch * s.p);
+  if (!a.ok) return throwError(env, a.error);
+  carpLossFused(x, q0, q1, pi, s, lambda, terms, grad, student0);
+  return nullptr;
+}
+
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Args a(env, info, 1);
   int64_t n = a.integer(0);
@@ -362,6 +428,9 @@ napi_value Init(napi_env env, napi_value exports) {
              {"batchNormBackward", BatchNormBackward},
              {"batchNormInference", BatchNormInference},
              {"blockPermute", BlockPermute},
+             {"carpLoss", CarpLoss},
+             {"gelu", Gelu},
+             {"geluGrad", GeluGrad},
              {"setThreads", SetThreads},
              {"getThreads", GetThreads},
              {"engineInfo", EngineInfo}};

@@ -40,6 +40,8 @@ import { blocksConfig, CARP_BLOCKS, CARP_UNBLOCKS, unblocksConfig } from './kern
 import { unsortedSegmentSumConfig } from './kernels/unsortedSegmentSum';
 import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
 import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from './native/batchNormKernels';
+import { CARP_LOSS } from './native/carpLossKernel';
+import { CARP_GELU, CARP_GELU_GRAD } from './native/geluKernels';
 import { nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
@@ -139,7 +141,15 @@ export function registerWasmKernels(): void {
     if (tf.getKernel(config.kernelName, BACKEND)?.kernelFunc !== config.kernelFunc) install(config);
   }
   if (!nativeOn) {
-    for (const name of [BN_FORWARD, BN_BACKWARD, BN_INFERENCE]) {
+    // Kernels that exist only on the addon: their callers fall back to tfjs ops.
+    for (const name of [
+      BN_FORWARD,
+      BN_BACKWARD,
+      BN_INFERENCE,
+      CARP_LOSS,
+      CARP_GELU,
+      CARP_GELU_GRAD,
+    ]) {
       if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
     }
   }

@@ -4,7 +4,7 @@
  * timer around each, on the state of an `OurCarpStep`.
  */
 import { tf } from '../backend/tf';
-import { carpLoss } from '../carp/carpLoss';
+import { carpLossFromLogits } from '../carp/fusedCarpLoss';
 import { partitionProbabilities, samplePartition } from '../carp/randomPartition';
 import { updateTeacher } from '../carp/teacherEma';
 import { multiCropSettings } from '../config/derived';
@@ -128,8 +128,7 @@ export async function profileTrainStep(ours: OurCarpStep, seed = 1): Promise<Ste
           training: true,
           bnUpdates: studentBn,
         });
-        const probs = splitViews(logits, views.length).map((l) => partitionProbabilities(l, pi, P));
-        return carpLoss(probs, teacherProbs).total;
+        return carpLossFromLogits(logits, teacherProbs, pi, P, views.length).total;
       }, student.trainableVariables());
       await r.value.data();
       r.value.dispose();
@@ -153,12 +152,10 @@ export async function profileTrainStep(ours: OurCarpStep, seed = 1): Promise<Ste
       return l;
     });
     await timed('loss', async () => {
-      const g = tf.grad((x: tf.Tensor) => {
-        const probs = splitViews(x as tf.Tensor2D, views.length).map((l) =>
-          partitionProbabilities(l, pi, P),
-        );
-        return carpLoss(probs, teacherProbs).total;
-      })(logits);
+      const g = tf.grad(
+        (x: tf.Tensor) =>
+          carpLossFromLogits(x as tf.Tensor2D, teacherProbs, pi, P, views.length).total,
+      )(logits);
       await g.data();
       g.dispose();
     });

@@ -8,7 +8,7 @@
  * DINO's (`DINOLoss.forward`: every student view against every teacher view, v ≠ u).
  */
 import { tf } from '../backend/tf';
-import type { Scalar, Tensor, Tensor3D } from '../backend/tf';
+import type { Scalar, Tensor, Tensor2D, Tensor3D } from '../backend/tf';
 
 /** float32 machine epsilon 2^-23: the clamp bound of §4.1/§4.2. */
 export const CARP_EPSILON = 2 ** -23;
@@ -144,12 +144,37 @@ export async function pseudoLabelAccuracy(
   teacher: Tensor3D[],
 ): Promise<PseudoLabelAccuracy> {
   const [, batch, partitionSize] = checkShapes(student, teacher);
+  const s = tf.tidy(() =>
+    tf.reshape(tf.slice(student[0], [0, 0, 0], [1, batch, partitionSize]), [batch, partitionSize]),
+  ) as Tensor2D;
+  try {
+    return await blockPseudoLabelAccuracy(s, teacher[1]);
+  } finally {
+    s.dispose();
+  }
+}
+
+/**
+ * `pseudoLabelAccuracy` from the student's view-0 block-0 probabilities [B, P] (what
+ * `carpLossFromLogits` returns) and the teacher's view 1 [N_blocks, B, P].
+ */
+export async function blockPseudoLabelAccuracy(
+  studentBlock0: Tensor2D,
+  teacherView1: Tensor3D,
+): Promise<PseudoLabelAccuracy> {
+  const [batch, partitionSize] = studentBlock0.shape;
+  tf.util.assert(
+    teacherView1.rank === 3 &&
+      teacherView1.shape[1] === batch &&
+      teacherView1.shape[2] === partitionSize,
+    () =>
+      `blockPseudoLabelAccuracy: teacher view [${teacherView1.shape}] does not match the student block [${studentBlock0.shape}]`,
+  );
   const k = Math.min(5, partitionSize);
   // Tensors out of tidy, TypedArrays read afterwards (architecture §6.7).
   const [top, target] = tf.tidy(() => {
-    const s = tf.squeeze(tf.slice(student[0], [0, 0, 0], [1, batch, partitionSize]), [0]);
-    const t = tf.squeeze(tf.slice(teacher[1], [0, 0, 0], [1, batch, partitionSize]), [0]);
-    return [tf.topk(s, k).indices, tf.argMax(t, -1)];
+    const t = tf.squeeze(tf.slice(teacherView1, [0, 0, 0], [1, batch, partitionSize]), [0]);
+    return [tf.topk(studentBlock0, k).indices, tf.argMax(t, -1)];
   });
   // Asynchronous reads: the webgpu backend cannot read synchronously in Node.
   const topIdx = (await top.data()) as Int32Array;

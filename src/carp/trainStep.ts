@@ -22,7 +22,7 @@
  *   naming the micro-step.
  */
 import { tf } from '../backend/tf';
-import type { Scalar, Tensor, Tensor3D, Tensor4D } from '../backend/tf';
+import type { Scalar, Tensor, Tensor2D, Tensor3D, Tensor4D } from '../backend/tf';
 import { BatchNormUpdates } from '../models/layers';
 import {
   createCarpParams,
@@ -33,7 +33,8 @@ import {
 import type { ParamStore } from '../models/params';
 import { LARS } from '../optim/lars';
 import type { Rng } from '../random';
-import { carpLoss, pseudoLabelAccuracy } from './carpLoss';
+import { blockPseudoLabelAccuracy } from './carpLoss';
+import { carpLossFromLogits } from './fusedCarpLoss';
 import { partitionProbabilities, samplePartition } from './randomPartition';
 import { updateTeacher } from './teacherEma';
 
@@ -220,7 +221,7 @@ export async function trainStep(
   const teacherBn = new BatchNormUpdates();
   const studentBn = new BatchNormUpdates();
   let teacherProbs: Tensor3D[] = [];
-  let studentProbs: Tensor3D[] = [];
+  let studentBlock0: Tensor2D | undefined;
   let terms: Scalar[] = [];
   let grads: tf.NamedTensorMap = {};
   try {
@@ -243,16 +244,17 @@ export async function trainStep(
         training: true,
         bnUpdates: studentBn,
       });
-      const probs = splitViews(logits, numViews).map((l) => partitionProbabilities(l, pi, P));
-      const loss = carpLoss(probs, teacherProbs, regWeight);
+      // One native kernel where the addon is loaded, the composed graph elsewhere.
+      const loss = carpLossFromLogits(logits, teacherProbs, pi, P, numViews, regWeight);
       terms = [loss.total, loss.consistency, loss.entropy].map((t) => tf.keep(t));
-      studentProbs = probs.map((p) => tf.keep(p));
+      studentBlock0 = tf.keep(loss.studentBlock0);
       return tf.div(loss.total, hp.accumulation) as Scalar;
     }, student.trainableVariables());
     result.value.dispose();
     grads = result.grads;
   } catch (e) {
-    tf.dispose([...teacherProbs, ...studentProbs, ...terms]);
+    tf.dispose([...teacherProbs, ...terms]);
+    studentBlock0?.dispose();
     teacherBn.dispose();
     studentBn.dispose();
     throw e;
@@ -261,8 +263,8 @@ export async function trainStep(
   const [loss, consistency, entropy] = await Promise.all(
     terms.map(async (t) => (await t.data())[0]),
   );
-  const acc = await pseudoLabelAccuracy(studentProbs, teacherProbs);
-  tf.dispose([...terms, ...studentProbs, ...teacherProbs]);
+  const acc = await blockPseudoLabelAccuracy(studentBlock0!, teacherProbs[1]);
+  tf.dispose([...terms, studentBlock0!, ...teacherProbs]);
 
   // 4. Abort on a non-finite loss, before any state changes (§5.4).
   if (!Number.isFinite(loss)) {

@@ -15,6 +15,7 @@ import { tf } from '../backend/tf';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/tf';
 import type { ParamScope } from './params';
 import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from '../backend/native/batchNormKernels';
+import { CARP_GELU, CARP_GELU_GRAD } from '../backend/native/geluKernels';
 
 /** PyTorch BatchNorm defaults (§2.1). */
 export const BN_EPS = 1e-5;
@@ -313,9 +314,29 @@ export function linear(x: Tensor2D, weight: Tensor, bias?: Tensor): Tensor2D {
   return bias ? tf.add<Tensor2D>(y, bias) : y;
 }
 
-/** Exact (erf-based) GELU, PyTorch's default (§2.2). */
+/**
+ * Exact (erf-based) GELU, PyTorch's default (§2.2): one native kernel each way where the
+ * addon is loaded (src/backend/native/geluKernels.ts), else the tfjs composite.
+ */
 export function gelu<T extends Tensor>(x: T): T {
+  if (x.dtype === 'float32' && x.size > 0 && tf.getKernel(CARP_GELU, tf.getBackend())) {
+    return nativeGelu(x);
+  }
   return tf.mul(tf.mul(x, tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)), 0.5) as T;
+}
+
+function nativeGelu<T extends Tensor>(x: T): T {
+  // Built per call: nothing engine-bound at module scope (architecture §6.7).
+  const op = tf.customGrad((...args) => {
+    const input = args[0] as Tensor;
+    (args[1] as tf.GradSaveFunc)([input]);
+    return {
+      value: tf.engine().runKernel(CARP_GELU, { x: input }) as Tensor,
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
+        tf.engine().runKernel(CARP_GELU_GRAD, { dy: dy as Tensor, x: saved[0] }) as Tensor,
+    };
+  });
+  return op(x) as T;
 }
 
 /** 3×3 max-pool, stride 2, padding 1 (the ImageNet stem); padded cells never win. */

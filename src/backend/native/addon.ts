@@ -94,6 +94,28 @@ export interface NativeAddon {
     p: number,
     toBlocks: number,
   ): void;
+  /**
+   * The fused CARP loss (src/backend/native/carpLossKernel.ts): softmax per block, L_cons,
+   * L_reg and ∂L/∂logits in one call; λ = `lambda`.
+   */
+  carpLoss(
+    heap: Uint8Array,
+    logits: number,
+    q0: number,
+    q1: number,
+    partition: Int32Array,
+    views: number,
+    batch: number,
+    k: number,
+    p: number,
+    lambda: number,
+    terms: number,
+    grad: number,
+    student0: number,
+  ): void;
+  /** GELU and its gradient over n floats (src/backend/native/geluKernels.ts). */
+  gelu(heap: Uint8Array, x: number, y: number, n: number): void;
+  geluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** `library`: e.g. `oneDNN 2.6.3`; `isa`: the instruction set it runs, e.g. `avx512_core`. */

@@ -14,6 +14,8 @@ import { tf } from '../tf';
 import { blocksConfig, unblocksConfig } from '../kernels/blockPermute';
 import type { NativeAddon } from './addon';
 import { batchNormConfigs } from './batchNormKernels';
+import { carpLossConfig } from './carpLossKernel';
+import { geluConfigs } from './geluKernels';
 import { allFloat, heapBackend, size } from './heap';
 
 /** The 15 numbers of the addon's conv geometry (carp_native.cc `readConv`). */
@@ -166,6 +168,8 @@ export function nativeKernelConfigs(
     ...batchNormConfigs(addon),
     blocksConfig('wasm', addon),
     unblocksConfig('wasm', addon),
+    carpLossConfig(addon),
+    ...geluConfigs(addon),
   ];
 }
 

@@ -3,6 +3,7 @@
  * the configs they replace: which calls the addon computes (hand-worked exact values) and
  * which go to the fallback (NCHW, batch broadcasting other than 1 ↔ B).
  */
+import { CARP_LOSS } from '../../../src/backend/native/carpLossKernel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../../src/backend/tf';
 import { loadNative } from '../../../src/backend/native/addon';
@@ -65,7 +66,7 @@ async function traced(kernel: string, fn: () => tf.Tensor): Promise<[number[], n
 const x9 = () => tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
 
 describe.runIf(addon !== undefined)('nativeKernelConfigs', () => {
-  it('replaces the five conv/matMul/pool kernels and adds the batch-norm and partition kernels', () => {
+  it('replaces the five conv/matMul/pool kernels and adds the batch-norm, partition and loss kernels', () => {
     expect(configs.map((c) => c.kernelName)).toEqual([
       ...REPLACED,
       BN_FORWARD,
@@ -73,6 +74,7 @@ describe.runIf(addon !== undefined)('nativeKernelConfigs', () => {
       BN_INFERENCE,
       CARP_BLOCKS,
       CARP_UNBLOCKS,
+      CARP_LOSS,
     ]);
     expect(configs.every((c) => c.backendName === 'wasm')).toBe(true);
   });
