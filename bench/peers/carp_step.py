@@ -299,6 +299,35 @@ class Peer:
         return {"seconds": seconds}
 
 
+def blas_threads_setter():
+    """OpenBLAS's own thread setter, or None. Debian's torch runs its matrix products
+    (nn.Linear, mm) on libblas.so.3 = OpenBLAS (pthreads), whose pool ignores
+    torch.set_num_threads and OMP_NUM_THREADS and takes every core: a "1-thread" row would
+    run the head's products on 2 threads. Each row sets it to the row's thread count."""
+    import ctypes
+
+    for name in ("libblas.so.3", "libopenblas.so.0"):
+        try:
+            fn = ctypes.CDLL(name).openblas_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        fn.argtypes = [ctypes.c_int]
+        return fn
+    return None
+
+
+SET_BLAS_THREADS = blas_threads_setter()
+
+
+def blas_threads() -> object:
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libblas.so.3").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return "n/a (not OpenBLAS)"
+
+
 def settings() -> dict:
     """What this process runs with: threads, allocator, oneDNN (stated beside each row)."""
     preload = os.environ.get("LD_PRELOAD", "")
@@ -306,6 +335,7 @@ def settings() -> dict:
     pick = lambda word: next((x.strip(" -") for x in info if word in x), None)
     return {
         "ompNumThreads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "blas": "OpenBLAS, threads set per row" if SET_BLAS_THREADS else "not OpenBLAS",
         "interopThreads": torch.get_num_interop_threads(),
         "allocator": f"LD_PRELOAD={preload}" if preload else "glibc malloc (no LD_PRELOAD)",
         "mkldnn": torch.backends.mkldnn.is_available(),
@@ -335,6 +365,8 @@ def main() -> None:
                 if peer is None:
                     raise RuntimeError("setup first")
                 torch.set_num_threads(int(cmd["threads"]))
+                if SET_BLAS_THREADS is not None:
+                    SET_BLAS_THREADS(int(cmd["threads"]))
                 if "layout" in cmd:
                     peer.set_layout(str(cmd["layout"]))
                 if cmd["cmd"] == "train":
@@ -344,6 +376,7 @@ def main() -> None:
                 else:
                     raise RuntimeError(f"unknown cmd {cmd['cmd']!r}")
                 out["threads"] = torch.get_num_threads()
+                out["blasThreads"] = blas_threads()
                 out["layout"] = peer.layout
                 out["maxRssMiB"] = max_rss_mib()
         except Exception as e:  # reported to the caller, which fails the scenario

@@ -67,6 +67,7 @@ export class TorchPeer {
     const s = this.settings;
     return (
       `peer settings: OMP_NUM_THREADS=${String(s.ompNumThreads)} (its pool), torch.set_num_threads(n) per row, ` +
+      `matrix products on ${String(s.blas ?? 'its BLAS')}, ` +
       `${String(s.interopThreads)} inter-op thread(s), allocator ${String(s.allocator)}, ` +
       `${String(s.oneDNN)} (mkldnn ${String(s.mkldnn)}), ${String(s.parallel)}, ${String(s.cpuCapability)}`
     );
