@@ -111,6 +111,7 @@ export function buildNative(
     'batchNorm.h',
     'carpLoss.h',
     'gelu.h',
+    'optimizerStep.h',
     'vecmath.h',
   ];
   const src = Buffer.concat(files.map((f) => readFileSync(join(root, 'native', f))));

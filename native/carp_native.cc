@@ -38,6 +38,7 @@
 #include "conv.h"
 #include "gelu.h"
 #include "onednn.h"
+#include "optimizerStep.h"
 #include "threads.h"
 
 namespace {
@@ -346,6 +347,34 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// larsStep(heap, pOff, gOff, vOff, pOutOff, vOutOff, n, lr, decay, momentum, eta, trust)
+// and emaStep(heap, tOff, sOff, outOff, n, momentum, 1 − momentum): optimizerStep.h.
+napi_value LarsStep(napi_env env, napi_callback_info info) {
+  Args a(env, info, 12);
+  a.readHeap(0);
+  int64_t n = a.integer(6);
+  float lr = float(a.num(7)), decay = float(a.num(8)), mu = float(a.num(9)), eta = float(a.num(10));
+  bool trust = a.num(11) != 0;
+  if (a.ok && n < 1) a.fail("larsStep: bad size");
+  float *p = a.floats(1, n), *g = a.floats(2, n), *v = a.floats(3, n), *pOut = a.floats(4, n),
+        *vOut = a.floats(5, n);
+  if (!a.ok) return throwError(env, a.error);
+  larsStep(p, g, v, pOut, vOut, n, lr, decay, mu, eta, trust);
+  return nullptr;
+}
+
+napi_value EmaStep(napi_env env, napi_callback_info info) {
+  Args a(env, info, 7);
+  a.readHeap(0);
+  int64_t n = a.integer(4);
+  float m = float(a.num(5)), k = float(a.num(6));
+  if (a.ok && n < 1) a.fail("emaStep: bad size");
+  float *t = a.floats(1, n), *s = a.floats(2, n), *out = a.floats(3, n);
+  if (!a.ok) return throwError(env, a.error);
+  emaStep(t, s, out, n, m, k);
+  return nullptr;
+}
+
 // carpLoss(heap, logitsOff, q0Off, q1Off, partition, views, batch, k, p, lambda, termsOff,
 //          gradOff, student0Off): the fused CARP loss (carpLoss.h). `partition` is an
 // Int32Array of N_p·P distinct indices in [0, k) (N_p = its length / p; checked here).
@@ -431,6 +460,8 @@ napi_value Init(napi_env env, napi_value exports) {
              {"carpLoss", CarpLoss},
              {"gelu", Gelu},
              {"geluGrad", GeluGrad},
+             {"larsStep", LarsStep},
+             {"emaStep", EmaStep},
              {"setThreads", SetThreads},
              {"getThreads", GetThreads},
              {"engineInfo", EngineInfo}};

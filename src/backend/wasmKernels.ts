@@ -42,6 +42,7 @@ import { loadNative, nativeSummary, type NativeSummary } from './native/addon';
 import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from './native/batchNormKernels';
 import { CARP_LOSS } from './native/carpLossKernel';
 import { CARP_GELU, CARP_GELU_GRAD } from './native/geluKernels';
+import { CARP_EMA_STEP, CARP_LARS_STEP } from './native/optimizerKernels';
 import { nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
@@ -149,6 +150,8 @@ export function registerWasmKernels(): void {
       CARP_LOSS,
       CARP_GELU,
       CARP_GELU_GRAD,
+      CARP_LARS_STEP,
+      CARP_EMA_STEP,
     ]) {
       if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
     }

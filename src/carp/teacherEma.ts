@@ -8,6 +8,7 @@
  * running statistics come only from its own training-mode forwards (§2.4, §11.4).
  * Called only on optimiser micro-steps, before the optimiser step (§7.6, §11.3).
  */
+import { CARP_EMA_STEP } from '../backend/native/optimizerKernels';
 import { tf } from '../backend/tf';
 import type { ParamStore } from '../models/params';
 
@@ -29,6 +30,7 @@ export function updateTeacher(teacher: ParamStore, student: ParamStore, momentum
       `updateTeacher: parameter lists differ (${student.label}: ${names.length}, ${teacher.label}: ${tNames.length})`,
     );
   }
+  const native = tf.getKernel(CARP_EMA_STEP, tf.getBackend()) !== undefined;
   for (const name of names) {
     const t = teacher.get(name);
     const s = student.get(name);
@@ -36,6 +38,19 @@ export function updateTeacher(teacher: ParamStore, student: ParamStore, momentum
       tf.util.arraysEqual(t.shape, s.shape),
       () => `updateTeacher: '${name}' is [${t.shape}] in the teacher, [${s.shape}] in the student`,
     );
+    if (native && t.dtype === 'float32') {
+      // One native pass (src/backend/native/optimizerKernels.ts), the same formula.
+      const next = tf.engine().runKernel(
+        CARP_EMA_STEP,
+        { teacher: t, student: s },
+        {
+          momentum,
+        },
+      ) as tf.Tensor;
+      t.assign(next);
+      next.dispose();
+      continue;
+    }
     // One tidy per parameter keeps the peak memory at one temporary per tensor.
     tf.tidy(() => t.assign(tf.add(tf.mul(t, momentum), tf.mul(s, 1 - momentum))));
   }

@@ -24,6 +24,7 @@
 import { tf } from '../backend/tf';
 import type { Tensor, Variable } from '../backend/tf';
 import { isRegularised } from './parameterGroups';
+import { CARP_LARS_STEP, type LarsStepAttrs } from '../backend/native/optimizerKernels';
 
 export interface LARSOptions {
   /** Learning rate of the next step (the trainer writes the schedule value each step). */
@@ -91,6 +92,7 @@ export class LARS extends tf.Optimizer {
       ? variableGradients.map((g) => [g.name, g.tensor])
       : Object.entries(variableGradients);
     const { learningRate: lr, weightDecay, momentum: mu, eta } = this;
+    const native = tf.getKernel(CARP_LARS_STEP, tf.getBackend()) !== undefined;
     for (const [name, grad] of entries) {
       if (grad == null) continue; // frozen / unused parameter: skipped, as in the reference
       const param = tf.engine().registeredVariables[name];
@@ -111,10 +113,31 @@ export class LARS extends tf.Optimizer {
           `LARS: momentum buffer for '${name}' has shape [${buffer?.shape}], the variable [${param.shape}]`,
       );
       const velocity = buffer;
+      const decay = param.rank !== 1 && isRegularised(name, param.rank) ? weightDecay : 0;
+      if (native && param.dtype === 'float32') {
+        // One native pass (src/backend/native/optimizerKernels.ts), the formula below.
+        const attrs: LarsStepAttrs = {
+          learningRate: lr,
+          decay,
+          momentum: mu,
+          eta,
+          trust: param.rank !== 1,
+        };
+        const [p2, v2] = tf
+          .engine()
+          .runKernel(
+            CARP_LARS_STEP,
+            { param, grad, velocity },
+            attrs as unknown as tf.NamedAttrMap,
+          ) as Tensor[];
+        velocity.assign(v2);
+        param.assign(p2);
+        tf.dispose([p2, v2]);
+        continue;
+      }
       tf.tidy(() => {
         let u: Tensor = grad;
         if (param.rank !== 1) {
-          const decay = isRegularised(name, param.rank) ? weightDecay : 0;
           if (decay !== 0) u = tf.add(u, tf.mul(param, decay));
           // √Σx², not tf.norm: that is √Σ|x|^2 through abs and pow, two extra full passes
           // (pow is a libm call per element on wasm), which made LARS ≈ 15 % of a step.

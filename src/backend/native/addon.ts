@@ -116,6 +116,30 @@ export interface NativeAddon {
   /** GELU and its gradient over n floats (src/backend/native/geluKernels.ts). */
   gelu(heap: Uint8Array, x: number, y: number, n: number): void;
   geluGrad(heap: Uint8Array, dy: number, x: number, dx: number, n: number): void;
+  /** One LARS update and one EMA update (src/backend/native/optimizerKernels.ts). */
+  larsStep(
+    heap: Uint8Array,
+    param: number,
+    grad: number,
+    velocity: number,
+    paramOut: number,
+    velocityOut: number,
+    n: number,
+    learningRate: number,
+    decay: number,
+    momentum: number,
+    eta: number,
+    trust: number,
+  ): void;
+  emaStep(
+    heap: Uint8Array,
+    teacher: number,
+    student: number,
+    out: number,
+    n: number,
+    momentum: number,
+    oneMinusMomentum: number,
+  ): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** `library`: e.g. `oneDNN 2.6.3`; `isa`: the instruction set it runs, e.g. `avx512_core`. */

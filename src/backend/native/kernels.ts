@@ -16,6 +16,7 @@ import type { NativeAddon } from './addon';
 import { batchNormConfigs } from './batchNormKernels';
 import { carpLossConfig } from './carpLossKernel';
 import { geluConfigs } from './geluKernels';
+import { optimizerConfigs } from './optimizerKernels';
 import { allFloat, heapBackend, size } from './heap';
 
 /** The 15 numbers of the addon's conv geometry (carp_native.cc `readConv`). */
@@ -170,6 +171,7 @@ export function nativeKernelConfigs(
     unblocksConfig('wasm', addon),
     carpLossConfig(addon),
     ...geluConfigs(addon),
+    ...optimizerConfigs(addon),
   ];
 }
 
