@@ -102,29 +102,36 @@ void mapLanes(const Lanes &ln, int64_t rows, E elem) {
   for (int64_t i = tail0; i < total; i++) elem(i, i - tail0);
 }
 
-/// y = γ·(x − μ)/√(σ² + ε) + β with the batch mean μ and biased variance σ² (two passes).
+/// y = γ·(x − μ)/√(σ² + ε) + β with the batch mean μ and biased variance σ². The
+/// statistics come from one pass of shifted sums, Σ(x − s) and Σ(x − s)², s = the first
+/// row: with s a value of the channel's own distribution the difference of the two terms
+/// does not cancel as the plain Σx² − (Σx)²/N does under a large mean, and the pass over x
+/// it saves is a quarter of the forward's memory traffic at narrow widths.
 /// Fused epilogues of a ResNet block: `residual` (non-null) is added, then with `relu`
 /// y = max(0, …). Templates so that each inner loop stays branch-free (vectorised).
 template <bool Residual, bool Relu>
 void bnForwardImpl(const float *x, const float *gamma, const float *beta, const float *residual,
                    float *y, float *mean, float *var, int64_t rows, int64_t c, double eps) {
   const Lanes ln(c);
-  std::vector<double> sum, sq;
-  reduceLanes<1>(ln, rows, sum, [x](int64_t i, int64_t, float *v) { v[0] = x[i]; });
-  std::vector<float> mu(c), scale(c);
-  for (int64_t j = 0; j < c; j++) mu[j] = float(sum[j] / double(rows));
-  const std::vector<float> muL = ln.spread(mu.data());
-  const float *m = muL.data();
-  reduceLanes<1>(ln, rows, sq, [x, m](int64_t i, int64_t l, float *v) {
-    const float d = x[i] - m[l];
-    v[0] = d * d;
+  const std::vector<float> shiftL = ln.spread(x);  // the first row, over the lanes
+  const float *sh = shiftL.data();
+  std::vector<double> sums;
+  reduceLanes<2>(ln, rows, sums, [x, sh](int64_t i, int64_t l, float *v) {
+    const float d = x[i] - sh[l];
+    v[0] = d;
+    v[1] = d * d;
   });
+  std::vector<float> mu(c), scale(c);
   for (int64_t j = 0; j < c; j++) {
-    double v = sq[j] / double(rows);
+    const double n = double(rows), d = sums[j] / n;
+    const double v = std::max(0.0, sums[c + j] / n - d * d);
+    mu[j] = float(double(x[j]) + d);
     mean[j] = mu[j];
     var[j] = float(v);
     scale[j] = float(double(gamma[j]) / std::sqrt(v + eps));
   }
+  const std::vector<float> muL = ln.spread(mu.data());
+  const float *m = muL.data();
   const std::vector<float> scaleL = ln.spread(scale.data()), betaL = ln.spread(beta);
   const float *sc = scaleL.data(), *be = betaL.data();
   // (x − μ)·scale + β, not x·scale + (β − μ·scale): under a large mean the latter cancels

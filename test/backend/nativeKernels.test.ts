@@ -130,6 +130,17 @@ describe.runIf(available)('native kernels', () => {
       { shape: [16] },
       { shape: [16] },
     ]);
+    // A large mean over a small spread (σ/μ = 10⁻⁵): the one-pass statistics are shifted
+    // by a sample of each channel, so nothing cancels.
+    const n = 3 * 5 * 5 * 8;
+    await compare('bn large mean', bnTrain, [
+      {
+        shape: [3, 5, 5, 8],
+        values: Array.from({ length: n }, (_, i) => 1000 + (i % 8) + 0.01 * Math.sin(i * 1.7)),
+      },
+      { shape: [8] },
+      { shape: [8] },
+    ]);
     await compare('bn+relu 8 channels', bnReluTrain, [
       { shape: [3, 5, 5, 8] },
       { shape: [8] },
