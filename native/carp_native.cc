@@ -175,6 +175,36 @@ napi_value Conv2D(napi_env env, napi_callback_info info) {
                     convOn<onednn::Kind::Forward>);
 }
 
+// convBnInference(heap, xOff, wOff, scaleOff, shiftOff, residualOff, yOff, ...15 geometry,
+// relu, hasResidual): evaluation-mode conv → batch norm (→ + residual) (→ ReLU) folded into
+// one oneDNN primitive (onednn::forwardFolded); residualOff is read only with hasResidual.
+// Returns false (nothing written) where oneDNN's padding rule does not fit the geometry:
+// the caller runs the unfused ops.
+napi_value ConvBnInference(napi_env env, napi_callback_info info) {
+  Args a(env, info, 24);
+  a.readHeap(0);
+  Conv g = readConv(a, 7);
+  bool relu = a.num(22) != 0, hasResidual = a.num(23) != 0;
+  if (!a.ok) return throwError(env, a.error);
+  float *x = a.floats(1, floatsOf(g, Part::Input)), *w = a.floats(2, floatsOf(g, Part::Filter)),
+        *scale = a.floats(3, g.o), *shift = a.floats(4, g.o),
+        *res = hasResidual ? a.floats(5, floatsOf(g, Part::Output)) : nullptr,
+        *y = a.floats(6, floatsOf(g, Part::Output));
+  if (!a.ok) return throwError(env, a.error);
+  napi_value out;
+  if (!onednn::fits(g)) {
+    napi_get_boolean(env, false, &out);
+    return out;
+  }
+  try {
+    onednn::forwardFolded(g, x, w, scale, shift, res, y, relu);
+  } catch (const std::exception &e) {
+    return throwError(env, std::string("oneDNN: ") + e.what());
+  }
+  napi_get_boolean(env, true, &out);
+  return out;
+}
+
 // conv2dBackpropInput(heap, dyOff, wOff, dxOff, ...geometry)
 napi_value Conv2DBackpropInput(napi_env env, napi_callback_info info) {
   return convKernel(env, info, Part::Output, Part::Filter, Part::Input,
@@ -449,6 +479,7 @@ napi_value Init(napi_env env, napi_value exports) {
     const char *name;
     napi_callback fn;
   } fns[] = {{"conv2d", Conv2D},
+             {"convBnInference", ConvBnInference},
              {"conv2dBackpropInput", Conv2DBackpropInput},
              {"conv2dBackpropFilter", Conv2DBackpropFilter},
              {"matMul", MatMul},

@@ -261,5 +261,83 @@ inline void backwardWeights(const Conv &g, const float *x, const float *dy, floa
   s.wait();
 }
 
+// ---------------------------------------------------------------------------------------
+// Evaluation mode: convolution → batch norm with running statistics (→ + residual) (→ ReLU)
+// as one primitive. The norm is folded into the convolution (w'[…, o] = w[…, o]·scale[o],
+// bias = shift), the residual and ReLU are oneDNN post-ops (sum, eltwise): the output is
+// written once, where conv + norm wrote it, read it back and wrote it again. No gradient
+// (feature extraction only).
+
+/// The folded primitive of a geometry and epilogue, cached like the others.
+inline ConvPrimitive makeFolded(const Conv &g, bool residual, bool relu) {
+  OmpThreads t;
+  const memory::dims strides = {g.sh, g.sw}, dil = {g.dh - 1, g.dw - 1},
+                     padL = {g.top, g.left},
+                     padR = {padAfter(g.h, g.top, (g.fh - 1) * g.dh + 1, g.sh, g.ho),
+                             padAfter(g.w, g.left, (g.fw - 1) * g.dw + 1, g.sw, g.wo)};
+  const auto src = nhwc(g.n, g.h, g.w, g.c), dst = nhwc(g.n, g.ho, g.wo, g.o);
+  const auto anyW = memory::desc({g.o, g.c, g.fh, g.fw}, dt::f32, tag::any);
+  const auto bias = memory::desc({g.o}, dt::f32, tag::a);
+  dnnl::post_ops ops;
+  if (residual) ops.append_sum(1.f);
+  if (relu) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  dnnl::convolution_forward::primitive_desc pd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                      dnnl::algorithm::convolution_direct, src, anyW, bias, dst,
+                                      strides, dil, padL, padR),
+      attr, engine());
+  ConvPrimitive p;
+  p.conv = dnnl::convolution_forward(pd);
+  p.weights = pd.weights_desc();
+  p.impl = pd.impl_info_str();
+  p.reorderWeights = p.weights != hwio(g);
+  if (p.reorderWeights)
+    p.toBlocked =
+        dnnl::reorder(dnnl::reorder::primitive_desc(engine(), hwio(g), engine(), p.weights));
+  return p;
+}
+
+inline ConvPrimitive &foldedPrimitive(const Conv &g, bool residual, bool relu) {
+  static std::map<Key, std::unique_ptr<ConvPrimitive>> c;
+  // Kind codes past the three of Kind: 8 + the epilogue bits.
+  Key k = keyOf(Kind(8 + (residual ? 2 : 0) + (relu ? 1 : 0)), g);
+  auto it = c.find(k);
+  if (it == c.end() && c.size() >= CACHE_LIMIT) c.clear();
+  if (it == c.end())
+    it = c.emplace(k, std::make_unique<ConvPrimitive>(makeFolded(g, residual, relu))).first;
+  return *it->second;
+}
+
+/// y = relu?(conv(x, w)·scale + shift (+ residual)), scale and shift per output channel
+/// (evaluation-mode batch norm: scale = γ/√(running σ² + ε), shift = β − running μ·scale).
+/// `residual` may be null. Only where `fits(g)`.
+inline void forwardFolded(const Conv &g, const float *x, const float *w, const float *scale,
+                          const float *shift, const float *residual, float *y, bool relu) {
+  OmpThreads t;
+  ConvPrimitive &p = foldedPrimitive(g, residual != nullptr, relu);
+  auto &s = stream();
+  // The scaled filter, hwio (the output channel is the fastest axis).
+  static std::vector<float> folded;
+  const int64_t taps = g.fh * g.fw * g.c;
+  folded.resize(taps * g.o);
+  for (int64_t i = 0; i < taps; i++)
+    for (int64_t o = 0; o < g.o; o++) folded[i * g.o + o] = w[i * g.o + o] * scale[o];
+  memory wm = wrap(hwio(g), folded.data());
+  if (p.reorderWeights) {
+    memory blocked = wrap(p.weights, weightScratch(p.weights.get_size()));
+    p.toBlocked.execute(s, wm, blocked);
+    wm = blocked;
+  }
+  // The sum post-op adds to what the output holds: the residual, copied there first.
+  if (residual) std::memcpy(y, residual, sizeof(float) * g.n * g.ho * g.wo * g.o);
+  p.conv.execute(s, {{DNNL_ARG_SRC, wrap(nhwc(g.n, g.h, g.w, g.c), x)},
+                     {DNNL_ARG_WEIGHTS, wm},
+                     {DNNL_ARG_BIAS, wrap(memory::desc({g.o}, dt::f32, tag::a), shift)},
+                     {DNNL_ARG_DST, wrap(nhwc(g.n, g.ho, g.wo, g.o), y)}});
+  s.wait();
+}
+
 }  // namespace onednn
 }  // namespace carp

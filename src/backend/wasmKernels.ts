@@ -43,6 +43,7 @@ import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from './native/batchNormKernels
 import { CARP_LOSS } from './native/carpLossKernel';
 import { CARP_GELU, CARP_GELU_GRAD } from './native/geluKernels';
 import { CARP_EMA_STEP, CARP_LARS_STEP } from './native/optimizerKernels';
+import { CARP_CONV_BN_INFERENCE } from './native/convBnKernel';
 import { nativeKernelConfigs } from './native/kernels';
 
 const BACKEND = 'wasm';
@@ -152,6 +153,7 @@ export function registerWasmKernels(): void {
       CARP_GELU_GRAD,
       CARP_LARS_STEP,
       CARP_EMA_STEP,
+      CARP_CONV_BN_INFERENCE,
     ]) {
       if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
     }

@@ -104,7 +104,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
   const { rows, dim } = await mapBatches(
     source,
     batchSize,
-    (x) => backboneFeatures(o.params, o.spec, o.transform(x), { training: false }),
+    (x) => backboneFeatures(o.params, o.spec, o.transform(x), { training: false, folded: true }),
     { progress: o.progress, label: o.label ?? `features ${source.name}/${source.split}` },
   );
   return {

@@ -16,6 +16,11 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '../backend/
 import type { ParamScope } from './params';
 import { BN_BACKWARD, BN_FORWARD, BN_INFERENCE } from '../backend/native/batchNormKernels';
 import { CARP_GELU, CARP_GELU_GRAD } from '../backend/native/geluKernels';
+import {
+  CARP_CONV_BN_INFERENCE,
+  foldableGeometry,
+  type ConvBnAttrs,
+} from '../backend/native/convBnKernel';
 
 /** PyTorch BatchNorm defaults (§2.1). */
 export const BN_EPS = 1e-5;
@@ -30,6 +35,12 @@ export interface ForwardOptions {
    * updates are dropped (useful for gradient checks); the trainer always passes one.
    */
   bnUpdates?: BatchNormUpdates;
+  /**
+   * Evaluation mode when no gradient will be taken (feature extraction): each conv → BN
+   * (→ + residual) (→ ReLU) may run as one native kernel with the norm folded into the
+   * convolution (`convBatchNorm`); the same values to float32 rounding.
+   */
+  folded?: boolean;
 }
 
 interface PendingUpdate {
@@ -261,10 +272,7 @@ function batchNormMaybeRelu<T extends Tensor2D | Tensor4D>(
   const axes = x.rank === 4 ? [0, 1, 2] : [0];
   if (!opts.training) {
     // y = x·scale + shift with per-channel scale/shift: two full-size ops.
-    const rm = p.get(`${prefix}.running_mean`);
-    const rv = p.get(`${prefix}.running_var`);
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(rv, BN_EPS)));
-    const shift = tf.sub(beta, tf.mul(rm, scale));
+    const { scale, shift } = inferenceScaleShift(p, prefix);
     if (hasNativeBatchNorm()) {
       const op = bnInferenceOpNative(relu, residual !== undefined, axes);
       return (residual ? op(x, scale, shift, residual) : op(x, scale, shift)) as T;
@@ -297,15 +305,85 @@ function batchNormMaybeRelu<T extends Tensor2D | Tensor4D>(
   return bnTrainOp(axes, onStats)(x, gamma, beta) as T;
 }
 
-/** Bias-free convolution with PyTorch's symmetric zero padding; kernel `[kh, kw, in, out]`. */
-export function conv2d(x: Tensor4D, kernel: Tensor, stride: number, pad: number): Tensor4D {
-  const padding: [[number, number], [number, number], [number, number], [number, number]] = [
+/**
+ * Evaluation-mode batch norm as y = x·scale + shift: scale = γ/√(running σ² + ε), shift =
+ * β − running μ·scale (PyTorch's formula), per channel.
+ */
+function inferenceScaleShift(p: ParamScope, prefix: string): { scale: Tensor1D; shift: Tensor1D } {
+  const gamma = p.get(`${prefix}.weight`);
+  const rm = p.get(`${prefix}.running_mean`);
+  const rv = p.get(`${prefix}.running_var`);
+  const scale = tf.mul(gamma, tf.rsqrt(tf.add(rv, BN_EPS))) as Tensor1D;
+  const shift = tf.sub(p.get(`${prefix}.bias`), tf.mul(rm, scale)) as Tensor1D;
+  return { scale, shift };
+}
+
+/**
+ * conv2d → batch norm `prefix` (→ + residual) (→ ReLU): the unit of a ResNet. With
+ * `opts.folded` in evaluation mode, where the native kernel is registered and takes the
+ * geometry, one kernel with the norm folded into the convolution and the residual and
+ * ReLU as its epilogue (src/backend/native/convBnKernel.ts; no gradient). Otherwise
+ * exactly `conv2d` then `batchNorm`, `batchNormRelu` or `batchNormAddRelu`.
+ */
+export function convBatchNorm(
+  p: ParamScope,
+  prefix: string,
+  x: Tensor4D,
+  kernel: Tensor,
+  stride: number,
+  pad: number,
+  opts: ForwardOptions,
+  epilogue: { relu: boolean; residual?: Tensor4D },
+): Tensor4D {
+  const { relu, residual } = epilogue;
+  tf.util.assert(!residual || relu, () => 'convBatchNorm: a residual comes with its ReLU');
+  if (
+    !opts.training &&
+    opts.folded === true &&
+    x.dtype === 'float32' &&
+    tf.getKernel(CARP_CONV_BN_INFERENCE, tf.getBackend()) !== undefined
+  ) {
+    const attrs: ConvBnAttrs = {
+      strides: stride,
+      pad: pad === 0 ? 'valid' : paddingOf(pad),
+      relu,
+      residual: residual !== undefined,
+    };
+    if (foldableGeometry(x.shape, kernel.shape, attrs)) {
+      return tf.tidy(() => {
+        const { scale, shift } = inferenceScaleShift(p, prefix);
+        const inputs: tf.NamedTensorMap = { x, filter: kernel, scale, shift };
+        if (residual) inputs.residual = residual;
+        return tf
+          .engine()
+          .runKernel(
+            CARP_CONV_BN_INFERENCE,
+            inputs,
+            attrs as unknown as tf.NamedAttrMap,
+          ) as Tensor4D;
+      });
+    }
+  }
+  const y = conv2d(x, kernel, stride, pad);
+  if (residual) return batchNormAddRelu(p, prefix, y, residual, opts);
+  return relu ? batchNormRelu(p, prefix, y, opts) : batchNorm(p, prefix, y, opts);
+}
+
+/** PyTorch's symmetric zero padding as tfjs's explicit padding (NHWC). */
+function paddingOf(
+  pad: number,
+): [[number, number], [number, number], [number, number], [number, number]] {
+  return [
     [0, 0],
     [pad, pad],
     [pad, pad],
     [0, 0],
   ];
-  return tf.conv2d(x, kernel as Tensor4D, stride, pad === 0 ? 'valid' : padding);
+}
+
+/** Bias-free convolution with PyTorch's symmetric zero padding; kernel `[kh, kw, in, out]`. */
+export function conv2d(x: Tensor4D, kernel: Tensor, stride: number, pad: number): Tensor4D {
+  return tf.conv2d(x, kernel as Tensor4D, stride, pad === 0 ? 'valid' : paddingOf(pad));
 }
 
 /** PyTorch's `nn.Linear`: `x·Wᵀ + b` with W stored `[out, in]`. */

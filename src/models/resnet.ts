@@ -19,15 +19,7 @@
 import { tf } from '../backend/tf';
 import type { Tensor2D, Tensor4D } from '../backend/tf';
 import type { Rng } from '../random';
-import {
-  batchNorm,
-  batchNormAddRelu,
-  batchNormRelu,
-  conv2d,
-  initBatchNorm,
-  maxPoolStem,
-  type ForwardOptions,
-} from './layers';
+import { convBatchNorm, initBatchNorm, maxPoolStem, type ForwardOptions } from './layers';
 import type { ParamScope } from './params';
 
 export const RESNET_ARCHS = ['resnet18', 'resnet34', 'resnet50'] as const;
@@ -157,31 +149,27 @@ function block(
   o: ForwardOptions,
 ): Tensor4D {
   const n = b.name;
+  const relu = { relu: true };
+  const w = (name: string) => p.get(`${n}.${name}.weight`);
   let y: Tensor4D;
   if (spec.block === 'basic') {
-    y = conv2d(x, p.get(`${n}.conv1.weight`), b.stride, 1);
-    y = batchNormRelu(p, `${n}.bn1`, y, o);
-    y = conv2d(y, p.get(`${n}.conv2.weight`), 1, 1);
+    y = convBatchNorm(p, `${n}.bn1`, x, w('conv1'), b.stride, 1, o, relu);
   } else {
-    y = conv2d(x, p.get(`${n}.conv1.weight`), 1, 0);
-    y = batchNormRelu(p, `${n}.bn1`, y, o);
-    y = conv2d(y, p.get(`${n}.conv2.weight`), b.stride, 1); // v1.5: stride on the 3×3
-    y = batchNormRelu(p, `${n}.bn2`, y, o);
-    y = conv2d(y, p.get(`${n}.conv3.weight`), 1, 0);
+    y = convBatchNorm(p, `${n}.bn1`, x, w('conv1'), 1, 0, o, relu);
+    // v1.5: stride on the 3×3
+    y = convBatchNorm(p, `${n}.bn2`, y, w('conv2'), b.stride, 1, o, relu);
   }
   const shortcut = b.downsample
-    ? batchNorm(
-        p,
-        `${n}.downsample.1`,
-        conv2d(x, p.get(`${n}.downsample.0.weight`), b.stride, 0),
-        o,
-      )
+    ? convBatchNorm(p, `${n}.downsample.1`, x, w('downsample.0'), b.stride, 0, o, {
+        relu: false,
+      })
     : x;
-  // The block's last batch norm, + shortcut, ReLU (fused on the native kernels). Its
-  // running-stat update is recorded after the shortcut's: different layers, so the order
-  // does not change any value.
-  const last = spec.block === 'basic' ? `${n}.bn2` : `${n}.bn3`;
-  return batchNormAddRelu(p, last, y, shortcut, o);
+  // The block's last conv → batch norm, + shortcut, ReLU (fused on the native kernels).
+  // Its running-stat update is recorded after the shortcut's: different layers, so the
+  // order does not change any value.
+  return spec.block === 'basic'
+    ? convBatchNorm(p, `${n}.bn2`, y, w('conv2'), 1, 1, o, { relu: true, residual: shortcut })
+    : convBatchNorm(p, `${n}.bn3`, y, w('conv3'), 1, 0, o, { relu: true, residual: shortcut });
 }
 
 /** Backbone forward: `[N, H, W, inChannels]` → pooled features `[N, D]`. */
@@ -196,10 +184,10 @@ export function resnetForward(
     () => `resnetForward: expected [N, H, W, ${spec.inChannels}], got [${x.shape}]`,
   );
   return tf.tidy(() => {
+    const stem = p.get('conv1.weight');
     let y = spec.cifarStem
-      ? conv2d(x, p.get('conv1.weight'), 1, 1)
-      : conv2d(x, p.get('conv1.weight'), 2, 3);
-    y = batchNormRelu(p, 'bn1', y, opts);
+      ? convBatchNorm(p, 'bn1', x, stem, 1, 1, opts, { relu: true })
+      : convBatchNorm(p, 'bn1', x, stem, 2, 3, opts, { relu: true });
     if (!spec.cifarStem) y = maxPoolStem(y);
     for (const b of blockPlan(spec)) y = block(p, spec, b, y, opts);
     return tf.mean(y, [1, 2]) as Tensor2D;

@@ -140,6 +140,21 @@ export interface NativeAddon {
     momentum: number,
     oneMinusMomentum: number,
   ): void;
+  /**
+   * Evaluation-mode conv → batch norm (→ + residual) (→ ReLU) folded into one primitive
+   * (src/backend/native/convBnKernel.ts); false, with nothing written, where oneDNN's
+   * padding rule does not take the geometry.
+   */
+  convBnInference(
+    heap: Uint8Array,
+    x: number,
+    filter: number,
+    scale: number,
+    shift: number,
+    residual: number,
+    y: number,
+    ...geometryReluResidual: number[]
+  ): boolean;
   setThreads(n: number): void;
   getThreads(): number;
   /** `library`: e.g. `oneDNN 2.6.3`; `isa`: the instruction set it runs, e.g. `avx512_core`. */

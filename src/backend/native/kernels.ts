@@ -15,42 +15,11 @@ import { blocksConfig, unblocksConfig } from '../kernels/blockPermute';
 import type { NativeAddon } from './addon';
 import { batchNormConfigs } from './batchNormKernels';
 import { carpLossConfig } from './carpLossKernel';
+import { convBnInferenceConfig } from './convBnKernel';
 import { geluConfigs } from './geluKernels';
 import { optimizerConfigs } from './optimizerKernels';
+import { convInfo, geometry, type ConvAttrs, type Shape4 } from './convGeometry';
 import { allFloat, heapBackend, size } from './heap';
-
-/** The 15 numbers of the addon's conv geometry (carp_native.cc `readConv`). */
-function geometry(info: tf.backend_util.Conv2DInfo): number[] {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    info.outHeight,
-    info.outWidth,
-  ];
-}
-
-interface ConvAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations?: [number, number] | number;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  inputShape?: [number, number, number, number];
-  filterShape?: [number, number, number, number];
-}
-
-type Shape4 = [number, number, number, number];
 
 /** An addon function of a conv-style kernel: (heap, a, b, out, ...geometry). */
 type ConvFn = (heap: Uint8Array, a: number, b: number, out: number, ...geometry: number[]) => void;
@@ -94,19 +63,6 @@ function convConfig(
       return out;
     },
   };
-}
-
-function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs) {
-  return tf.backend_util.computeConv2DInfo(
-    xShape as Shape4,
-    filterShape as Shape4,
-    attrs.strides,
-    attrs.dilations ?? 1, // the gradients have none (tfjs: no dilated conv gradients)
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
 }
 
 /** The native kernel configs for wasm; `fallbacks` holds the configs they replace. */
@@ -172,6 +128,7 @@ export function nativeKernelConfigs(
     carpLossConfig(addon),
     ...geluConfigs(addon),
     ...optimizerConfigs(addon),
+    convBnInferenceConfig(addon),
   ];
 }
 

@@ -3,6 +3,7 @@
  * the configs they replace: which calls the addon computes (hand-worked exact values) and
  * which go to the fallback (NCHW, batch broadcasting other than 1 ↔ B).
  */
+import { CARP_CONV_BN_INFERENCE } from '../../../src/backend/native/convBnKernel';
 import { CARP_GELU, CARP_GELU_GRAD } from '../../../src/backend/native/geluKernels';
 import { CARP_EMA_STEP, CARP_LARS_STEP } from '../../../src/backend/native/optimizerKernels';
 import { CARP_LOSS } from '../../../src/backend/native/carpLossKernel';
@@ -68,7 +69,7 @@ async function traced(kernel: string, fn: () => tf.Tensor): Promise<[number[], n
 const x9 = () => tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
 
 describe.runIf(addon !== undefined)('nativeKernelConfigs', () => {
-  it('replaces the five conv/matMul/pool kernels and adds the batch-norm, partition, loss, GELU and optimiser kernels', () => {
+  it('replaces the five conv/matMul/pool kernels and adds the batch-norm, partition, loss, GELU, optimiser and folded evaluation kernels', () => {
     expect(configs.map((c) => c.kernelName)).toEqual([
       ...REPLACED,
       BN_FORWARD,
@@ -81,6 +82,7 @@ describe.runIf(addon !== undefined)('nativeKernelConfigs', () => {
       CARP_GELU_GRAD,
       CARP_LARS_STEP,
       CARP_EMA_STEP,
+      CARP_CONV_BN_INFERENCE,
     ]);
     expect(configs.every((c) => c.backendName === 'wasm')).toBe(true);
   });
