@@ -22,6 +22,12 @@ export interface FeatureBenchOptions {
   warmup?: number;
   /** Alternating rounds, one timed batch per side each (default 3); the fastest is reported. */
   rounds?: number;
+  /**
+   * More rounds, up to `MAX_FEATURE_ROUNDS`, until each side has been timed for this many
+   * seconds at each thread count (default 0: `rounds` only). Batches of 20–50 ms vary by
+   * ±50 % on a shared machine; three samples let one lucky batch decide a row.
+   */
+  minSeconds?: number;
   /** Peer thread counts, one row each (default [1, 2]). */
   threads?: number[];
   noPeer?: boolean;
@@ -29,6 +35,9 @@ export interface FeatureBenchOptions {
   /** Run the peer in its faster memory format per thread count (as `benchTrainStep`). */
   peerLayouts?: boolean;
 }
+
+/** The most alternating rounds `minSeconds` adds. */
+export const MAX_FEATURE_ROUNDS = 30;
 
 /** Images/s of eval-mode backbone features, ours vs the peer at each thread count. */
 export async function benchFeatures(
@@ -94,8 +103,13 @@ export async function benchFeatures(
         layoutNotes.set(n, pick.note);
       }
     }
-    for (let r = 0; r < rounds; r++) {
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const enough = (n: number) =>
+      sum(mine.get(n)!) >= (o.minSeconds ?? 0) &&
+      (!peer || sum(peerTimes.get(n)!) >= (o.minSeconds ?? 0));
+    for (let r = 0; r < rounds || (r < MAX_FEATURE_ROUNDS && !threads.every(enough)); r++) {
       for (const n of threads) {
+        if (r >= rounds && enough(n)) continue;
         ourThreads.set(n, useOurThreads(n));
         mine.get(n)!.push(await ours());
         if (peer) peerTimes.get(n)!.push(...(await theirs(n, 1)));
@@ -118,7 +132,7 @@ export async function benchFeatures(
           .get(n)!
           .map((t) => t.toFixed(2))
           .join(', ')} s per batch`,
-        `fastest of ${rounds + (layoutNotes.size ? 1 : 0)} alternating batches per side after ${warmup} warm-up${layoutNotes.size ? " (one of each side beside the peer's layout probe)" : ''}`,
+        `fastest of ${mine.get(n)!.length} alternating batches per side after ${warmup} warm-up${layoutNotes.size ? " (one of each side beside the peer's layout probe)" : ''}`,
         memory,
       ];
       if (why) notes.push(why);

@@ -10,7 +10,14 @@ import { benchFeatures } from './featureBench';
 import { benchMemory } from './memoryBench';
 import { OurCarpStep, type TrainStepCase } from './ourCarpStep';
 import { profileKernels, profileTrainStep, type StepProfile } from './stepProfile';
-import { describeSweep, SWEEP_BATCH, SWEEP_GROUP, sweepCases, SWEEP_ROUNDS } from './sweep';
+import {
+  describeSweep,
+  SWEEP_BATCH,
+  SWEEP_FEATURE_SECONDS,
+  SWEEP_GROUP,
+  sweepCases,
+  SWEEP_ROUNDS,
+} from './sweep';
 import { restoreOurThreads, useOurThreads } from './ourThreads';
 import { benchTrainStep } from './trainStepBench';
 import type { BenchRow } from './types';
@@ -133,6 +140,7 @@ async function runSweepCase(
       batch: smoke ? 4 : SWEEP_BATCH,
       warmup: smoke ? 0 : 1,
       rounds: smoke ? 1 : 3,
+      minSeconds: smoke ? 0 : SWEEP_FEATURE_SECONDS,
       peerLayouts: true,
     });
     return { rows, profiles: [] };

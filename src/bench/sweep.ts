@@ -15,6 +15,11 @@ export const SWEEP_WIDTHS = [8, 16, 32, 64] as const;
 export const SWEEP_SIZES = [28, 32] as const;
 /** Images per optimiser step in every row. */
 export const SWEEP_BATCH = 128;
+/**
+ * Seconds each side is timed at least per feature row and thread count (more alternating
+ * batches where a batch is short: width 8 takes 20–50 ms a batch).
+ */
+export const SWEEP_FEATURE_SECONDS = 1.5;
 /** The prototype count of the one large-K row (at width 16, 28 px). */
 export const SWEEP_LARGE_K = 65536;
 
