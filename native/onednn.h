@@ -181,9 +181,12 @@ inline ConvPrimitive &convPrimitive(Kind kind, const Conv &g) {
 ///  - the input gradient of < 4 input channels (a stem): 2–6× slower;
 ///  - a 1×1 input gradient oneDNN does not run on its 1×1 kernel (strided shortcuts):
 ///    up to 3× slower;
-///  - the weight gradient on small maps with wide channels (output width ≤ 4 at ≥ 128 input
-///    channels, or ≤ 8 when strided at ≥ 64): its kernel blocks along the output row, and
-///    a row of 2–8 pixels leaves it 1.2–4× slower than one GEMM with K = fh·fw·c.
+///  - the weight gradient on small maps with wide channels (output width ≤ 2 at ≥ 128 input
+///    channels, ≤ 4 at ≥ 512, or ≤ 8 when strided at ≥ 64): its kernel blocks along the
+///    output row, and a row of 2–8 pixels leaves it 1.2–4× slower than one GEMM with
+///    K = fh·fw·c. Re-timed 2026-12-04 (both paths on the shapes of widths 16–64, 1 and 2 threads): at 4 pixels and
+///    128–256 channels, stride 1, oneDNN is 12–20 % faster (e.g. 256 images, 4×4, 256 → 256:
+///    46 against 54 ms at 1 thread), so those went back to it.
 inline bool takes(Kind kind, const Conv &g) {
   if (!fits(g)) return false;
   switch (kind) {
@@ -195,7 +198,8 @@ inline bool takes(Kind kind, const Conv &g) {
         return convPrimitive(kind, g).impl.find("1x1") != std::string::npos;
       return true;
     case Kind::BackwardWeights:
-      return !((g.c >= 128 && g.wo <= 4) || (g.c >= 64 && g.sw > 1 && g.wo <= 8));
+      return !((g.c >= 128 && g.wo <= 2) || (g.c >= 512 && g.wo <= 4) ||
+               (g.c >= 64 && g.sw > 1 && g.wo <= 8));
   }
   return true;
 }
