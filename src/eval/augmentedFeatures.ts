@@ -152,7 +152,9 @@ export function augmentedFeatureBatches(
           });
           const n = sub.length;
           const x = augmentChunk(buf.subarray(0, n * per), [n, h, w, c], boxes, cfg);
-          parts.push(tf.tidy(() => backboneFeatures(o.params, o.spec, x, { training: false, folded: true })));
+          parts.push(
+            tf.tidy(() => backboneFeatures(o.params, o.spec, x, { training: false, folded: true })),
+          );
           x.dispose();
         }
       } catch (e) {

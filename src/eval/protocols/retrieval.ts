@@ -87,7 +87,9 @@ export function multiScaleDescriptor(
 ): Tensor2D {
   return tf.tidy(() => {
     const resized = multiScaleResize(x, scales);
-    const feats = resized.map((r) => backboneFeatures(params, spec, r, { training: false, folded: true }));
+    const feats = resized.map((r) =>
+      backboneFeatures(params, spec, r, { training: false, folded: true }),
+    );
     const mean = tf.div(tf.addN(feats), scales.length) as Tensor2D;
     return tf.div(mean, tf.maximum(tf.norm(mean, 'euclidean', 1, true), 1e-12)) as Tensor2D;
   });
