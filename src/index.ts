@@ -64,8 +64,15 @@ export {
 
 // --- the method (§2–§4) ---
 export { samplePartition, partitionProbabilities } from './carp/randomPartition';
-export { carpLoss, pseudoLabelAccuracy, CARP_EPSILON } from './carp/carpLoss';
+export {
+  blockPseudoLabelAccuracy,
+  carpLoss,
+  pseudoLabelAccuracy,
+  CARP_EPSILON,
+} from './carp/carpLoss';
 export type { CarpLossTerms } from './carp/carpLoss';
+export { carpLossFromLogits, hasFusedCarpLoss } from './carp/fusedCarpLoss';
+export type { StudentLoss } from './carp/fusedCarpLoss';
 export { carpLossAnatomy, repeatLogits, lossState, sharpnessSweep } from './carp/lossAnatomy';
 export type { CarpLossAnatomy, LossAnatomyInput, LossPair, SweepPoint } from './carp/lossAnatomy';
 export { WORKED_EXAMPLE, checkWorkedExample, workedExampleInput } from './carp/workedExample';

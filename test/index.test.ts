@@ -18,6 +18,7 @@ describe('the public API (src/index.ts)', () => {
       'samplePartition',
       'partitionProbabilities',
       'carpLoss',
+      'carpLossFromLogits',
       'cosineSchedule',
       'LARS',
       'weightedKnn',

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../../src/data/dataset';
+import { tinyImageDataset } from '../helpers/fixtures';
 import { PreparedWriter, writePrepared } from '../../src/data/prepared';
 import {
   openPrepared,
@@ -14,20 +15,7 @@ import {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'carp-prep-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function tiny(count = 5): ImageDataset {
-  return {
-    name: 'tiny',
-    split: 'train',
-    count,
-    height: 2,
-    width: 3,
-    channels: 2,
-    images: Uint8Array.from({ length: count * 12 }, (_, i) => (i * 7) % 256),
-    labels: Int32Array.from({ length: count }, (_, i) => i % 3),
-    classes: ['a', 'b', 'c'],
-    names: Array.from({ length: count }, (_, i) => `img${i}.png`),
-  };
-}
+const tiny = (count = 5): ImageDataset => tinyImageDataset(count);
 
 describe('prepared folders', () => {
   it('round-trips a dataset with manifest, hashes and names', async () => {

@@ -9,26 +9,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../../src/data/dataset';
+import { tinyImageDataset } from '../helpers/fixtures';
 import { partialDir, PreparedWriter, writePrepared } from '../../src/data/prepared';
 import { verifyPrepared } from '../../src/data/preparedRead';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'carp-resume-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function tiny(count = 7): ImageDataset {
-  return {
-    name: 'tiny',
-    split: 'train',
-    count,
-    height: 2,
-    width: 3,
-    channels: 2,
-    images: Uint8Array.from({ length: count * 12 }, (_, i) => (i * 7) % 256),
-    labels: Int32Array.from({ length: count }, (_, i) => i % 3),
-    classes: ['a', 'b', 'c'],
-    names: Array.from({ length: count }, (_, i) => `img"${i}".png`),
-  };
-}
+const tiny = (count = 7): ImageDataset => tinyImageDataset(count, (i) => `img"${i}".png`);
 
 const META = (d: ImageDataset) => ({
   name: d.name,

@@ -1,4 +1,5 @@
 /** Small deterministic fixtures shared by the tests (networks, feature sets). */
+import type { ImageDataset } from '../../src/data/dataset';
 import type { FeatureSet } from '../../src/eval/features';
 import { carpNetworkSpec, type CarpNetworkSpec } from '../../src/models/carpNetwork';
 import { resnetSpec } from '../../src/models/resnet';
@@ -36,4 +37,40 @@ export function gaussianBlobs(
       features[i * dim + j] = (j === labels[i] ? 3 : 0) + noise * rng.normal();
   }
   return { features, labels, count: n, dim, labelDim: 1 };
+}
+
+/**
+ * The smallest CARP run the training tests make (config overrides of the `fmnist-tiny`
+ * preset): ResNet-18 width 4, K 32, P 8, head 16 → 8, batches of 8. Each test adds its
+ * epochs, accumulation and image count.
+ */
+export const TINY_RUN_OVERRIDES: readonly string[] = [
+  'model.width=4',
+  'model.numPrototypes=32',
+  'model.partitionSize=8',
+  'model.hiddenDim=16',
+  'model.bottleneckDim=8',
+  'train.batchSize=8',
+];
+
+/**
+ * `count` images of 2×3 px and 2 channels (byte i of the data is (7·i) mod 256), label
+ * i mod 3 of classes a, b, c, file names from `nameOf`.
+ */
+export function tinyImageDataset(
+  count: number,
+  nameOf: (i: number) => string = (i) => `img${i}.png`,
+): ImageDataset {
+  return {
+    name: 'tiny',
+    split: 'train',
+    count,
+    height: 2,
+    width: 3,
+    channels: 2,
+    images: Uint8Array.from({ length: count * 12 }, (_, i) => (i * 7) % 256),
+    labels: Int32Array.from({ length: count }, (_, i) => i % 3),
+    classes: ['a', 'b', 'c'],
+    names: Array.from({ length: count }, (_, i) => nameOf(i)),
+  };
 }

@@ -8,16 +8,12 @@ import { ensureRun } from '../../src/train/ensureRun';
 import { loadTeacher } from '../../src/interop/loadTeacher';
 import { randomInitTeacher } from '../../src/train/randomTeacher';
 import { pretrain } from '../../src/train/trainer';
+import { TINY_RUN_OVERRIDES } from '../helpers/fixtures';
 import { initTestBackend } from '../helpers/tensors';
 
 // 2 epochs × 2 micro-steps of 8 images (as trainer.test.ts, smaller).
 const OVERRIDES = [
-  'model.width=4',
-  'model.numPrototypes=32',
-  'model.partitionSize=8',
-  'model.hiddenDim=16',
-  'model.bottleneckDim=8',
-  'train.batchSize=8',
+  ...TINY_RUN_OVERRIDES,
   'train.accumulation=1',
   'train.epochs=2',
   'train.logEvery=1',

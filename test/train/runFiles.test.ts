@@ -17,16 +17,12 @@ import { acquireRunLock, RunLockedError } from '../../src/train/runLock';
 import { LATEST_CHECKPOINT, pretrain } from '../../src/train/trainer';
 import { FormatError } from '../../src/util/formatError';
 import { captureWarnings, captureWarningsSync } from '../../src/util/warn';
+import { TINY_RUN_OVERRIDES } from '../helpers/fixtures';
 import { initTestBackend } from '../helpers/tensors';
 
 // 2 epochs × 4 micro-steps of 8 images, accumulation 2 (as test/train/trainer.test.ts).
 const OVERRIDES = [
-  'model.width=4',
-  'model.numPrototypes=32',
-  'model.partitionSize=8',
-  'model.hiddenDim=16',
-  'model.bottleneckDim=8',
-  'train.batchSize=8',
+  ...TINY_RUN_OVERRIDES,
   'train.accumulation=2',
   'train.epochs=2',
   'train.logEvery=1',

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/backend/tf';
 import { resolveConfig } from '../../src/config/resolve';
 import { comparableConfig, createRun, disposeRun, startFresh } from '../../src/train/runSetup';
+import { TINY_RUN_OVERRIDES } from '../helpers/fixtures';
 import { initTestBackend } from '../helpers/tensors';
 
 const dir = mkdtempSync(join(tmpdir(), 'carp-runsetup-'));
@@ -37,12 +38,7 @@ describe('createRun / startFresh / disposeRun', () => {
 
   it('builds 4 micro-steps per epoch from 32 images in batches of 8, and writes a fresh run', async () => {
     const config = resolveConfig('fmnist-tiny', [
-      'model.width=4',
-      'model.numPrototypes=32',
-      'model.partitionSize=8',
-      'model.hiddenDim=16',
-      'model.bottleneckDim=8',
-      'train.batchSize=8',
+      ...TINY_RUN_OVERRIDES,
       'train.epochs=2',
       'data.limit=32',
     ]);

@@ -7,16 +7,12 @@ import { resolveConfig } from '../../src/config/resolve';
 import { readCheckpoint } from '../../src/interop/carpCheckpoint';
 import { readMetrics } from '../../src/train/metricsLog';
 import { epochCheckpointName, LATEST_CHECKPOINT, pretrain } from '../../src/train/trainer';
+import { TINY_RUN_OVERRIDES } from '../helpers/fixtures';
 import { initTestBackend } from '../helpers/tensors';
 
 // 2 epochs × 4 micro-steps of 8 images, accumulation 2 → 4 optimiser steps.
 const OVERRIDES = [
-  'model.width=4',
-  'model.numPrototypes=32',
-  'model.partitionSize=8',
-  'model.hiddenDim=16',
-  'model.bottleneckDim=8',
-  'train.batchSize=8',
+  ...TINY_RUN_OVERRIDES,
   'train.accumulation=2',
   'train.epochs=2',
   'train.logEvery=1',

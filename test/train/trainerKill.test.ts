@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/interop/carpCheckpoint';
 import { readMetrics } from '../../src/train/metricsLog';
 import { LATEST_CHECKPOINT } from '../../src/train/trainer';
+import { TINY_RUN_OVERRIDES } from '../helpers/fixtures';
 import { PROJECT_ROOT } from '../helpers/golden';
 
 // 64 images in micro-batches of 8, accumulation 2: 8 micro-steps per epoch, 2 epochs.
@@ -22,12 +23,7 @@ const ARGS = [
   '--preset',
   'fmnist-tiny',
   ...[
-    'model.width=4',
-    'model.numPrototypes=32',
-    'model.partitionSize=8',
-    'model.hiddenDim=16',
-    'model.bottleneckDim=8',
-    'train.batchSize=8',
+    ...TINY_RUN_OVERRIDES,
     'train.accumulation=2',
     'data.limit=64',
     'train.checkpointMinutes=0.00001',
