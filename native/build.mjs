@@ -48,6 +48,9 @@ export const CXXFLAGS = [
   '-fopenmp',
   '-Wall',
   '-Wextra',
+  // The 16-float vector type of native/vecmath.h draws a note about the AVX-512 calling
+  // convention on CPUs without it; every such function is inline, so no ABI is involved.
+  '-Wno-psabi',
   '-DNODE_GYP_MODULE_NAME=carp_native',
 ];
 /** Tried first; dropped when the compiler rejects it (an unknown CPU, a cross compiler). */
