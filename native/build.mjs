@@ -55,6 +55,23 @@ export const CXXFLAGS = [
 ];
 /** Tried first; dropped when the compiler rejects it (an unknown CPU, a cross compiler). */
 export const NATIVE_ARCH = '-march=native';
+/**
+ * The addon is one translation unit: carp_native.cc includes the kernel headers. The build
+ * stamp hashes all of them, so a changed header rebuilds (a test checks that every
+ * native/*.h is listed).
+ */
+export const NATIVE_SOURCES = [
+  'carp_native.cc',
+  'threads.h',
+  'gemm.h',
+  'conv.h',
+  'onednn.h',
+  'batchNorm.h',
+  'carpLoss.h',
+  'gelu.h',
+  'optimizerStep.h',
+  'vecmath.h',
+];
 export const LIBS = ['-ldnnl'];
 
 export const LIB_DIRS = [
@@ -104,20 +121,7 @@ export function buildNative(
     return fail(`native kernels not built: missing ${missing.join(', ')}${fix}`);
   }
 
-  // The addon is one translation unit: carp_native.cc includes the kernel headers.
-  const files = [
-    'carp_native.cc',
-    'threads.h',
-    'gemm.h',
-    'conv.h',
-    'onednn.h',
-    'batchNorm.h',
-    'carpLoss.h',
-    'gelu.h',
-    'optimizerStep.h',
-    'vecmath.h',
-  ];
-  const src = Buffer.concat(files.map((f) => readFileSync(join(root, 'native', f))));
+  const src = Buffer.concat(NATIVE_SOURCES.map((f) => readFileSync(join(root, 'native', f))));
   const flags = [...CXXFLAGS, `-I${include}`];
   const hash = createHash('sha256')
     .update(src)

@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { LATEST_CHECKPOINT } from '../interop/carpCheckpoint';
-import { tempSibling, writeFileAtomic } from '../util/atomic';
+import { removeStaleTemps, tempSibling, writeFileAtomic } from '../util/atomic';
 
 /** Path (relative to the run directory) of the numbered checkpoint of 0-based epoch `e`. */
 export function epochCheckpointName(e: number): string {
@@ -58,6 +58,9 @@ export class RunCheckpoints {
     this.latest = join(outDir, LATEST_CHECKPOINT);
     this.lastSave = now();
     fs.mkdirSync(join(outDir, 'checkpoints'), { recursive: true });
+    // A run killed while writing a checkpoint leaves its temporary file behind.
+    removeStaleTemps(join(outDir, 'checkpoints'));
+    removeStaleTemps(outDir);
   }
 
   /** Whether a mid-epoch checkpoint is due (the time since the last save reached `minutes`). */

@@ -14,6 +14,36 @@ export function tempSibling(target: string, tag = 'tmp'): string {
   return path.join(dir, `.${base}.${tag}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
 }
 
+/** `tempSibling`'s names: `.<base>.<tag>-<pid>-<8 hex>`. */
+const TEMP_NAME = /^\..+\.[a-z]+-(\d+)-[0-9a-f]{8}$/;
+
+/** Whether a process with this id exists (ours, or another user's: EPERM). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary siblings in `dir` left by writers that no longer run (a process
+ * killed between its write and its rename); a live writer's are kept. Returns the names
+ * removed.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Writes `data` to `file` atomically (temp file + fsync + rename). */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

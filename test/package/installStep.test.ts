@@ -3,14 +3,14 @@
  * kernels): one warning line naming what is missing, the package and the fallback, and no
  * binary; an error instead when the part is required (set-up).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 // @ts-expect-error: a plain ESM build script without type declarations
 import { buildFaiss } from '../../native/faiss/build.mjs';
 // @ts-expect-error: a plain ESM build script without type declarations
-import { buildNative } from '../../native/build.mjs';
+import { buildNative, NATIVE_SOURCES } from '../../native/build.mjs';
 
 const build = buildFaiss as (root: string, o?: { required?: boolean }) => string | null;
 const buildKernels = buildNative as (
@@ -50,6 +50,13 @@ describe('native/faiss/build.mjs', () => {
 });
 
 describe('native/build.mjs', () => {
+  it('stamps every source of the addon: a changed header rebuilds it', () => {
+    const headers = readdirSync(join(__dirname, '..', '..', 'native')).filter((f) =>
+      f.endsWith('.h'),
+    );
+    expect([...headers, 'carp_native.cc'].sort()).toEqual([...(NATIVE_SOURCES as string[])].sort());
+  });
+
   // oneDNN looked for where it is not: an empty folder for both the library and the header.
   const nowhere = () => {
     const root = mkdtempSync(join(tmpdir(), 'carp-install-'));

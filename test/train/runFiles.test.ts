@@ -3,7 +3,14 @@
  * gradient sums are checkpointed), a partly written metrics line, a corrupt run.json
  * (its own error, never masking the training error), the lock, and step checkpoints.
  */
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -220,5 +227,15 @@ describe('run lock and step checkpoints', () => {
     ]);
     expect(readFileSync(join(dir, LATEST_CHECKPOINT), 'utf8')).toBe('ck 40');
     expect(new RunCheckpoints(dir, 0).due()).toBe(false); // 0 = epoch ends only
+  });
+
+  it('a run over a killed one removes the temporary checkpoint file it left (its writer is gone)', () => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'checkpoints'));
+    // pid 2^30 is above Linux's pid_max: no such process.
+    const left = `.step-000000005.safetensors.tmp-${2 ** 30}-57a3378e`;
+    writeFileSync(join(dir, 'checkpoints', left), 'half a checkpoint');
+    new RunCheckpoints(dir, 5);
+    expect(readdirSync(join(dir, 'checkpoints'))).toEqual([]);
   });
 });

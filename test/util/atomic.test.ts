@@ -9,7 +9,14 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitDir, tempSibling, writeFileAtomic, writeJsonAtomic } from '../../src/util/atomic';
+import { spawnSync } from 'node:child_process';
+import {
+  commitDir,
+  removeStaleTemps,
+  tempSibling,
+  writeFileAtomic,
+  writeJsonAtomic,
+} from '../../src/util/atomic';
 
 describe('atomic writes', () => {
   it('tempSibling is a hidden, unique name in the same folder (rename stays atomic)', () => {
@@ -56,5 +63,22 @@ describe('atomic writes', () => {
     expect(readFileSync(join(target, 'f'), 'utf8')).toBe('two');
     expect(existsSync(second)).toBe(false);
     expect(readdirSync(dir)).toEqual(['set']);
+  });
+
+  it('removeStaleTemps removes what a dead writer left, keeps a live writer’s and other files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atomic-stale-'));
+    // The id of a process that has exited (a child run to completion).
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    }).stdout;
+    const stale = `.step-000000005.safetensors.tmp-${dead}-57a3378e`;
+    const staleDir = `.train.partial-${dead}-0badc0de`;
+    const live = basename(tempSibling(join(dir, 'latest.safetensors')));
+    for (const f of [stale, live, 'latest.safetensors', '.hidden-note'])
+      writeFileSync(join(dir, f), 'x');
+    mkdirSync(join(dir, staleDir));
+    expect(removeStaleTemps(dir).sort()).toEqual([stale, staleDir].sort());
+    expect(readdirSync(dir).sort()).toEqual([live, '.hidden-note', 'latest.safetensors'].sort());
+    expect(removeStaleTemps(join(dir, 'missing'))).toEqual([]);
   });
 });
